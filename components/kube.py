@@ -1,0 +1,88 @@
+"""Kubeconfigs and the explicit Kubernetes provider built from them.
+
+The kubeconfig is written with `json` (JSON is YAML) and wrapped as a Pulumi secret: it names the
+cluster's endpoint and CA and is exported only as a secret.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Sequence
+
+import pulumi
+import pulumi_kubernetes as k8s
+
+
+def exec_kubeconfig(
+    cluster_name: str,
+    endpoint: str,
+    ca_data: str,
+    command: str,
+    args: Sequence[str],
+    env: dict[str, str] | None = None,
+    install_hint: str = "",
+) -> str:
+    """A kubeconfig whose user runs an exec credential plugin (no long-lived token inside)."""
+    exec_cfg: dict[str, object] = {
+        "apiVersion": "client.authentication.k8s.io/v1beta1",
+        "command": command,
+        "args": list(args),
+        "interactiveMode": "Never",
+        "provideClusterInfo": False,
+    }
+    if env:
+        exec_cfg["env"] = [{"name": k, "value": v} for k, v in sorted(env.items())]
+    if install_hint:
+        exec_cfg["installHint"] = install_hint
+    return json.dumps(
+        {
+            "apiVersion": "v1",
+            "kind": "Config",
+            "clusters": [
+                {
+                    "name": cluster_name,
+                    "cluster": {"server": endpoint, "certificate-authority-data": ca_data},
+                }
+            ],
+            "users": [{"name": cluster_name, "user": {"exec": exec_cfg}}],
+            "contexts": [{"name": cluster_name, "context": {"cluster": cluster_name, "user": cluster_name}}],
+            "current-context": cluster_name,
+        },
+        indent=2,
+    )
+
+
+def eks_kubeconfig(
+    cluster_name: pulumi.Input[str],
+    endpoint: pulumi.Input[str],
+    ca_data: pulumi.Input[str],
+    region: str,
+) -> pulumi.Output[str]:
+    """Kubeconfig for EKS using `aws eks get-token` (the AWS CLI's standard credential chain)."""
+    return pulumi.Output.secret(
+        pulumi.Output.all(cluster_name, endpoint, ca_data).apply(
+            lambda v: exec_kubeconfig(
+                v[0],
+                v[1],
+                v[2],
+                "aws",
+                ["eks", "get-token", "--cluster-name", v[0], "--region", region, "--output", "json"],
+                install_hint="Install the AWS CLI v2 and log in (aws sso login / AWS_PROFILE).",
+            )
+        )
+    )
+
+
+def provider(
+    name: str,
+    kubeconfig: pulumi.Input[str],
+    opts: pulumi.ResourceOptions | None = None,
+) -> k8s.Provider:
+    """The one Kubernetes provider of the stack; everything in-cluster is given it explicitly."""
+    return k8s.Provider(
+        name,
+        kubeconfig=kubeconfig,
+        # Server-side apply lets the stack own only the fields it sets (e.g. a few feature flags).
+        enable_server_side_apply=True,
+        opts=opts,
+    )

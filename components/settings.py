@@ -1,0 +1,463 @@
+"""Stack configuration: the only reader of `pulumi.Config`.
+
+`load()` reads the `multiarch:*` keys (and the provider keys the stack needs), checks them, and
+returns frozen, typed `Settings`. Every problem is reported at once, each naming its config path,
+the value and what was expected, and the program stops before any resource is registered.
+`parse()` does the same from plain Python values, so the rules are unit-tested without Pulumi.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from collections.abc import Mapping, Sequence
+from typing import Annotated, Any, Literal
+
+import pulumi
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
+from pydantic.alias_generators import to_camel
+
+from components import arch, versions
+
+PROJECT = "multiarch"
+Platform = Literal["eks", "gke", "openshift"]
+PLATFORMS: tuple[Platform, ...] = ("eks", "gke", "openshift")
+CapacityType = Literal["ON_DEMAND", "SPOT"]
+
+# Top-level keys of the `multiarch:` namespace this program reads (the public interface).
+OBJECT_KEYS = ("cluster", "nodePools")
+STRING_KEYS = ("platform",)
+SECRET_KEYS: tuple[str, ...] = ()
+# Provider settings the program reads, by platform.
+PROVIDER_KEYS = ("aws:region", "gcp:project", "gcp:region", "kubernetes:kubeconfig")
+
+_DNS_LABEL = r"^[a-z0-9]([-a-z0-9]*[a-z0-9])?$"
+
+
+class ConfigError(pulumi.RunError):
+    """Invalid stack configuration. `errors` holds one line per problem.
+
+    A `pulumi.RunError`, so `pulumi up` prints the message without a Python traceback.
+    """
+
+    def __init__(self, errors: Sequence[str]) -> None:
+        self.errors = list(errors)
+        noun = "error" if len(self.errors) == 1 else "errors"
+        super().__init__(
+            f"invalid stack configuration ({len(self.errors)} {noun}):\n"
+            + "\n".join(f"  {e}" for e in self.errors)
+        )
+
+
+class _Model(BaseModel):
+    model_config = ConfigDict(
+        extra="forbid", frozen=True, alias_generator=to_camel, populate_by_name=True
+    )
+
+
+def _no_numbers(value: Any) -> Any:
+    # YAML reads 1.30 as the float 1.3: refuse numbers where a version string is expected.
+    if isinstance(value, (int, float)) and not isinstance(value, bool):
+        raise ValueError(f"{value!r} is a number; quote it in the stack file (\"{value}\")")
+    return value
+
+
+class Taint(_Model):
+    key: str = Field(min_length=1)
+    value: str = ""
+    effect: arch.TaintEffect
+
+
+_ARCH_ALIASES = {"x86_64": "amd64", "x86-64": "amd64", "aarch64": "arm64", "arm": "arm64"}
+
+
+class NodePool(_Model):
+    """One node pool: exactly one architecture."""
+
+    name: Annotated[str, Field(pattern=_DNS_LABEL, max_length=40)]
+    arch: arch.Arch
+    instance_type: str = Field(min_length=1)
+    min_size: int = Field(default=1, ge=0)
+    max_size: int = Field(default=3, ge=1)
+    desired_size: int | None = Field(default=None, ge=0)  # default: minSize
+    capacity_type: CapacityType = "ON_DEMAND"
+    labels: dict[str, str] = Field(default_factory=dict)
+    taints: tuple[Taint, ...] = ()
+    disk_size: int = Field(default=versions.DEFAULT_NODE_DISK_GIB, ge=20)  # GiB
+    ami_type: str | None = None  # eks: default AL2023 for the arch
+    ami_id: str | None = Field(default=None, pattern=r"^ami-[0-9a-f]{8,17}$")  # openshift: RHCOS
+
+    @field_validator("arch", mode="before")
+    @classmethod
+    def _kubernetes_vocabulary(cls, v: Any) -> Any:
+        if isinstance(v, str) and v in _ARCH_ALIASES:
+            raise ValueError(
+                f"{v!r} is not Kubernetes' name for it: use {_ARCH_ALIASES[v]!r} (expected amd64 or arm64)"
+            )
+        return v
+
+    @property
+    def initial_size(self) -> int:
+        return self.desired_size if self.desired_size is not None else self.min_size
+
+
+class Cluster(_Model):
+    name: Annotated[str, Field(pattern=r"^[0-9A-Za-z][A-Za-z0-9_-]{0,99}$")]
+    version: str | None = None  # eks/gke: default versions.DEFAULT_KUBERNETES_VERSION
+    create: bool = True
+    vpc_id: str | None = Field(default=None, pattern=r"^vpc-[0-9a-f]{8,17}$")
+    subnet_ids: tuple[str, ...] = ()
+    endpoint_public_access: bool = True
+    public_access_cidrs: tuple[str, ...] = ("0.0.0.0/0",)
+    location: str | None = None
+    infrastructure_name: str | None = None
+    zones: tuple[str, ...] = ()
+
+    _version_not_number = field_validator("version", mode="before")(_no_numbers)
+
+    @field_validator("version")
+    @classmethod
+    def _version_shape(cls, v: str | None) -> str | None:
+        if v is not None and not re.fullmatch(r"1\.\d{2}", v):
+            raise ValueError(f"{v!r} is not a Kubernetes minor version such as \"1.33\"")
+        return v
+
+    @field_validator("subnet_ids")
+    @classmethod
+    def _subnet_shape(cls, v: tuple[str, ...]) -> tuple[str, ...]:
+        bad = [s for s in v if not re.fullmatch(r"subnet-[0-9a-f]{8,17}", s)]
+        if bad:
+            raise ValueError(f"{', '.join(map(repr, bad))}: expected subnet ids (subnet-0123abcd...)")
+        return v
+
+    @property
+    def kubernetes_version(self) -> str:
+        return self.version or versions.DEFAULT_KUBERNETES_VERSION
+
+
+class Settings(_Model):
+    """Everything the program needs, typed and checked. Built by `parse()`/`load()` only."""
+
+    project: str = PROJECT
+    stack: str
+    platform: Platform
+    cluster: Cluster
+    node_pools: tuple[NodePool, ...]
+    aws_region: str | None = None
+    gcp_project: str | None = None
+    gcp_region: str | None = None
+    kubeconfig: str | None = None  # openshift; a secret, never logged
+
+    @property
+    def cloud(self) -> arch.Cloud:
+        return arch.Cloud.GCP if self.platform == "gke" else arch.Cloud.AWS
+
+    @property
+    def arches(self) -> tuple[arch.Arch, ...]:
+        return tuple(a for a in arch.ARCHES if any(p.arch == a for p in self.node_pools))
+
+    def pool(self, name: str) -> NodePool:
+        return next(p for p in self.node_pools if p.name == name)
+
+
+# ---------------------------------------------------------------------------------------------
+# Parsing
+
+
+def _path(prefix: str, loc: Sequence[int | str], raw: Any) -> str:
+    """`multiarch:cluster.subnetIds[0]` from a pydantic location under `prefix`."""
+    out = prefix
+    node = raw
+    for part in loc:
+        if isinstance(part, int):
+            item = node[part] if isinstance(node, list) and part < len(node) else None
+            label = item.get("name") if isinstance(item, dict) else None
+            out += f"[{label}]" if isinstance(label, str) and label else f"[{part}]"
+            node = item
+        else:
+            out += f".{part}"
+            node = node.get(part) if isinstance(node, dict) else None
+    return out
+
+
+def _describe(err: Mapping[str, Any]) -> str:
+    msg = str(err["msg"]).removeprefix("Value error, ")
+    if err["type"] == "missing":
+        return "is required"
+    if err["type"] == "extra_forbidden":
+        return "is not a known key (check the spelling against the README's config table)"
+    return f"{err['input']!r}: {msg}" if err["type"] != "value_error" else msg
+
+
+def _validate(prefix: str, model: type[_Model], raw: Any, errors: list[str]) -> Any:
+    try:
+        return model.model_validate(raw)
+    except ValidationError as exc:
+        for err in exc.errors():
+            loc = [p for p in err["loc"] if not (isinstance(p, str) and p.startswith("function-"))]
+            errors.append(f"{_path(prefix, loc, raw)}: {_describe(err)}")
+        return None
+
+
+def _pool_list(raw: Any, errors: list[str]) -> tuple[list[NodePool], bool]:
+    """The pools that validate, and whether all of them did."""
+    if not isinstance(raw, list):
+        errors.append(
+            f"{PROJECT}:nodePools: expected a list of pools (name, arch, instanceType, ...), "
+            f"got {type(raw).__name__}"
+        )
+        return [], False
+    pools: list[NodePool] = []
+    for i, item in enumerate(raw):
+        if not isinstance(item, dict):
+            errors.append(f"{PROJECT}:nodePools[{i}]: expected an object, got {item!r}")
+            continue
+        name = item.get("name")
+        label = name if isinstance(name, str) and name else i
+        pool = _validate(f"{PROJECT}:nodePools[{label}]", NodePool, item, errors)
+        if pool is not None:
+            pools.append(pool)
+    return pools, len(pools) == len(raw)
+
+
+class _Context:
+    """What the cross-field rules look at; any part may be missing after a structural error."""
+
+    def __init__(self, platform: Platform | None, cluster: Cluster | None, aws_region: str | None) -> None:
+        self.platform = platform
+        self.cluster = cluster
+        self.aws_region = aws_region
+
+    @property
+    def cloud(self) -> arch.Cloud | None:
+        if self.platform is None:
+            return None
+        return arch.Cloud.GCP if self.platform == "gke" else arch.Cloud.AWS
+
+
+def _check_pools(ctx: _Context, raw_pools: Any, pools: list[NodePool], errors: list[str]) -> None:
+    if isinstance(raw_pools, list):
+        if not raw_pools:
+            errors.append(f"{PROJECT}:nodePools: at least one pool is required (one per architecture)")
+        names = [p.get("name") for p in raw_pools if isinstance(p, dict)]
+        for dup in sorted({n for n in names if isinstance(n, str) and names.count(n) > 1}):
+            errors.append(
+                f"{PROJECT}:nodePools[{dup}].name: {dup!r} is used by {names.count(dup)} pools; "
+                "pool names must be unique (they name the cloud resources)"
+            )
+    for pool in pools:
+        at = f"{PROJECT}:nodePools[{pool.name}]"
+        if pool.min_size > pool.max_size:
+            errors.append(f"{at}.minSize: {pool.min_size} is greater than maxSize {pool.max_size}")
+        if pool.desired_size is not None and not pool.min_size <= pool.desired_size <= pool.max_size:
+            errors.append(
+                f"{at}.desiredSize: {pool.desired_size} is outside minSize..maxSize "
+                f"({pool.min_size}..{pool.max_size})"
+            )
+        for key in (arch.ARCH_LABEL, "beta.kubernetes.io/arch", "node.kubernetes.io/instance-type"):
+            if key in pool.labels:
+                errors.append(f"{at}.labels.{key}: set by the kubelet from the node itself; remove it")
+        if ctx.cloud is not None:
+            try:
+                actual = arch.arch_of(ctx.cloud, pool.instance_type)
+            except arch.UnknownInstanceFamily as exc:
+                errors.append(f"{at}.instanceType: {exc}")
+            else:
+                if actual != pool.arch:
+                    errors.append(
+                        f"{at}.instanceType: {pool.instance_type} is an {actual} instance type, "
+                        f"but the pool's arch is {pool.arch} (choose an {pool.arch} type or set arch: {actual})"
+                    )
+            _check_pool_for_platform(ctx, pool, at, errors)
+
+
+def _check_pool_for_platform(ctx: _Context, pool: NodePool, at: str, errors: list[str]) -> None:
+    if ctx.platform == "eks":
+        if pool.ami_id is not None:
+            errors.append(f"{at}.amiId: only for platform openshift; EKS pools use amiType")
+        if pool.ami_type is not None:
+            facts = arch.EKS_AMI_TYPES.get(pool.ami_type)
+            version = ctx.cluster.kubernetes_version if ctx.cluster else None
+            if facts is None:
+                errors.append(
+                    f"{at}.amiType: {pool.ami_type!r} is not an EKS AMI type; expected one of "
+                    + ", ".join(arch.EKS_AMI_TYPES)
+                )
+            elif facts.arch != pool.arch:
+                errors.append(
+                    f"{at}.amiType: {pool.ami_type} is an {facts.arch} AMI type, but the pool's arch is {pool.arch}"
+                )
+            elif facts.end_of_life and version and _minor(version) > versions.EKS_AL2_LAST_MINOR:
+                errors.append(
+                    f"{at}.amiType: {pool.ami_type} has no AMIs for Kubernetes {version} "
+                    f"(AL2 is end of life); use {arch.default_eks_ami_type(pool.arch)}"
+                )
+    elif ctx.platform == "gke":
+        if pool.ami_id is not None:
+            errors.append(f"{at}.amiId: not used on platform gke (GKE pools use COS_CONTAINERD)")
+        if pool.ami_type is not None:
+            errors.append(f"{at}.amiType: not used on platform gke (GKE pools use COS_CONTAINERD)")
+        location = ctx.cluster.location if ctx.cluster else None
+        if (
+            location
+            and arch.family_of(arch.Cloud.GCP, pool.instance_type) == "t2a"
+            and not arch.t2a_offered_in(location)
+        ):
+            errors.append(
+                f"{at}.instanceType: {pool.instance_type} (Tau T2A) is not offered in {location}; "
+                f"T2A is offered in {arch.t2a_locations()}"
+            )
+    elif ctx.platform == "openshift":
+        stream_arch = arch.ARCH_FACTS[pool.arch].openshift
+        region = ctx.aws_region or "<region>"
+        if pool.ami_id is None:
+            errors.append(
+                f"{at}.amiId: required on openshift: the RHCOS {stream_arch} AMI for {region}; find it with "
+                "`oc get configmap/coreos-bootimages -n openshift-machine-config-operator "
+                f"-o jsonpath='{{.data.stream}}' | jq -r '.architectures.{stream_arch}.images.aws.regions"
+                f'."{region}".image' + "'`"
+            )
+        if pool.ami_type is not None:
+            errors.append(f"{at}.amiType: only for platform eks; OpenShift pools use amiId")
+        if pool.capacity_type != "ON_DEMAND":
+            errors.append(f"{at}.capacityType: {pool.capacity_type} is not supported on openshift; use ON_DEMAND")
+
+
+def _minor(version: str) -> int:
+    return int(version.split(".")[1])
+
+
+def _check_platform(ctx: _Context, gcp_project: str | None, errors: list[str]) -> None:
+    c = ctx.cluster
+    at = f"{PROJECT}:cluster"
+    if ctx.platform in ("eks", "openshift") and not ctx.aws_region:
+        errors.append(f"aws:region: required for platform {ctx.platform} (pulumi config set aws:region eu-west-3)")
+    if ctx.platform == "gke" and not gcp_project:
+        errors.append("gcp:project: required for platform gke (pulumi config set gcp:project my-project)")
+    if c is None:
+        return
+
+    def unused(*keys: str) -> None:
+        for key in keys:
+            if key in c.model_fields_set or to_camel(key) in c.model_fields_set:
+                errors.append(f"{at}.{to_camel(key)}: not used on platform {ctx.platform}")
+
+    if ctx.platform == "eks":
+        if c.create and len(c.subnet_ids) < 2:
+            errors.append(
+                f"{at}.subnetIds: {list(c.subnet_ids)} has {len(c.subnet_ids)} subnet(s); EKS needs "
+                "private subnets in at least two availability zones"
+            )
+        unused("location", "infrastructure_name", "zones")
+    elif ctx.platform == "gke":
+        if not c.location:
+            errors.append(f"{at}.location: required for platform gke (a region such as europe-west4, or a zone)")
+        unused("vpc_id", "subnet_ids", "infrastructure_name", "zones")
+    elif ctx.platform == "openshift":
+        if not c.infrastructure_name:
+            errors.append(
+                f"{at}.infrastructureName: required on openshift; find it with "
+                "`oc get infrastructure cluster -o jsonpath='{.status.infrastructureName}'`"
+            )
+        if not c.zones:
+            errors.append(
+                f"{at}.zones: required on openshift: the availability zones for the MachineSets, "
+                "e.g. [eu-west-3a, eu-west-3b]"
+            )
+        if ctx.aws_region:
+            bad = [z for z in c.zones if not z.startswith(ctx.aws_region)]
+            if bad:
+                errors.append(f"{at}.zones: {', '.join(bad)} not in aws:region {ctx.aws_region}")
+        if len(set(c.zones)) != len(c.zones):
+            errors.append(f"{at}.zones: {list(c.zones)} lists a zone twice")
+        unused("version", "location", "subnet_ids")
+
+
+def parse(
+    raw: Mapping[str, Any],
+    *,
+    stack: str,
+    aws_region: str | None = None,
+    gcp_project: str | None = None,
+    gcp_region: str | None = None,
+    kubeconfig: str | None = None,
+    unknown_keys: Sequence[str] = (),
+) -> Settings:
+    """Settings from the `multiarch:*` values (without the namespace). Raises ConfigError."""
+    errors: list[str] = [
+        f"{PROJECT}:{k}: is not a known key (check the spelling against the README's config table)"
+        for k in unknown_keys
+    ]
+    platform = raw.get("platform")
+    if platform is None:
+        errors.append(f"{PROJECT}:platform: is required: one of {', '.join(PLATFORMS)}")
+    elif platform not in PLATFORMS:
+        errors.append(f"{PROJECT}:platform: {platform!r} is not a platform; expected one of {', '.join(PLATFORMS)}")
+        platform = None
+
+    cluster = None
+    if raw.get("cluster") is None:
+        errors.append(f"{PROJECT}:cluster: is required (at least `name`)")
+    else:
+        cluster = _validate(f"{PROJECT}:cluster", Cluster, raw["cluster"], errors)
+    raw_pools = raw.get("nodePools")
+    pools: list[NodePool] = []
+    if raw_pools is None:
+        errors.append(f"{PROJECT}:nodePools: is required: a list with one pool per architecture")
+    else:
+        pools, _ = _pool_list(raw_pools, errors)
+
+    ctx = _Context(platform, cluster, aws_region)
+    _check_platform(ctx, gcp_project, errors)
+    _check_pools(ctx, raw_pools, pools, errors)
+    if errors or platform is None or cluster is None:
+        raise ConfigError(errors)
+    return Settings(
+        stack=stack,
+        platform=platform,
+        cluster=cluster,
+        node_pools=tuple(pools),
+        aws_region=aws_region,
+        gcp_project=gcp_project,
+        gcp_region=gcp_region,
+        kubeconfig=kubeconfig,
+    )
+
+
+def _present_keys() -> list[str]:
+    """Every `multiarch:` key set on this stack (to catch misspelt top-level keys)."""
+    keys = set(pulumi.runtime.config.CONFIG.get()) | set(pulumi.runtime.config.get_config_env())
+    prefix = f"{PROJECT}:"
+    return sorted(k[len(prefix):] for k in keys if k.startswith(prefix))
+
+
+def load() -> Settings:
+    """Read the stack's configuration. Raises ConfigError (a pulumi.RunError) when invalid."""
+    cfg = pulumi.Config(PROJECT)
+    raw: dict[str, Any] = {}
+    errors: list[str] = []
+    for key in STRING_KEYS:
+        raw[key] = cfg.get(key)
+    for key in OBJECT_KEYS:
+        try:
+            raw[key] = cfg.get_object(key)
+        except (pulumi.ConfigTypeError, json.JSONDecodeError):
+            errors.append(f"{PROJECT}:{key}: is not valid YAML/JSON object or list")
+    known = set(STRING_KEYS) | set(OBJECT_KEYS) | set(SECRET_KEYS)
+    unknown = [k for k in _present_keys() if k not in known]
+    kubeconfig = pulumi.Config("kubernetes").get("kubeconfig")
+    try:
+        settings = parse(
+            raw,
+            stack=pulumi.get_stack(),
+            aws_region=pulumi.Config("aws").get("region"),
+            gcp_project=pulumi.Config("gcp").get("project"),
+            gcp_region=pulumi.Config("gcp").get("region"),
+            kubeconfig=kubeconfig,
+            unknown_keys=unknown,
+        )
+    except ConfigError as exc:
+        raise ConfigError(errors + exc.errors) from None
+    if errors:
+        raise ConfigError(errors)
+    return settings

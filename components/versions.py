@@ -1,0 +1,15 @@
+"""Every pinned version the stack deploys, in one place.
+
+Bump here, nowhere else; the plan and the tests read these names.
+"""
+
+from __future__ import annotations
+
+# Kubernetes version a new EKS/GKE cluster gets when `cluster.version` is not set.
+DEFAULT_KUBERNETES_VERSION = "1.33"
+
+# EKS stopped publishing AL2 AMIs with Kubernetes 1.33: AL2 AMI types are refused from there on.
+EKS_AL2_LAST_MINOR = 32
+
+# Root volume of build nodes (GiB): image layers, buildah vfs storage, kaniko snapshots.
+DEFAULT_NODE_DISK_GIB = 100

@@ -1,0 +1,294 @@
+"""Run the Pulumi program under the SDK's mock engine and record what it declares.
+
+No CLI, no plugins, no credentials, no network: `pulumi.runtime.set_mocks` stands in for the
+engine, `RecordingMonitor` records every `RegisterResource` request (type, name, parent,
+provider, dependencies, options and inputs with secrets still marked), and `FakeCloud` answers
+with plausible computed outputs (ARNs, endpoints, ids) and invokes (an adopted cluster's facts).
+Used by `tools.plan` and the tests.
+"""
+
+from __future__ import annotations
+
+import json
+import runpy
+import sys
+from collections.abc import Callable, Iterator, Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import pulumi
+from pulumi.runtime import mocks as pmocks
+from pulumi.runtime import rpc, settings as psettings
+from pulumi.runtime.stack import run_pulumi_func
+from pulumi.runtime.sync_await import _sync_await
+
+ROOT = Path(__file__).resolve().parent.parent
+PROJECT = "multiarch"
+SECRET_SIG = rpc._special_secret_sig
+SIG_KEY = rpc._special_sig_key
+ACCOUNT_ID = "123456789012"
+
+
+class Secret:
+    """A secret input value as the engine received it."""
+
+    def __init__(self, value: Any) -> None:
+        self.value = value
+
+    def __repr__(self) -> str:
+        return "Secret([secret])"
+
+
+def _unwrap(value: Any) -> Any:
+    """Deserialised RPC properties with secrets turned into `Secret` markers."""
+    if isinstance(value, Mapping):
+        if value.get(SIG_KEY) == SECRET_SIG:
+            return Secret(_unwrap(value.get("value")))
+        return {k: _unwrap(v) for k, v in value.items()}
+    if isinstance(value, (list, tuple)):
+        return [_unwrap(v) for v in value]
+    if isinstance(value, float) and value.is_integer():
+        return int(value)  # the wire carries every number as a double
+    return value
+
+
+def reveal(value: Any) -> Any:
+    """The plain value (secrets opened): for tests that check what a secret holds."""
+    if isinstance(value, Secret):
+        return reveal(value.value)
+    if isinstance(value, Mapping):
+        return {k: reveal(v) for k, v in value.items()}
+    if isinstance(value, list):
+        return [reveal(v) for v in value]
+    return value
+
+
+def redact(value: Any) -> Any:
+    """The value with every secret shown as "[secret]" (for plan output and snapshots)."""
+    if isinstance(value, Secret):
+        return "[secret]"
+    if isinstance(value, Mapping):
+        return {k: redact(v) for k, v in value.items()}
+    if isinstance(value, list):
+        return [redact(v) for v in value]
+    return value
+
+
+def contains_secret(value: Any) -> bool:
+    if isinstance(value, Secret):
+        return True
+    if isinstance(value, Mapping):
+        return any(contains_secret(v) for v in value.values())
+    if isinstance(value, list):
+        return any(contains_secret(v) for v in value)
+    return False
+
+
+@dataclass
+class Registered:
+    """One resource the program declared."""
+
+    urn: str
+    type: str
+    name: str
+    custom: bool
+    parent: str
+    provider: str
+    inputs: dict[str, Any]
+    dependencies: list[str]
+    protect: bool
+    retain_on_delete: bool
+    ignore_changes: list[str]
+    delete_before_replace: bool
+    aliases: list[str]
+    id: str = ""
+    outputs: dict[str, Any] = field(default_factory=dict)
+
+    @property
+    def plain_inputs(self) -> dict[str, Any]:
+        return reveal(self.inputs)  # type: ignore[no-any-return]
+
+    @property
+    def is_kubernetes_object(self) -> bool:
+        return (
+            self.custom
+            and self.type.startswith("kubernetes:")
+            and not self.type.startswith("pulumi:providers:")
+            and self.type != "kubernetes:helm.sh/v3:Release"
+            and "apiVersion" in self.inputs
+        )
+
+
+@dataclass
+class Recording:
+    stack: str
+    resources: list[Registered] = field(default_factory=list)
+    outputs: dict[str, Any] = field(default_factory=dict)
+    invokes: list[tuple[str, dict[str, Any]]] = field(default_factory=list)
+
+    def by_type(self, type_: str) -> list[Registered]:
+        return [r for r in self.resources if r.type == type_]
+
+    def one(self, type_: str, name: str | None = None) -> Registered:
+        found = [r for r in self.by_type(type_) if name is None or r.name == name]
+        if len(found) != 1:
+            raise LookupError(f"expected one {type_} {name or ''}, found {[r.name for r in found]}")
+        return found[0]
+
+    def by_urn(self, urn: str) -> Registered | None:
+        return next((r for r in self.resources if r.urn == urn), None)
+
+    def children(self, urn: str) -> Iterator[Registered]:
+        return (r for r in self.resources if r.parent == urn)
+
+    def kubernetes_objects(self) -> list[Registered]:
+        return [r for r in self.resources if r.is_kubernetes_object]
+
+
+# Computed outputs a real provider would return, by type: enough for Outputs to resolve.
+def _fake_outputs(typ: str, name: str, inputs: dict[str, Any]) -> dict[str, Any]:
+    region = "eu-west-3"
+    arn = f"arn:aws:{typ.split(':')[1].split('/')[0]}:{region}:{ACCOUNT_ID}:{name}"
+    out: dict[str, Any] = {"arn": arn} if typ.startswith("aws:") else {}
+    if typ == "aws:iam/role:Role":
+        out["arn"] = f"arn:aws:iam::{ACCOUNT_ID}:role/{inputs.get('name', name)}"
+        out.setdefault("name", inputs.get("name", name))
+    elif typ == "aws:eks/cluster:Cluster":
+        out.update(
+            endpoint=f"https://{name.upper()}.gr7.{region}.eks.amazonaws.com",
+            certificateAuthority={"data": "LS0tLS1CRUdJTiBDRVJUSUZJQ0FURS0tLS0t"},
+            identities=[{"oidcs": [{"issuer": f"https://oidc.eks.{region}.amazonaws.com/id/EXAMPLE"}]}],
+            vpcConfig={
+                **inputs.get("vpcConfig", {}),
+                "clusterSecurityGroupId": "sg-0c1a2b3c4d5e6f701",
+                "vpcId": "vpc-0abc1234def567890",
+            },
+            platformVersion="eks.1",
+        )
+    elif typ == "aws:eks/nodeGroup:NodeGroup":
+        out["status"] = "ACTIVE"
+    return out
+
+
+def _fake_invoke(token: str, args: dict[str, Any]) -> dict[str, Any]:
+    if token == "aws:eks/getCluster:getCluster":
+        cluster = args.get("name", "adopted")
+        return {
+            "name": cluster,
+            "id": cluster,
+            "arn": f"arn:aws:eks:eu-west-3:{ACCOUNT_ID}:cluster/{cluster}",
+            "endpoint": f"https://{cluster.upper()}.gr7.eu-west-3.eks.amazonaws.com",
+            "version": "1.33",
+            "status": "ACTIVE",
+            "certificateAuthorities": [{"data": "LS0tLS1CRUdJTiBDRVJUSUZJQ0FURS0tLS0t"}],
+            "identities": [{"oidcs": [{"issuer": "https://oidc.eks.eu-west-3.amazonaws.com/id/EXAMPLE"}]}],
+            "vpcConfig": {
+                "clusterSecurityGroupId": "sg-0adopted0000000001",
+                "subnetIds": ["subnet-0adopted000000001", "subnet-0adopted000000002"],
+                "vpcId": "vpc-0adopted000000001",
+                "securityGroupIds": [],
+                "endpointPrivateAccess": True,
+                "endpointPublicAccess": True,
+                "publicAccessCidrs": ["0.0.0.0/0"],
+                "controlPlaneEgressMode": "AWS_MANAGED",
+            },
+        }
+    if token == "aws:index/getCallerIdentity:getCallerIdentity":
+        return {"accountId": ACCOUNT_ID, "arn": f"arn:aws:iam::{ACCOUNT_ID}:user/plan", "userId": "AIDAPLAN", "id": ACCOUNT_ID}
+    return {}
+
+
+class FakeCloud(pulumi.runtime.Mocks):
+    def __init__(self, recording: Recording) -> None:
+        self.recording = recording
+
+    def new_resource(self, args: pulumi.runtime.MockResourceArgs) -> tuple[str, dict[str, Any]]:
+        outputs = {**args.inputs, **_fake_outputs(args.typ, args.name, args.inputs)}
+        return f"{args.name}-id", outputs
+
+    def call(self, args: pulumi.runtime.MockCallArgs) -> tuple[dict[str, Any], list[tuple[str, str]]]:
+        self.recording.invokes.append((args.token, dict(args.args)))
+        return _fake_invoke(args.token, dict(args.args)), []
+
+
+class RecordingMonitor(pmocks.MockMonitor):
+    def __init__(self, mocks: FakeCloud, recording: Recording) -> None:
+        super().__init__(mocks)
+        self.recording = recording
+
+    def RegisterResource(self, request: Any) -> Any:  # noqa: N802 (gRPC method name)
+        response = super().RegisterResource(request)
+        if request.type == "pulumi:pulumi:Stack":
+            return response
+        inputs = _unwrap(rpc.deserialize_properties(request.object, keep_unknowns=True))
+        self.recording.resources.append(
+            Registered(
+                urn=response.urn,
+                type=request.type,
+                name=request.name,
+                custom=bool(request.custom),
+                parent=request.parent,
+                provider=request.provider,
+                inputs=inputs,
+                dependencies=list(request.dependencies),
+                protect=bool(request.protect),
+                retain_on_delete=bool(request.retainOnDelete),
+                ignore_changes=list(request.ignoreChanges),
+                delete_before_replace=bool(request.deleteBeforeReplace),
+                aliases=[str(a) for a in request.aliasURNs],
+                id=response.id,
+            )
+        )
+        return response
+
+    def RegisterResourceOutputs(self, request: Any) -> Any:  # noqa: N802
+        if request.urn.split("::")[2] == "pulumi:pulumi:Stack":
+            self.recording.outputs.update(_unwrap(rpc.deserialize_properties(request.outputs, keep_unknowns=True)))
+        return super().RegisterResourceOutputs(request)
+
+
+def config_values(config: Mapping[str, Any]) -> dict[str, str]:
+    """Stack-file config values as the engine passes them (objects as JSON strings)."""
+    return {k: v if isinstance(v, str) else json.dumps(v) for k, v in config.items()}
+
+
+def run(
+    program: Callable[[], Any],
+    config: Mapping[str, Any],
+    *,
+    stack: str = "test",
+    secret_keys: list[str] | None = None,
+) -> Recording:
+    """Run `program` under the mock engine with `config` and return what it declared.
+
+    Exceptions from the program (a ConfigError, say) propagate after the runtime is drained.
+    """
+    recording = Recording(stack)
+    mocks = FakeCloud(recording)
+    psettings.ROOT.set(None)
+    pulumi.runtime.set_mocks(mocks, project=PROJECT, stack=stack, preview=False, monitor=RecordingMonitor(mocks, recording))
+    pulumi.runtime.set_all_config(config_values(config), secret_keys or [])
+    psettings.SETTINGS.rpc_manager.clear()
+    psettings.SETTINGS.outputs.clear()
+    _sync_await(run_pulumi_func(program))
+    root = psettings.get_root_resource()
+    exports = getattr(root, "outputs", {}) or {}
+    recording.outputs = {k: _sync_await(_resolve(v)) for k, v in exports.items()}
+    return recording
+
+
+async def _resolve(value: Any) -> Any:
+    """An exported value, fully resolved, with secret parts wrapped in `Secret`."""
+    out = pulumi.Output.from_input(value)
+    plain = await out.future(with_unknowns=True)
+    if await out.is_secret():
+        return Secret(plain)
+    return plain
+
+
+def run_main(config: Mapping[str, Any], *, stack: str = "test", secret_keys: list[str] | None = None) -> Recording:
+    """Run the project's `__main__.py` (the real program) under the mock engine."""
+    if str(ROOT) not in sys.path:
+        sys.path.insert(0, str(ROOT))
+    return run(lambda: runpy.run_path(str(ROOT / "__main__.py"), run_name="__main__"), config, stack=stack, secret_keys=secret_keys)
