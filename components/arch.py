@@ -23,7 +23,7 @@ class Cloud(str, Enum):
     GCP = "gcp"
 
 
-class UnknownInstanceFamily(ValueError):
+class UnknownInstanceFamilyError(ValueError):
     """An instance or machine type whose family is not in the catalog."""
 
 
@@ -130,21 +130,19 @@ def family_of(cloud: Cloud, instance_type: str) -> str:
 def arch_of(cloud: Cloud, instance_type: str) -> Arch:
     """The architecture of an AWS instance type or GCP machine type.
 
-    Raises UnknownInstanceFamily, whose message says how to proceed, for a family the catalog
+    Raises UnknownInstanceFamilyError, whose message says how to proceed, for a family the catalog
     does not know.
     """
-    table, table_name = (
-        (AWS_FAMILIES, "AWS_FAMILIES") if cloud is Cloud.AWS else (GCP_FAMILIES, "GCP_FAMILIES")
-    )
+    table, table_name = (AWS_FAMILIES, "AWS_FAMILIES") if cloud is Cloud.AWS else (GCP_FAMILIES, "GCP_FAMILIES")
     if cloud is Cloud.AWS and "." not in instance_type:
-        raise UnknownInstanceFamily(
+        raise UnknownInstanceFamilyError(
             f"{instance_type!r} is not an EC2 instance type (expected family.size, e.g. m6g.2xlarge)"
         )
     family = family_of(cloud, instance_type)
     for arch, families in table.items():
         if family in families:
             return arch
-    raise UnknownInstanceFamily(
+    raise UnknownInstanceFamilyError(
         f"instance family {family!r} of {instance_type!r} is not in the {cloud.value} catalog: "
         + _CATALOG_HINT.format(table=table_name)
     )
@@ -168,8 +166,7 @@ def t2a_offered_in(location: str) -> bool:
 
 def t2a_locations() -> str:
     return ", ".join(
-        f"{region} ({', '.join(sorted(z.rsplit('-', 1)[1] for z in zones))})"
-        for region, zones in T2A_ZONES.items()
+        f"{region} ({', '.join(sorted(z.rsplit('-', 1)[1] for z in zones))})" for region, zones in T2A_ZONES.items()
     )
 
 

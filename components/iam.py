@@ -13,9 +13,7 @@ def assume_role_policy(service: str, actions: Sequence[str] = ("sts:AssumeRole",
     return json.dumps(
         {
             "Version": "2012-10-17",
-            "Statement": [
-                {"Effect": "Allow", "Principal": {"Service": service}, "Action": list(actions)}
-            ],
+            "Statement": [{"Effect": "Allow", "Principal": {"Service": service}, "Action": list(actions)}],
         }
     )
 

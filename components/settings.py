@@ -44,21 +44,18 @@ class ConfigError(pulumi.RunError):
         self.errors = list(errors)
         noun = "error" if len(self.errors) == 1 else "errors"
         super().__init__(
-            f"invalid stack configuration ({len(self.errors)} {noun}):\n"
-            + "\n".join(f"  {e}" for e in self.errors)
+            f"invalid stack configuration ({len(self.errors)} {noun}):\n" + "\n".join(f"  {e}" for e in self.errors)
         )
 
 
 class _Model(BaseModel):
-    model_config = ConfigDict(
-        extra="forbid", frozen=True, alias_generator=to_camel, populate_by_name=True
-    )
+    model_config = ConfigDict(extra="forbid", frozen=True, alias_generator=to_camel, populate_by_name=True)
 
 
 def _no_numbers(value: Any) -> Any:
     # YAML reads 1.30 as the float 1.3: refuse numbers where a version string is expected.
     if isinstance(value, (int, float)) and not isinstance(value, bool):
-        raise ValueError(f"{value!r} is a number; quote it in the stack file (\"{value}\")")
+        raise ValueError(f'{value!r} is a number; quote it in the stack file ("{value}")')
     return value
 
 
@@ -119,7 +116,7 @@ class Cluster(_Model):
     @classmethod
     def _version_shape(cls, v: str | None) -> str | None:
         if v is not None and not re.fullmatch(r"1\.\d{2}", v):
-            raise ValueError(f"{v!r} is not a Kubernetes minor version such as \"1.33\"")
+            raise ValueError(f'{v!r} is not a Kubernetes minor version such as "1.33"')
         return v
 
     @field_validator("subnet_ids")
@@ -203,8 +200,7 @@ def _pool_list(raw: Any, errors: list[str]) -> tuple[list[NodePool], bool]:
     """The pools that validate, and whether all of them did."""
     if not isinstance(raw, list):
         errors.append(
-            f"{PROJECT}:nodePools: expected a list of pools (name, arch, instanceType, ...), "
-            f"got {type(raw).__name__}"
+            f"{PROJECT}:nodePools: expected a list of pools (name, arch, instanceType, ...), got {type(raw).__name__}"
         )
         return [], False
     pools: list[NodePool] = []
@@ -251,8 +247,7 @@ def _check_pools(ctx: _Context, raw_pools: Any, pools: list[NodePool], errors: l
             errors.append(f"{at}.minSize: {pool.min_size} is greater than maxSize {pool.max_size}")
         if pool.desired_size is not None and not pool.min_size <= pool.desired_size <= pool.max_size:
             errors.append(
-                f"{at}.desiredSize: {pool.desired_size} is outside minSize..maxSize "
-                f"({pool.min_size}..{pool.max_size})"
+                f"{at}.desiredSize: {pool.desired_size} is outside minSize..maxSize ({pool.min_size}..{pool.max_size})"
             )
         for key in (arch.ARCH_LABEL, "beta.kubernetes.io/arch", "node.kubernetes.io/instance-type"):
             if key in pool.labels:
@@ -260,7 +255,7 @@ def _check_pools(ctx: _Context, raw_pools: Any, pools: list[NodePool], errors: l
         if ctx.cloud is not None:
             try:
                 actual = arch.arch_of(ctx.cloud, pool.instance_type)
-            except arch.UnknownInstanceFamily as exc:
+            except arch.UnknownInstanceFamilyError as exc:
                 errors.append(f"{at}.instanceType: {exc}")
             else:
                 if actual != pool.arch:
@@ -428,7 +423,7 @@ def _present_keys() -> list[str]:
     """Every `multiarch:` key set on this stack (to catch misspelt top-level keys)."""
     keys = set(pulumi.runtime.config.CONFIG.get()) | set(pulumi.runtime.config.get_config_env())
     prefix = f"{PROJECT}:"
-    return sorted(k[len(prefix):] for k in keys if k.startswith(prefix))
+    return sorted(k[len(prefix) :] for k in keys if k.startswith(prefix))
 
 
 def load() -> Settings:

@@ -19,7 +19,8 @@ from typing import Any
 
 import pulumi
 from pulumi.runtime import mocks as pmocks
-from pulumi.runtime import rpc, settings as psettings
+from pulumi.runtime import rpc
+from pulumi.runtime import settings as psettings
 from pulumi.runtime.stack import run_pulumi_func
 from pulumi.runtime.sync_await import _sync_await
 
@@ -149,7 +150,7 @@ class Recording:
 # Computed outputs a real provider would return, by type: enough for Outputs to resolve.
 def _fake_outputs(typ: str, name: str, inputs: dict[str, Any]) -> dict[str, Any]:
     region = "eu-west-3"
-    arn = f"arn:aws:{typ.split(':')[1].split('/')[0]}:{region}:{ACCOUNT_ID}:{name}"
+    arn = f"arn:aws:{typ.split(':')[1].split('/', maxsplit=1)[0]}:{region}:{ACCOUNT_ID}:{name}"
     out: dict[str, Any] = {"arn": arn} if typ.startswith("aws:") else {}
     if typ == "aws:iam/role:Role":
         out["arn"] = f"arn:aws:iam::{ACCOUNT_ID}:role/{inputs.get('name', name)}"
@@ -195,7 +196,12 @@ def _fake_invoke(token: str, args: dict[str, Any]) -> dict[str, Any]:
             },
         }
     if token == "aws:index/getCallerIdentity:getCallerIdentity":
-        return {"accountId": ACCOUNT_ID, "arn": f"arn:aws:iam::{ACCOUNT_ID}:user/plan", "userId": "AIDAPLAN", "id": ACCOUNT_ID}
+        return {
+            "accountId": ACCOUNT_ID,
+            "arn": f"arn:aws:iam::{ACCOUNT_ID}:user/plan",
+            "userId": "AIDAPLAN",
+            "id": ACCOUNT_ID,
+        }
     return {}
 
 
@@ -218,7 +224,7 @@ class RecordingMonitor(pmocks.MockMonitor):
         self.recording = recording
 
     def RegisterResource(self, request: Any) -> Any:  # noqa: N802 (gRPC method name)
-        response = super().RegisterResource(request)
+        response = super().RegisterResource(request)  # type: ignore[no-untyped-call]
         if request.type == "pulumi:pulumi:Stack":
             return response
         inputs = _unwrap(rpc.deserialize_properties(request.object, keep_unknowns=True))
@@ -245,12 +251,22 @@ class RecordingMonitor(pmocks.MockMonitor):
     def RegisterResourceOutputs(self, request: Any) -> Any:  # noqa: N802
         if request.urn.split("::")[2] == "pulumi:pulumi:Stack":
             self.recording.outputs.update(_unwrap(rpc.deserialize_properties(request.outputs, keep_unknowns=True)))
-        return super().RegisterResourceOutputs(request)
+        return super().RegisterResourceOutputs(request)  # type: ignore[no-untyped-call]
 
 
 def config_values(config: Mapping[str, Any]) -> dict[str, str]:
     """Stack-file config values as the engine passes them (objects as JSON strings)."""
     return {k: v if isinstance(v, str) else json.dumps(v) for k, v in config.items()}
+
+
+def install(recording: Recording) -> Recording:
+    """Point the Pulumi runtime at a fresh recording mock engine (also for `@pulumi.runtime.test`)."""
+    mocks = FakeCloud(recording)
+    psettings.ROOT.set(None)
+    pulumi.runtime.set_mocks(
+        mocks, project=PROJECT, stack=recording.stack, preview=False, monitor=RecordingMonitor(mocks, recording)
+    )
+    return recording
 
 
 def run(
@@ -259,15 +275,14 @@ def run(
     *,
     stack: str = "test",
     secret_keys: list[str] | None = None,
+    recording: Recording | None = None,
 ) -> Recording:
     """Run `program` under the mock engine with `config` and return what it declared.
 
-    Exceptions from the program (a ConfigError, say) propagate after the runtime is drained.
+    Exceptions from the program (a ConfigError, say) propagate after the runtime is drained;
+    pass `recording` to inspect what was registered before that.
     """
-    recording = Recording(stack)
-    mocks = FakeCloud(recording)
-    psettings.ROOT.set(None)
-    pulumi.runtime.set_mocks(mocks, project=PROJECT, stack=stack, preview=False, monitor=RecordingMonitor(mocks, recording))
+    recording = install(recording if recording is not None else Recording(stack))
     pulumi.runtime.set_all_config(config_values(config), secret_keys or [])
     psettings.SETTINGS.rpc_manager.clear()
     psettings.SETTINGS.outputs.clear()
@@ -287,8 +302,20 @@ async def _resolve(value: Any) -> Any:
     return plain
 
 
-def run_main(config: Mapping[str, Any], *, stack: str = "test", secret_keys: list[str] | None = None) -> Recording:
+def run_main(
+    config: Mapping[str, Any],
+    *,
+    stack: str = "test",
+    secret_keys: list[str] | None = None,
+    recording: Recording | None = None,
+) -> Recording:
     """Run the project's `__main__.py` (the real program) under the mock engine."""
     if str(ROOT) not in sys.path:
         sys.path.insert(0, str(ROOT))
-    return run(lambda: runpy.run_path(str(ROOT / "__main__.py"), run_name="__main__"), config, stack=stack, secret_keys=secret_keys)
+    return run(
+        lambda: runpy.run_path(str(ROOT / "__main__.py"), run_name="__main__"),
+        config,
+        stack=stack,
+        secret_keys=secret_keys,
+        recording=recording,
+    )

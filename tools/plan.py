@@ -55,7 +55,15 @@ def price_region(settings: Any) -> str | None:
 def pool_costs(settings: Any) -> list[PoolCost]:
     region = price_region(settings)
     return [
-        PoolCost(p.name, p.arch, p.instance_type, prices.hourly(region, p.instance_type), p.min_size, p.initial_size, p.max_size)
+        PoolCost(
+            p.name,
+            p.arch,
+            p.instance_type,
+            prices.hourly(region, p.instance_type),
+            p.min_size,
+            p.initial_size,
+            p.max_size,
+        )
         for p in settings.node_pools
     ]
 
@@ -114,43 +122,57 @@ def print_tree(rec: Recording, out: TextIO) -> None:
         walk(root, 0)
 
 
+def _usd(amount: float, nodes: int | None = None) -> str:
+    text = f"${amount:,.0f}"
+    return f"{text} ({nodes})" if nodes is not None else text
+
+
 def print_costs(settings: Any, costs: Sequence[PoolCost], out: TextIO) -> dict[str, Any]:
+    """The cost table: each pool at min (idle), initial and max size, plus the control plane."""
     region = price_region(settings)
-    out.write(f"\nEstimated monthly cost (on-demand list prices, {region}, as of {prices.PRICES_AS_OF}; {prices.HOURS_PER_MONTH} h/month):\n")
-    out.write(f"  {'pool':<12} {'arch':<6} {'type':<16} {'$/h':>7} {'at min':>10} {'initial':>10} {'at max':>10}\n")
-    total_min = total_initial = total_max = 0.0
+    out.write(
+        f"\nEstimated monthly cost (on-demand list prices, {region}, as of {prices.PRICES_AS_OF}; "
+        f"{prices.HOURS_PER_MONTH} h/month):\n"
+    )
+    row = "  {:<12} {:<6} {:<16} {:>7} {:>12} {:>12} {:>12}\n"
+    out.write(row.format("pool", "arch", "type", "$/h", "at min", "initial", "at max"))
+    totals = [0.0, 0.0, 0.0]
     rows = []
     for c in costs:
+        sizes = (c.min_size, c.initial_size, c.max_size)
+        monthly = [c.monthly(n) for n in sizes]
         if c.hourly is None:
-            out.write(f"  {c.pool:<12} {c.arch:<6} {c.instance_type:<16} {'no price in tools/prices.py':>41}\n")
+            out.write(row.format(c.pool, c.arch, c.instance_type, "-", "no price", "in tools/", "prices.py"))
         else:
-            lo, mid, hi = c.monthly(c.min_size), c.monthly(c.initial_size), c.monthly(c.max_size)
-            assert lo is not None and mid is not None and hi is not None
-            total_min, total_initial, total_max = total_min + lo, total_initial + mid, total_max + hi
-            out.write(
-                f"  {c.pool:<12} {c.arch:<6} {c.instance_type:<16} {c.hourly:>7.3f} "
-                f"{'$' + format(lo, ',.0f') + f' ({c.min_size})':>10} {'$' + format(mid, ',.0f') + f' ({c.initial_size})':>10} "
-                f"{'$' + format(hi, ',.0f') + f' ({c.max_size})':>10}\n"
-            )
+            cells = [_usd(m or 0.0, n) for m, n in zip(monthly, sizes, strict=True)]
+            out.write(row.format(c.pool, c.arch, c.instance_type, f"{c.hourly:.3f}", *cells))
+            totals = [t + (m or 0.0) for t, m in zip(totals, monthly, strict=True)]
         rows.append(
             {
-                "pool": c.pool, "arch": c.arch, "instanceType": c.instance_type, "hourlyUsd": c.hourly,
-                "minSize": c.min_size, "initialSize": c.initial_size, "maxSize": c.max_size,
-                "monthlyUsdAtMin": c.monthly(c.min_size), "monthlyUsdInitial": c.monthly(c.initial_size),
-                "monthlyUsdAtMax": c.monthly(c.max_size),
+                "pool": c.pool,
+                "arch": c.arch,
+                "instanceType": c.instance_type,
+                "hourlyUsd": c.hourly,
+                "minSize": c.min_size,
+                "initialSize": c.initial_size,
+                "maxSize": c.max_size,
+                "monthlyUsdAtMin": monthly[0],
+                "monthlyUsdInitial": monthly[1],
+                "monthlyUsdAtMax": monthly[2],
             }
         )
     control = prices.monthly(prices.CONTROL_PLANE_HOURLY[settings.platform], 1)
     if control:
-        out.write(f"  {'control plane':<36} {'':>7} {'$' + format(control, ',.0f'):>10} {'$' + format(control, ',.0f'):>10} {'$' + format(control, ',.0f'):>10}\n")
-    out.write(
-        f"  {'total':<36} {'':>7} {'$' + format(total_min + control, ',.0f'):>10} "
-        f"{'$' + format(total_initial + control, ',.0f'):>10} {'$' + format(total_max + control, ',.0f'):>10}\n"
-    )
+        out.write(row.format("control plane", "", "", "", *[_usd(control)] * 3))
+    totals = [round(t + control, 2) for t in totals]
+    out.write(row.format("total", "", "", "", *map(_usd, totals)))
     return {
-        "region": region, "pricesAsOf": prices.PRICES_AS_OF, "currency": "USD", "pools": rows,
+        "region": region,
+        "pricesAsOf": prices.PRICES_AS_OF,
+        "currency": "USD",
+        "pools": rows,
         "controlPlaneMonthlyUsd": control,
-        "totalMonthlyUsd": {"atMin": round(total_min + control, 2), "initial": round(total_initial + control, 2), "atMax": round(total_max + control, 2)},
+        "totalMonthlyUsd": {"atMin": totals[0], "initial": totals[1], "atMax": totals[2]},
     }
 
 
@@ -170,11 +192,18 @@ def write_outputs(rec: Recording, stack: stackfile.StackFile, cost: dict[str, An
         "stackFile": str(stack.path),
         "resources": [
             {
-                "urn": r.urn, "type": r.type, "name": r.name, "custom": r.custom, "parent": r.parent,
-                "provider": r.provider, "dependencies": r.dependencies,
+                "urn": r.urn,
+                "type": r.type,
+                "name": r.name,
+                "custom": r.custom,
+                "parent": r.parent,
+                "provider": r.provider,
+                "dependencies": r.dependencies,
                 "options": {
-                    "protect": r.protect, "retainOnDelete": r.retain_on_delete,
-                    "ignoreChanges": r.ignore_changes, "deleteBeforeReplace": r.delete_before_replace,
+                    "protect": r.protect,
+                    "retainOnDelete": r.retain_on_delete,
+                    "ignoreChanges": r.ignore_changes,
+                    "deleteBeforeReplace": r.delete_before_replace,
                     "aliases": r.aliases,
                 },
                 "inputs": redact(r.inputs),
@@ -211,16 +240,20 @@ def main(argv: Sequence[str] | None = None, out: TextIO = sys.stdout, err: TextI
         for line in exc.errors:
             err.write(f"error: {line}\n")
         return EXIT_CONFIG
-    except Exception as exc:  # noqa: BLE001 (report, do not dump a traceback on the reviewer)
+    except Exception as exc:
         err.write(f"error: the program failed under the mock engine: {type(exc).__name__}: {exc}\n")
         return EXIT_FAILED
 
     out_dir = args.out or stackfile.ROOT / "build" / "plan" / stack.name
-    out.write(f"Plan for stack {stack.name} ({settings.platform}, {len(rec.resources)} resources) from {stack.path.name}\n\n")
+    out.write(
+        f"Plan for stack {stack.name} ({settings.platform}, {len(rec.resources)} resources) from {stack.path.name}\n\n"
+    )
     print_tree(rec, out)
     cost = print_costs(settings, pool_costs(settings), out)
     write_outputs(rec, stack, cost, out_dir)
-    out.write(f"\nWrote {out_dir / 'plan.json'} and {len(rec.kubernetes_objects())} manifests in {out_dir / 'manifests'}\n")
+    out.write(
+        f"\nWrote {out_dir / 'plan.json'} and {len(rec.kubernetes_objects())} manifests in {out_dir / 'manifests'}\n"
+    )
     return EXIT_OK
 
 

@@ -43,7 +43,9 @@ def resolve(stack: str) -> Path:
     if named.exists():
         return named
     known = sorted(p.name.removeprefix("Pulumi.").removesuffix(".yaml") for p in STACKS.glob("Pulumi.*.yaml"))
-    raise StackFileError(f"no stack {stack!r}: expected {named.relative_to(ROOT)} or a stack file path (stacks: {', '.join(known)})")
+    raise StackFileError(
+        f"no stack {stack!r}: expected {named.relative_to(ROOT)} or a stack file path (stacks: {', '.join(known)})"
+    )
 
 
 def _project_config() -> dict[str, Any]:

@@ -1,0 +1,42 @@
+"""Shared test helpers: the repository on sys.path, stack configs, and the recording mock engine."""
+
+from __future__ import annotations
+
+import copy
+import sys
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+ROOT = Path(__file__).resolve().parent.parent
+if str(ROOT) not in sys.path:
+    sys.path.insert(0, str(ROOT))
+
+from tools import mockengine  # noqa: E402
+
+SUBNETS = ["subnet-0a1b2c3d4e5f60001", "subnet-0a1b2c3d4e5f60002", "subnet-0a1b2c3d4e5f60003"]
+
+EKS_CONFIG: dict[str, Any] = {
+    "aws:region": "eu-west-3",
+    "multiarch:platform": "eks",
+    "multiarch:cluster": {"name": "build-multiarch", "version": "1.33", "subnetIds": SUBNETS},
+    "multiarch:nodePools": [
+        {"name": "x86", "arch": "amd64", "instanceType": "m5a.2xlarge", "minSize": 1, "maxSize": 3},
+        {"name": "arm64", "arch": "arm64", "instanceType": "m6g.2xlarge", "minSize": 0, "maxSize": 5},
+    ],
+}
+
+
+def config(base: dict[str, Any], **changes: Any) -> dict[str, Any]:
+    """A deep copy of `base` with `multiarch:<key>` values replaced."""
+    out = copy.deepcopy(base)
+    for key, value in changes.items():
+        out[key if ":" in key else f"multiarch:{key}"] = value
+    return out
+
+
+@pytest.fixture
+def recording() -> mockengine.Recording:
+    """Installs the recording mock engine for a `@pulumi.runtime.test` test and returns its log."""
+    return mockengine.install(mockengine.Recording("test"))

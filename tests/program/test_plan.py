@@ -1,0 +1,101 @@
+"""The offline plan command: exit codes, what it writes, and that no secret leaks."""
+
+from __future__ import annotations
+
+import io
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+import yaml
+
+from tools import plan, stackfile
+
+FIXTURES = Path(__file__).parent.parent / "fixtures"
+
+
+def run_plan(*argv: str) -> tuple[int, str, str]:
+    out, err = io.StringIO(), io.StringIO()
+    code = plan.main(list(argv), out=out, err=err)
+    return code, out.getvalue(), err.getvalue()
+
+
+def test_dev_plan_shows_both_architectures_and_costs(tmp_path: Path) -> None:
+    code, out, err = run_plan("dev", "--out", str(tmp_path))
+    assert code == 0, err
+    assert "arm64 m6g.2xlarge AL2023_ARM_64_STANDARD ON_DEMAND min=0 desired=1 max=5" in out
+    assert "amd64 m5a.2xlarge AL2023_x86_64_STANDARD ON_DEMAND min=1 desired=1 max=3" in out
+    cost_lines = {line.split()[0]: line for line in out.splitlines()[-8:] if line.startswith("  ")}
+    assert "$293 (1)" in cost_lines["x86"]
+    assert "$0 (0)" in cost_lines["arm64"] and "$1,310 (5)" in cost_lines["arm64"]
+
+    doc = json.loads((tmp_path / "plan.json").read_text())
+    types = [r["type"] for r in doc["resources"]]
+    assert types.count("aws:eks/nodeGroup:NodeGroup") == 2
+    for r in doc["resources"]:
+        assert {"urn", "type", "name", "parent", "inputs", "options"} <= set(r)
+    pools = {p["pool"]: p for p in doc["cost"]["pools"]}
+    assert pools["arm64"]["monthlyUsdAtMin"] == 0
+    assert pools["x86"]["hourlyUsd"] == 0.402
+    assert (tmp_path / "manifests").is_dir()
+
+
+def test_secrets_are_shown_as_secret_everywhere(tmp_path: Path) -> None:
+    code, out, _ = run_plan("dev", "--out", str(tmp_path))
+    assert code == 0
+    written = (tmp_path / "plan.json").read_text() + out
+    written += "".join(p.read_text() for p in (tmp_path / "manifests").glob("*.yaml"))
+    # The kubeconfig is a secret: its content never appears, its place says [secret].
+    assert "get-token" not in written
+    assert "certificate-authority-data" not in written
+    doc = json.loads((tmp_path / "plan.json").read_text())
+    assert doc["outputs"]["kubeconfig"] == "[secret]"
+    provider = next(r for r in doc["resources"] if r["type"] == "pulumi:providers:kubernetes")
+    assert provider["inputs"]["kubeconfig"] == "[secret]"
+
+
+def test_secure_values_in_a_stack_file_stay_secret(tmp_path: Path) -> None:
+    path = tmp_path / "Pulumi.sec.yaml"
+    doc = yaml.safe_load((stackfile.STACKS / "Pulumi.dev.yaml").read_text())
+    doc["config"]["kubernetes:kubeconfig"] = {"secure": "AAABAKxyzCIPHERTEXT"}
+    path.write_text(yaml.safe_dump(doc))
+    stack = stackfile.load(str(path))
+    assert stack.secret_keys == ["kubernetes:kubeconfig"]
+    assert stack.config["kubernetes:kubeconfig"] == stackfile.DEFAULT_PLACEHOLDER
+    code, out, _ = run_plan(str(path), "--out", str(tmp_path / "out"))
+    assert code == 0
+    assert "AAABAKxyzCIPHERTEXT" not in out + (tmp_path / "out" / "plan.json").read_text()
+
+
+def test_configuration_error_exits_2_with_the_program_messages(tmp_path: Path) -> None:
+    code, out, err = run_plan(str(FIXTURES / "Pulumi.m6g-as-amd64.yaml"), "--out", str(tmp_path / "x"))
+    assert code == 2
+    assert err.splitlines()[1:] == [
+        "error: multiarch:nodePools[graviton].instanceType: m6g.2xlarge is an arm64 instance type, "
+        "but the pool's arch is amd64 (choose an amd64 type or set arch: arm64)"
+    ]
+    assert "Traceback" not in err
+    assert out == ""
+    assert not (tmp_path / "x").exists()
+
+
+def test_unknown_stack_exits_1_and_lists_stacks() -> None:
+    code, _, err = run_plan("nope")
+    assert code == 1
+    assert "no stack 'nope'" in err and "dev" in err
+
+
+def test_command_line_entry_point(tmp_path: Path) -> None:
+    """`python -m tools.plan` as the README runs it, in a fresh interpreter."""
+    proc = subprocess.run(
+        [sys.executable, "-m", "tools.plan", str(FIXTURES / "Pulumi.m6g-as-amd64.yaml"), "--out", str(tmp_path)],
+        cwd=stackfile.ROOT,
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=False,
+    )
+    assert proc.returncode == 2, proc.stderr
+    assert "m6g.2xlarge is an arm64 instance type" in proc.stderr
+    assert "Traceback" not in proc.stderr

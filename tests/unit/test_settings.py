@@ -1,0 +1,174 @@
+"""Stack settings: every rule, tested on plain values (no Pulumi runtime)."""
+
+from __future__ import annotations
+
+import copy
+from typing import Any
+
+import pytest
+
+from components import settings
+from components.settings import ConfigError
+
+SUBNETS = ["subnet-0a1b2c3d4e5f60001", "subnet-0a1b2c3d4e5f60002"]
+
+
+def eks(**changes: Any) -> dict[str, Any]:
+    raw: dict[str, Any] = {
+        "platform": "eks",
+        "cluster": {"name": "build-multiarch", "version": "1.33", "subnetIds": SUBNETS},
+        "nodePools": [
+            {"name": "x86", "arch": "amd64", "instanceType": "m5a.2xlarge", "minSize": 1, "maxSize": 3},
+            {"name": "arm64", "arch": "arm64", "instanceType": "m6g.2xlarge", "minSize": 0, "maxSize": 5},
+        ],
+    }
+    raw.update(copy.deepcopy(changes))
+    return raw
+
+
+def pool(name: str = "arm64", **changes: Any) -> dict[str, Any]:
+    base = {"name": name, "arch": "arm64", "instanceType": "m6g.2xlarge", "minSize": 0, "maxSize": 5}
+    base.update(changes)
+    return base
+
+
+def errors_of(raw: dict[str, Any], **kw: Any) -> list[str]:
+    kw.setdefault("aws_region", "eu-west-3")
+    with pytest.raises(ConfigError) as exc:
+        settings.parse(raw, stack="test", **kw)
+    return exc.value.errors
+
+
+def test_good_eks_settings_are_typed_and_frozen() -> None:
+    s = settings.parse(eks(), stack="dev", aws_region="eu-west-3")
+    assert s.platform == "eks"
+    assert s.cluster.subnet_ids == tuple(SUBNETS)
+    assert [p.name for p in s.node_pools] == ["x86", "arm64"]
+    assert s.arches == ("amd64", "arm64")
+    assert s.pool("arm64").initial_size == 0  # desiredSize defaults to minSize
+    with pytest.raises(Exception, match="frozen"):
+        s.pool("x86").min_size = 5
+
+
+@pytest.mark.parametrize(
+    ("raw", "expected"),
+    [
+        (eks(platform="aks"), "multiarch:platform: 'aks' is not a platform; expected one of eks, gke, openshift"),
+        ({"cluster": {"name": "x"}, "nodePools": [pool()]}, "multiarch:platform: is required"),
+        (
+            eks(nodePools=[pool(minSize=4, maxSize=2)]),
+            "multiarch:nodePools[arm64].minSize: 4 is greater than maxSize 2",
+        ),
+        (
+            eks(nodePools=[pool(minSize=1, maxSize=3, desiredSize=5)]),
+            "multiarch:nodePools[arm64].desiredSize: 5 is outside minSize..maxSize (1..3)",
+        ),
+        (
+            eks(nodePools=[pool(arch="x86_64", instanceType="m5a.2xlarge")]),
+            "multiarch:nodePools[arm64].arch: 'x86_64' is not Kubernetes' name for it: use 'amd64'",
+        ),
+        (
+            eks(nodePools=[pool(arch="riscv64")]),
+            "multiarch:nodePools[arm64].arch: 'riscv64': Input should be 'amd64' or 'arm64'",
+        ),
+        (
+            eks(nodePools=[pool(name="arm64", arch="amd64", instanceType="m6g.2xlarge")]),
+            "multiarch:nodePools[arm64].instanceType: m6g.2xlarge is an arm64 instance type, but the pool's arch is amd64",
+        ),
+        (
+            eks(nodePools=[pool(name="x86", arch="arm64", instanceType="m5a.2xlarge")]),
+            "multiarch:nodePools[x86].instanceType: m5a.2xlarge is an amd64 instance type, but the pool's arch is arm64",
+        ),
+        (
+            eks(nodePools=[pool(), pool()]),
+            "multiarch:nodePools[arm64].name: 'arm64' is used by 2 pools; pool names must be unique",
+        ),
+        (
+            eks(nodePools=[pool(taints=[{"key": "dedicated", "value": "build", "effect": "NO_SCHEDULE"}])]),
+            "multiarch:nodePools[arm64].taints[0].effect: 'NO_SCHEDULE': Input should be 'NoSchedule', "
+            "'PreferNoSchedule' or 'NoExecute'",
+        ),
+        (
+            eks(cluster={"name": "build", "version": "1.33", "subnetIds": SUBNETS[:1]}),
+            "multiarch:cluster.subnetIds: ['subnet-0a1b2c3d4e5f60001'] has 1 subnet(s); EKS needs private subnets "
+            "in at least two availability zones",
+        ),
+        (
+            eks(cluster={"name": "build", "version": 1.3, "subnetIds": SUBNETS}),
+            "multiarch:cluster.version: 1.3 is a number; quote it in the stack file",
+        ),
+        (
+            eks(cluster={"name": "build", "version": "1.33", "subnetIds": SUBNETS, "vpcID": "x"}),
+            "multiarch:cluster.vpcID: is not a known key",
+        ),
+        (
+            eks(nodePools=[pool(instanceType="zz9.large")]),
+            "instance family 'zz9' of 'zz9.large' is not in the aws catalog",
+        ),
+        (eks(nodePools=[]), "multiarch:nodePools: at least one pool is required"),
+        (
+            eks(nodePools=[pool(labels={"kubernetes.io/arch": "arm64"})]),
+            "multiarch:nodePools[arm64].labels.kubernetes.io/arch: set by the kubelet",
+        ),
+        (
+            eks(nodePools=[pool(amiType="AL2023_x86_64_STANDARD")]),
+            "multiarch:nodePools[arm64].amiType: AL2023_x86_64_STANDARD is an amd64 AMI type, but the pool's arch is arm64",
+        ),
+        (
+            eks(nodePools=[pool(amiType="AL2_ARM_64")]),
+            "AL2_ARM_64 has no AMIs for Kubernetes 1.33 (AL2 is end of life)",
+        ),
+        (eks(nodePools=[pool(capacityType="spot")]), "multiarch:nodePools[arm64].capacityType: 'spot'"),
+    ],
+)
+def test_bad_eks_input_names_the_key_and_value(raw: dict[str, Any], expected: str) -> None:
+    errors = errors_of(raw)
+    assert any(expected in e for e in errors), errors
+
+
+def test_missing_region_for_eks() -> None:
+    assert "aws:region: required for platform eks" in errors_of(eks(), aws_region=None)[0]
+
+
+def test_all_errors_are_reported_together() -> None:
+    raw = eks(
+        cluster={"name": "build", "version": "1.33", "subnetIds": SUBNETS[:1]},
+        nodePools=[
+            pool(name="x86", arch="amd64", instanceType="m6g.2xlarge"),
+            pool(name="arm64", minSize=3, maxSize=1),
+            pool(name="bad", arch="sparc"),
+        ],
+    )
+    errors = errors_of(raw)
+    assert len(errors) == 4, errors
+    assert any(e.startswith("multiarch:cluster.subnetIds") for e in errors)
+    assert any(e.startswith("multiarch:nodePools[x86].instanceType") for e in errors)
+    assert any(e.startswith("multiarch:nodePools[arm64].minSize") for e in errors)
+    assert any(e.startswith("multiarch:nodePools[bad].arch") for e in errors)
+
+
+def test_error_message_is_one_line_per_problem() -> None:
+    exc = ConfigError(["a: one", "b: two"])
+    assert str(exc).splitlines() == ["invalid stack configuration (2 errors):", "  a: one", "  b: two"]
+
+
+def test_unknown_top_level_keys_are_errors() -> None:
+    errors = errors_of(eks(), unknown_keys=["nodepools"])
+    assert errors == ["multiarch:nodepools: is not a known key (check the spelling against the README's config table)"]
+
+
+def test_adopted_eks_cluster_needs_no_subnets() -> None:
+    s = settings.parse(eks(cluster={"name": "existing", "create": False}), stack="t", aws_region="eu-west-3")
+    assert not s.cluster.create
+    assert s.cluster.kubernetes_version == "1.33"
+
+
+@pytest.mark.parametrize("bad", ["1.3x", "v1.33", "2"])
+def test_version_shape(bad: str) -> None:
+    errors = errors_of(eks(cluster={"name": "b", "version": bad, "subnetIds": SUBNETS}))
+    assert any(e.startswith("multiarch:cluster.version:") for e in errors), errors
+
+
+def test_eks_ignores_nothing_silently() -> None:
+    errors = errors_of(eks(cluster={"name": "b", "version": "1.33", "subnetIds": SUBNETS, "location": "us-central1"}))
+    assert errors == ["multiarch:cluster.location: not used on platform eks"]
