@@ -4,6 +4,5 @@ import pulumi
 
 from components import settings, stack
 
-outputs = stack.build(settings.load())
-for key, value in outputs.values.items():
+for key, value in stack.build(settings.load()).items():
     pulumi.export(key, value)

@@ -175,7 +175,8 @@ ARCH_LABEL = "kubernetes.io/arch"  # not beta.kubernetes.io/arch, deprecated sin
 POOL_LABEL = "multiarch.dev/pool"
 TaintEffect = Literal["NoSchedule", "PreferNoSchedule", "NoExecute"]
 TAINT_EFFECTS: tuple[TaintEffect, ...] = ("NoSchedule", "PreferNoSchedule", "NoExecute")
-EKS_TAINT_EFFECTS: dict[TaintEffect, str] = {
+# EKS and GKE APIs both spell taint effects this way.
+CLOUD_TAINT_EFFECTS: dict[TaintEffect, str] = {
     "NoSchedule": "NO_SCHEDULE",
     "PreferNoSchedule": "PREFER_NO_SCHEDULE",
     "NoExecute": "NO_EXECUTE",
@@ -184,8 +185,9 @@ EKS_TAINT_EFFECTS: dict[TaintEffect, str] = {
 GKE_ARM64_TAINT = {"key": ARCH_LABEL, "value": "arm64", "effect": "NoSchedule"}
 
 
-def eks_taint_effect(effect: TaintEffect) -> str:
-    return EKS_TAINT_EFFECTS[effect]
+def cloud_taint_effect(effect: TaintEffect) -> str:
+    """Kubernetes' `NoSchedule` as the EKS and GKE APIs spell it (`NO_SCHEDULE`)."""
+    return CLOUD_TAINT_EFFECTS[effect]
 
 
 def default_eks_ami_type(arch: Arch) -> str:

@@ -19,6 +19,7 @@ def exec_kubeconfig(
     ca_data: str,
     command: str,
     args: Sequence[str],
+    *,
     env: dict[str, str] | None = None,
     install_hint: str = "",
 ) -> str:
@@ -73,12 +74,36 @@ def eks_kubeconfig(
     )
 
 
+def gke_kubeconfig(
+    cluster_name: pulumi.Input[str],
+    endpoint: pulumi.Input[str],
+    ca_data: pulumi.Input[str],
+) -> pulumi.Output[str]:
+    """Kubeconfig for GKE using `gke-gcloud-auth-plugin` (gcloud's application credentials)."""
+    return pulumi.Output.secret(
+        pulumi.Output.all(cluster_name, endpoint, ca_data).apply(
+            lambda v: exec_kubeconfig(
+                v[0],
+                f"https://{v[1]}",
+                v[2],
+                "gke-gcloud-auth-plugin",
+                [],
+                install_hint="Install it with `gcloud components install gke-gcloud-auth-plugin`.",
+            )
+        )
+    )
+
+
 def provider(
     name: str,
-    kubeconfig: pulumi.Input[str],
+    kubeconfig: pulumi.Input[str] | None,
     opts: pulumi.ResourceOptions | None = None,
 ) -> k8s.Provider:
-    """The one Kubernetes provider of the stack; everything in-cluster is given it explicitly."""
+    """The one Kubernetes provider of the stack; everything in-cluster is given it explicitly.
+
+    `kubeconfig` None means the provider reads KUBECONFIG (OpenShift reached without a
+    `kubernetes:kubeconfig` secret).
+    """
     return k8s.Provider(
         name,
         kubeconfig=kubeconfig,

@@ -14,7 +14,7 @@ from collections.abc import Mapping, Sequence
 from typing import Annotated, Any, Literal
 
 import pulumi
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
+from pydantic import BaseModel, ConfigDict, Field, SecretStr, ValidationError, field_validator
 from pydantic.alias_generators import to_camel
 
 from components import arch, versions
@@ -28,8 +28,6 @@ CapacityType = Literal["ON_DEMAND", "SPOT"]
 OBJECT_KEYS = ("cluster", "nodePools")
 STRING_KEYS = ("platform",)
 SECRET_KEYS: tuple[str, ...] = ()
-# Provider settings the program reads, by platform.
-PROVIDER_KEYS = ("aws:region", "gcp:project", "gcp:region", "kubernetes:kubeconfig")
 
 _DNS_LABEL = r"^[a-z0-9]([-a-z0-9]*[a-z0-9])?$"
 
@@ -143,7 +141,7 @@ class Settings(_Model):
     aws_region: str | None = None
     gcp_project: str | None = None
     gcp_region: str | None = None
-    kubeconfig: str | None = None  # openshift; a secret, never logged
+    kubeconfig: SecretStr | None = None  # openshift: `kubernetes:kubeconfig`, a secret (else KUBECONFIG)
 
     @property
     def cloud(self) -> arch.Cloud:
@@ -292,6 +290,12 @@ def _check_pool_for_platform(ctx: _Context, pool: NodePool, at: str, errors: lis
             errors.append(f"{at}.amiId: not used on platform gke (GKE pools use COS_CONTAINERD)")
         if pool.ami_type is not None:
             errors.append(f"{at}.amiType: not used on platform gke (GKE pools use COS_CONTAINERD)")
+        for i, taint in enumerate(pool.taints):
+            if taint.key == arch.ARCH_LABEL:
+                errors.append(
+                    f"{at}.taints[{i}]: GKE taints arm64 nodes {arch.ARCH_LABEL}=arm64:NoSchedule by itself; "
+                    "do not declare it (it would fight GKE and never converge)"
+                )
         location = ctx.cluster.location if ctx.cluster else None
         if (
             location
@@ -415,7 +419,7 @@ def parse(
         aws_region=aws_region,
         gcp_project=gcp_project,
         gcp_region=gcp_region,
-        kubeconfig=kubeconfig,
+        kubeconfig=SecretStr(kubeconfig) if kubeconfig else None,
     )
 
 
@@ -440,6 +444,7 @@ def load() -> Settings:
             errors.append(f"{PROJECT}:{key}: is not valid YAML/JSON object or list")
     known = set(STRING_KEYS) | set(OBJECT_KEYS) | set(SECRET_KEYS)
     unknown = [k for k in _present_keys() if k not in known]
+    # A secret: held as SecretStr here and wrapped as a Pulumi secret where it is used.
     kubeconfig = pulumi.Config("kubernetes").get("kubeconfig")
     try:
         settings = parse(

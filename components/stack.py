@@ -1,8 +1,8 @@
 """The stack: composes the platform's components from validated settings.
 
 `build(settings)` creates the explicit cloud and Kubernetes providers, the cluster, the node
-pools (and, as they land, the in-cluster capabilities), and returns what `__main__` exports.
-Only the chosen platform's cloud SDK is imported.
+pools and the in-cluster capabilities, and returns what `__main__` exports. Only the chosen
+platform's cloud SDK is imported.
 """
 
 from __future__ import annotations
@@ -11,48 +11,49 @@ from dataclasses import dataclass, field
 from typing import Any
 
 import pulumi
+import pulumi_kubernetes as k8s
 
-from components import arch
+from components import arch, kube
 from components.settings import Settings
 
 
 @dataclass
-class StackOutputs:
-    """What the program exports: plain values and Outputs, keyed by export name."""
+class Platform:
+    """What every platform hands to the in-cluster layer, and what it exports."""
 
-    values: dict[str, Any] = field(default_factory=dict)
+    kubernetes: k8s.Provider
+    outputs: dict[str, Any] = field(default_factory=dict)
 
 
 def common_tags(settings: Settings) -> dict[str, str]:
     return {"multiarch.dev/stack": settings.stack, "managed-by": "pulumi"}
 
 
-def build(settings: Settings) -> StackOutputs:
-    if settings.platform == "eks":
-        return _build_eks(settings)
-    raise NotImplementedError(f"platform {settings.platform} is not built yet")
-
-
-def _pool_summary(settings: Settings) -> dict[str, dict[str, Any]]:
+def build(settings: Settings) -> dict[str, Any]:
+    """Declare the whole stack; returns the exports."""
+    builders = {"eks": _eks, "gke": _gke, "openshift": _openshift}
+    platform = builders[settings.platform](settings)
     return {
-        p.name: {"arch": p.arch, "instanceType": p.instance_type, "minSize": p.min_size, "maxSize": p.max_size}
-        for p in settings.node_pools
+        "platform": settings.platform,
+        "architectures": list(settings.arches),
+        "archLabel": arch.ARCH_LABEL,
+        "nodePools": {
+            p.name: {"arch": p.arch, "instanceType": p.instance_type, "minSize": p.min_size, "maxSize": p.max_size}
+            for p in settings.node_pools
+        },
+        **platform.outputs,
     }
 
 
-def _build_eks(settings: Settings) -> StackOutputs:
+def _eks(settings: Settings) -> Platform:
     import pulumi_aws as aws
 
-    from components import kube
     from components.clusters.eks import EksCluster, EksClusterArgs
     from components.nodepools.eks import EksNodePools, EksNodePoolsArgs
 
     assert settings.aws_region is not None  # checked by settings
-    tags = common_tags(settings)
     aws_provider = aws.Provider(
-        "aws",
-        region=settings.aws_region,
-        default_tags=aws.ProviderDefaultTagsArgs(tags=tags),
+        "aws", region=settings.aws_region, default_tags=aws.ProviderDefaultTagsArgs(tags=common_tags(settings))
     )
     cloud = pulumi.ResourceOptions(providers={"aws": aws_provider})
     c = settings.cluster
@@ -80,18 +81,87 @@ def _build_eks(settings: Settings) -> StackOutputs:
         ),
         opts=cloud,
     )
-    k8s_provider = kube.provider("k8s", cluster.kubeconfig, opts=pulumi.ResourceOptions(depends_on=[pools]))
-    del k8s_provider  # handed to the in-cluster components as they are added
-    return StackOutputs(
+    provider = kube.provider("k8s", cluster.kubeconfig)
+    return Platform(
+        provider,
         {
-            "platform": settings.platform,
             "clusterName": cluster.cluster_name,
             "clusterEndpoint": cluster.endpoint,
             "kubernetesVersion": cluster.version,
             "kubeconfig": cluster.kubeconfig,
-            "architectures": list(settings.arches),
-            "nodePools": _pool_summary(settings),
             "nodeGroupNames": {n: g.node_group_name for n, g in pools.node_groups.items()},
-            "archLabel": arch.ARCH_LABEL,
-        }
+        },
+    )
+
+
+def _gke(settings: Settings) -> Platform:
+    import pulumi_gcp as gcp
+
+    from components.clusters.gke import GkeCluster, GkeClusterArgs
+    from components.nodepools.gke import GkeNodePools, GkeNodePoolsArgs
+
+    c = settings.cluster
+    assert settings.gcp_project is not None and c.location is not None  # checked by settings
+    gcp_provider = gcp.Provider(
+        "gcp",
+        project=settings.gcp_project,
+        region=settings.gcp_region,
+        default_labels={k.replace(".", "-").replace("/", "_"): v for k, v in common_tags(settings).items()},
+    )
+    cloud = pulumi.ResourceOptions(providers={"gcp": gcp_provider})
+    cluster = GkeCluster(
+        c.name,
+        GkeClusterArgs(
+            name=c.name,
+            project=settings.gcp_project,
+            location=c.location,
+            version=c.kubernetes_version,
+            create=c.create,
+        ),
+        opts=cloud,
+    )
+    pools = GkeNodePools(
+        f"{c.name}-pools",
+        GkeNodePoolsArgs(
+            cluster_name=cluster.cluster_name,
+            project=settings.gcp_project,
+            location=c.location,
+            pools=settings.node_pools,
+        ),
+        opts=cloud,
+    )
+    provider = kube.provider("k8s", cluster.kubeconfig)
+    return Platform(
+        provider,
+        {
+            "clusterName": cluster.cluster_name,
+            "clusterEndpoint": cluster.endpoint,
+            "kubeconfig": cluster.kubeconfig,
+            "nodePoolNames": {n: p.name for n, p in pools.node_pools.items()},
+        },
+    )
+
+
+def _openshift(settings: Settings) -> Platform:
+    from components.nodepools.openshift import OpenShiftNodePools, OpenShiftNodePoolsArgs
+
+    c = settings.cluster
+    assert settings.aws_region is not None and c.infrastructure_name is not None  # checked by settings
+    kubeconfig = (
+        pulumi.Output.secret(settings.kubeconfig.get_secret_value()) if settings.kubeconfig is not None else None
+    )
+    provider = kube.provider("k8s", kubeconfig)
+    pools = OpenShiftNodePools(
+        f"{c.name}-pools",
+        OpenShiftNodePoolsArgs(
+            infrastructure_name=c.infrastructure_name,
+            region=settings.aws_region,
+            zones=c.zones,
+            pools=settings.node_pools,
+        ),
+        opts=pulumi.ResourceOptions(providers={"kubernetes": provider}),
+    )
+    return Platform(
+        provider,
+        {"infrastructureName": c.infrastructure_name, "machineSets": sorted(pools.machine_sets)},
     )

@@ -9,6 +9,7 @@ Used by `tools.plan` and the tests.
 
 from __future__ import annotations
 
+import gc
 import json
 import runpy
 import sys
@@ -29,6 +30,7 @@ PROJECT = "multiarch"
 SECRET_SIG = rpc._special_secret_sig
 SIG_KEY = rpc._special_sig_key
 ACCOUNT_ID = "123456789012"
+FAKE_CA = "LS0tLS1CRUdJTiBDRVJUSUZJQ0FURS0tLS0t"
 
 
 class Secret:
@@ -158,7 +160,7 @@ def _fake_outputs(typ: str, name: str, inputs: dict[str, Any]) -> dict[str, Any]
     elif typ == "aws:eks/cluster:Cluster":
         out.update(
             endpoint=f"https://{name.upper()}.gr7.{region}.eks.amazonaws.com",
-            certificateAuthority={"data": "LS0tLS1CRUdJTiBDRVJUSUZJQ0FURS0tLS0t"},
+            certificateAuthority={"data": FAKE_CA},
             identities=[{"oidcs": [{"issuer": f"https://oidc.eks.{region}.amazonaws.com/id/EXAMPLE"}]}],
             vpcConfig={
                 **inputs.get("vpcConfig", {}),
@@ -169,6 +171,8 @@ def _fake_outputs(typ: str, name: str, inputs: dict[str, Any]) -> dict[str, Any]
         )
     elif typ == "aws:eks/nodeGroup:NodeGroup":
         out["status"] = "ACTIVE"
+    elif typ == "gcp:container/cluster:Cluster":
+        out.update(endpoint="34.90.0.10", masterAuth={"clusterCaCertificate": FAKE_CA}, selfLink=f"clusters/{name}")
     return out
 
 
@@ -182,7 +186,7 @@ def _fake_invoke(token: str, args: dict[str, Any]) -> dict[str, Any]:
             "endpoint": f"https://{cluster.upper()}.gr7.eu-west-3.eks.amazonaws.com",
             "version": "1.33",
             "status": "ACTIVE",
-            "certificateAuthorities": [{"data": "LS0tLS1CRUdJTiBDRVJUSUZJQ0FURS0tLS0t"}],
+            "certificateAuthorities": [{"data": FAKE_CA}],
             "identities": [{"oidcs": [{"issuer": "https://oidc.eks.eu-west-3.amazonaws.com/id/EXAMPLE"}]}],
             "vpcConfig": {
                 "clusterSecurityGroupId": "sg-0adopted0000000001",
@@ -195,6 +199,9 @@ def _fake_invoke(token: str, args: dict[str, Any]) -> dict[str, Any]:
                 "controlPlaneEgressMode": "AWS_MANAGED",
             },
         }
+    if token == "gcp:container/getCluster:getCluster":
+        cluster = args.get("name", "adopted")
+        return {"name": cluster, "endpoint": "34.90.0.20", "masterAuths": [{"clusterCaCertificate": FAKE_CA}]}
     if token == "aws:index/getCallerIdentity:getCallerIdentity":
         return {
             "accountId": ACCOUNT_ID,
@@ -290,6 +297,9 @@ def run(
     root = psettings.get_root_resource()
     exports = getattr(root, "outputs", {}) or {}
     recording.outputs = {k: _sync_await(_resolve(v)) for k, v in exports.items()}
+    # The mock monitor leaves an event loop per worker thread; collect them now, while their
+    # sockets are still open, rather than at interpreter exit (where asyncio complains).
+    gc.collect()
     return recording
 
 

@@ -72,6 +72,15 @@ def _num(v: Any) -> str:
     return str(int(v)) if isinstance(v, float) and v.is_integer() else str(v)
 
 
+def _arch_or_unknown(cloud: Any, instance_type: str) -> str:
+    from components import arch
+
+    try:
+        return arch.arch_of(cloud, instance_type)
+    except arch.UnknownInstanceFamilyError:
+        return "?"
+
+
 def facts(r: Registered) -> str:
     """The one line a reviewer wants next to a resource."""
     from components import arch
@@ -84,6 +93,23 @@ def facts(r: Registered) -> str:
         return (
             f"{a} {','.join(i.get('instanceTypes', []))} {ami} {i.get('capacityType', '')} "
             f"min={_num(sc.get('minSize'))} desired={_num(sc.get('desiredSize'))} max={_num(sc.get('maxSize'))}"
+        )
+    if r.type == "gcp:container/nodePool:NodePool":
+        nc, sc = i.get("nodeConfig", {}), i.get("autoscaling", {})
+        machine = nc.get("machineType", "")
+        zones = ",".join(i.get("nodeLocations") or []) or "all zones"
+        return (
+            f"{_arch_or_unknown(arch.Cloud.GCP, machine)} {machine} {nc.get('imageType', '')} "
+            f"{'SPOT' if nc.get('spot') else 'ON_DEMAND'} autoscaling {_num(sc.get('totalMinNodeCount'))}.."
+            f"{_num(sc.get('totalMaxNodeCount'))} {sc.get('locationPolicy', '')} in {zones}"
+        )
+    if r.type == "kubernetes:machine.openshift.io/v1beta1:MachineSet":
+        spec = i.get("spec", {})
+        value = spec.get("template", {}).get("spec", {}).get("providerSpec", {}).get("value", {})
+        machine = value.get("instanceType", "")
+        return (
+            f"{_arch_or_unknown(arch.Cloud.AWS, machine)} {machine} {value.get('ami', {}).get('id', '')} "
+            f"{value.get('placement', {}).get('availabilityZone', '')} replicas={_num(spec.get('replicas'))}"
         )
     if r.type == "aws:eks/cluster:Cluster":
         return f"Kubernetes {i.get('version')} in {len(i.get('vpcConfig', {}).get('subnetIds', []))} subnets"

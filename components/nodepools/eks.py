@@ -85,7 +85,9 @@ class EksNodePools(pulumi.ComponentResource):
                 update_config=aws.eks.NodeGroupUpdateConfigArgs(max_unavailable=1),
                 labels=node_labels(pool),
                 taints=[
-                    aws.eks.NodeGroupTaintArgs(key=t.key, value=t.value or None, effect=arch.eks_taint_effect(t.effect))
+                    aws.eks.NodeGroupTaintArgs(
+                        key=t.key, value=t.value or None, effect=arch.cloud_taint_effect(t.effect)
+                    )
                     for t in pool.taints
                 ],
                 tags={**args.tags, arch.POOL_LABEL: pool.name, "multiarch.dev/arch": pool.arch},

@@ -5,6 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
+import yaml
 
 from components import arch, settings
 from tools import mockengine, stackfile
@@ -12,9 +13,9 @@ from tools import mockengine, stackfile
 STACK_FILES = sorted((stackfile.ROOT / "stacks").glob("Pulumi.*.yaml"))
 
 
-def test_there_is_a_stack_per_platform_built_so_far() -> None:
-    names = {p.name for p in STACK_FILES}
-    assert {"Pulumi.dev.yaml", "Pulumi.prod.yaml"} <= names
+def test_there_is_a_stack_per_platform() -> None:
+    platforms = {stackfile.load(str(p)).config["multiarch:platform"] for p in STACK_FILES}
+    assert platforms == set(settings.PLATFORMS)
 
 
 @pytest.mark.parametrize("path", STACK_FILES, ids=lambda p: p.name)
@@ -33,6 +34,21 @@ def test_stack_file_plans(path: Path) -> None:
             assert arch.EKS_AMI_TYPES[group["amiType"]].arch == pool.arch
             assert arch.arch_of(arch.Cloud.AWS, group["instanceTypes"][0]) == pool.arch
             assert not arch.EKS_AMI_TYPES[group["amiType"]].end_of_life
+    elif s.platform == "gke":
+        node_pools = {r.plain_inputs["name"]: r.plain_inputs for r in rec.by_type("gcp:container/nodePool:NodePool")}
+        assert len(node_pools) == len(s.node_pools)
+        for pool in s.node_pools:
+            machine = node_pools[pool.name]["nodeConfig"]["machineType"]
+            assert arch.arch_of(arch.Cloud.GCP, machine) == pool.arch
+            assert node_pools[pool.name]["autoscaling"]["totalMaxNodeCount"] == pool.max_size
+    else:
+        sets = rec.by_type("kubernetes:machine.openshift.io/v1beta1:MachineSet")
+        assert len(sets) == len(s.node_pools) * len(s.cluster.zones)
+        for ms in sets:
+            value = ms.plain_inputs["spec"]["template"]["spec"]["providerSpec"]["value"]
+            pool = s.pool(ms.plain_inputs["metadata"]["labels"][arch.POOL_LABEL])
+            assert arch.arch_of(arch.Cloud.AWS, value["instanceType"]) == pool.arch
+            assert value["ami"]["id"] == pool.ami_id
     # Both architectures, since that is the point of the project.
     assert set(s.arches) == {"amd64", "arm64"}
     # Every custom resource has an explicit provider; nothing relies on a default one.
@@ -52,5 +68,21 @@ def test_m6g_declared_as_amd64_stops_with_one_line_and_registers_nothing() -> No
     assert exc.value.errors == [
         "multiarch:nodePools[graviton].instanceType: m6g.2xlarge is an arm64 instance type, but the pool's arch "
         "is amd64 (choose an amd64 type or set arch: arm64)"
+    ]
+    assert rec.resources == []
+
+
+def test_t2a_in_us_east1_stops_with_one_line(tmp_path: Path) -> None:
+    doc = yaml.safe_load((stackfile.STACKS / "Pulumi.gke-dev.yaml").read_text())
+    doc["config"]["multiarch:cluster"]["location"] = "us-east1"
+    path = tmp_path / "Pulumi.gke-east.yaml"
+    path.write_text(yaml.safe_dump(doc))
+    stack = stackfile.load(str(path))
+    rec = mockengine.Recording(stack.name)
+    with pytest.raises(settings.ConfigError) as exc:
+        mockengine.run_main(stack.config, stack=stack.name, recording=rec)
+    assert exc.value.errors == [
+        "multiarch:nodePools[arm64].instanceType: t2a-standard-8 (Tau T2A) is not offered in us-east1; "
+        "T2A is offered in us-central1 (a, b, f), europe-west4 (a, b, c), asia-southeast1 (b, c)"
     ]
     assert rec.resources == []

@@ -135,7 +135,7 @@ def test_ami_types(ami_type: str, a: str, eol: bool, binfmt: bool) -> None:
     [("NoSchedule", "NO_SCHEDULE"), ("PreferNoSchedule", "PREFER_NO_SCHEDULE"), ("NoExecute", "NO_EXECUTE")],
 )
 def test_eks_taint_vocabulary(effect: arch.TaintEffect, eks: str) -> None:
-    assert arch.eks_taint_effect(effect) == eks
+    assert arch.cloud_taint_effect(effect) == eks
 
 
 @pytest.mark.parametrize(

@@ -172,3 +172,141 @@ def test_version_shape(bad: str) -> None:
 def test_eks_ignores_nothing_silently() -> None:
     errors = errors_of(eks(cluster={"name": "b", "version": "1.33", "subnetIds": SUBNETS, "location": "us-central1"}))
     assert errors == ["multiarch:cluster.location: not used on platform eks"]
+
+
+def gke(**changes: Any) -> dict[str, Any]:
+    raw: dict[str, Any] = {
+        "platform": "gke",
+        "cluster": {"name": "build", "version": "1.33", "location": "europe-west4"},
+        "nodePools": [
+            {"name": "x86", "arch": "amd64", "instanceType": "n2-standard-8"},
+            {"name": "arm64", "arch": "arm64", "instanceType": "t2a-standard-8", "minSize": 0, "maxSize": 20},
+        ],
+    }
+    raw.update(copy.deepcopy(changes))
+    return raw
+
+
+def openshift(**changes: Any) -> dict[str, Any]:
+    raw: dict[str, Any] = {
+        "platform": "openshift",
+        "cluster": {"name": "build", "infrastructureName": "build-tw9w9", "zones": ["eu-west-3a", "eu-west-3b"]},
+        "nodePools": [
+            {"name": "x86", "arch": "amd64", "instanceType": "m5a.2xlarge", "amiId": "ami-0a1b2c3d4e5f60718"},
+            {"name": "arm64", "arch": "arm64", "instanceType": "m6g.2xlarge", "amiId": "ami-0eab6a7956a66deda"},
+        ],
+    }
+    raw.update(copy.deepcopy(changes))
+    return raw
+
+
+def test_good_gke_and_openshift_settings() -> None:
+    g = settings.parse(gke(), stack="t", gcp_project="p")
+    assert g.cloud.value == "gcp" and g.arches == ("amd64", "arm64")
+    o = settings.parse(openshift(), stack="t", aws_region="eu-west-3", kubeconfig="apiVersion: v1")
+    assert o.cluster.zones == ("eu-west-3a", "eu-west-3b")
+    assert o.kubeconfig is not None and "apiVersion" not in repr(o)  # a SecretStr: never printed
+
+
+def test_t2a_outside_its_zones_is_one_line_saying_where_it_is_offered() -> None:
+    raw = gke(cluster={"name": "build", "location": "us-east1"})
+    errors = errors_of(raw, gcp_project="p")
+    assert errors == [
+        "multiarch:nodePools[arm64].instanceType: t2a-standard-8 (Tau T2A) is not offered in us-east1; T2A is offered "
+        "in us-central1 (a, b, f), europe-west4 (a, b, c), asia-southeast1 (b, c)"
+    ]
+
+
+def test_t2a_in_a_t2a_zone_is_fine_but_not_in_other_zones_of_the_region() -> None:
+    settings.parse(gke(cluster={"name": "b", "location": "us-central1-f"}), stack="t", gcp_project="p")
+    errors = errors_of(gke(cluster={"name": "b", "location": "us-central1-c"}), gcp_project="p")
+    assert "not offered in us-central1-c" in errors[0]
+
+
+@pytest.mark.parametrize(
+    ("raw", "kw", "expected"),
+    [
+        (gke(), {}, "gcp:project: required for platform gke"),
+        (gke(cluster={"name": "b"}), {"gcp_project": "p"}, "multiarch:cluster.location: required for platform gke"),
+        (
+            gke(nodePools=[{"name": "arm64", "arch": "arm64", "instanceType": "n2-standard-8"}]),
+            {"gcp_project": "p"},
+            "multiarch:nodePools[arm64].instanceType: n2-standard-8 is an amd64 instance type, but the pool's arch is arm64",
+        ),
+        (
+            gke(
+                nodePools=[
+                    {
+                        "name": "arm64",
+                        "arch": "arm64",
+                        "instanceType": "t2a-standard-8",
+                        "taints": [{"key": "kubernetes.io/arch", "value": "arm64", "effect": "NoSchedule"}],
+                    }
+                ]
+            ),
+            {"gcp_project": "p"},
+            "multiarch:nodePools[arm64].taints[0]: GKE taints arm64 nodes kubernetes.io/arch=arm64:NoSchedule by itself",
+        ),
+        (
+            gke(nodePools=[{"name": "arm64", "arch": "arm64", "instanceType": "m6g.2xlarge"}]),
+            {"gcp_project": "p"},
+            "instance family 'm6g.2xlarge' of 'm6g.2xlarge' is not in the gcp catalog",
+        ),
+        (
+            gke(cluster={"name": "b", "location": "europe-west4", "subnetIds": SUBNETS}),
+            {"gcp_project": "p"},
+            "multiarch:cluster.subnetIds: not used on platform gke",
+        ),
+        (
+            openshift(cluster={"name": "b", "zones": ["eu-west-3a"]}),
+            {},
+            "multiarch:cluster.infrastructureName: required on openshift; find it with `oc get infrastructure cluster -o jsonpath='{.status.infrastructureName}'`",
+        ),
+        (
+            openshift(cluster={"name": "b", "infrastructureName": "b-1"}),
+            {},
+            "multiarch:cluster.zones: required on openshift",
+        ),
+        (
+            openshift(cluster={"name": "b", "infrastructureName": "b-1", "zones": ["us-east-1a"]}),
+            {},
+            "multiarch:cluster.zones: us-east-1a not in aws:region eu-west-3",
+        ),
+        (
+            openshift(nodePools=[{"name": "arm64", "arch": "arm64", "instanceType": "m6g.2xlarge"}]),
+            {},
+            "multiarch:nodePools[arm64].amiId: required on openshift: the RHCOS aarch64 AMI for eu-west-3; find it with "
+            "`oc get configmap/coreos-bootimages -n openshift-machine-config-operator -o jsonpath='{.data.stream}' | "
+            "jq -r '.architectures.aarch64.images.aws.regions.\"eu-west-3\".image'`",
+        ),
+        (
+            openshift(nodePools=[{"name": "x86", "arch": "amd64", "instanceType": "m5a.2xlarge", "amiId": "ami-xyz"}]),
+            {},
+            "multiarch:nodePools[x86].amiId: 'ami-xyz': String should match pattern",
+        ),
+        (
+            openshift(
+                nodePools=[
+                    {
+                        "name": "x86",
+                        "arch": "amd64",
+                        "instanceType": "m5a.2xlarge",
+                        "amiId": "ami-0a1b2c3d4e5f60718",
+                        "capacityType": "SPOT",
+                    }
+                ]
+            ),
+            {},
+            "multiarch:nodePools[x86].capacityType: SPOT is not supported on openshift",
+        ),
+        (
+            openshift(cluster={"name": "b", "infrastructureName": "b-1", "zones": ["eu-west-3a"], "version": "1.33"}),
+            {},
+            "multiarch:cluster.version: not used on platform openshift",
+        ),
+    ],
+)
+def test_bad_gke_and_openshift_input(raw: dict[str, Any], kw: dict[str, Any], expected: str) -> None:
+    kw.setdefault("aws_region", "eu-west-3" if raw["platform"] == "openshift" else None)
+    errors = errors_of(raw, **kw)
+    assert any(expected in e for e in errors), errors
