@@ -12,6 +12,7 @@ import json
 import re
 from collections.abc import Mapping, Sequence
 from typing import Annotated, Any, Literal
+from urllib.parse import urlparse
 
 import pulumi
 from pydantic import BaseModel, ConfigDict, Field, SecretStr, ValidationError, field_validator
@@ -25,9 +26,9 @@ PLATFORMS: tuple[Platform, ...] = ("eks", "gke", "openshift")
 CapacityType = Literal["ON_DEMAND", "SPOT"]
 
 # Top-level keys of the `multiarch:` namespace this program reads (the public interface).
-OBJECT_KEYS = ("cluster", "nodePools")
+OBJECT_KEYS = ("cluster", "nodePools", "gitlabRunner")
 STRING_KEYS = ("platform",)
-SECRET_KEYS: tuple[str, ...] = ()
+SECRET_KEYS: tuple[str, ...] = ("gitlabRunnerToken",)
 
 _DNS_LABEL = r"^[a-z0-9]([-a-z0-9]*[a-z0-9])?$"
 
@@ -130,6 +131,45 @@ class Cluster(_Model):
         return self.version or versions.DEFAULT_KUBERNETES_VERSION
 
 
+class BuildResources(_Model):
+    """Requests and limits of each CI job's build container."""
+
+    cpu_request: str = "1"
+    memory_request: str = "2Gi"
+    cpu_limit: str = "4"
+    memory_limit: str = "8Gi"
+
+
+class GitLabRunner(_Model):
+    """The GitLab runner (Kubernetes executor). Absent from the stack file: no runner."""
+
+    enabled: bool = True
+    gitlab_url: str = "https://gitlab.com/"
+    tags: tuple[str, ...] = ("multi-arch",)  # set on the runner in GitLab; used by the CI template
+    node_selector_overwrite_allowed: str = f"{arch.ARCH_LABEL}=.*"  # jobs may only choose the arch label
+    privileged: bool = False
+    concurrent: int = Field(default=10, ge=1, le=500)
+    namespace: str = Field(default="gitlab-runner", pattern=_DNS_LABEL)
+    build_resources: BuildResources = BuildResources()
+
+    @field_validator("gitlab_url")
+    @classmethod
+    def _url(cls, v: str) -> str:
+        parsed = urlparse(v)
+        if parsed.scheme != "https" or not parsed.netloc or parsed.query or parsed.fragment:
+            raise ValueError(f"{v!r} is not an https:// URL of a GitLab instance (e.g. https://gitlab.example.com/)")
+        return v
+
+    @field_validator("node_selector_overwrite_allowed")
+    @classmethod
+    def _regex(cls, v: str) -> str:
+        try:
+            re.compile(v)
+        except re.error as exc:
+            raise ValueError(f"{v!r} is not a regular expression: {exc}") from None
+        return v
+
+
 class Settings(_Model):
     """Everything the program needs, typed and checked. Built by `parse()`/`load()` only."""
 
@@ -142,6 +182,8 @@ class Settings(_Model):
     gcp_project: str | None = None
     gcp_region: str | None = None
     kubeconfig: SecretStr | None = None  # openshift: `kubernetes:kubeconfig`, a secret (else KUBECONFIG)
+    gitlab_runner: GitLabRunner | None = None  # None: no runner
+    gitlab_runner_token: SecretStr | None = None  # `multiarch:gitlabRunnerToken`, a secret
 
     @property
     def cloud(self) -> arch.Cloud:
@@ -380,6 +422,7 @@ def parse(
     gcp_project: str | None = None,
     gcp_region: str | None = None,
     kubeconfig: str | None = None,
+    gitlab_runner_token: str | None = None,
     unknown_keys: Sequence[str] = (),
 ) -> Settings:
     """Settings from the `multiarch:*` values (without the namespace). Raises ConfigError."""
@@ -406,6 +449,12 @@ def parse(
     else:
         pools, _ = _pool_list(raw_pools, errors)
 
+    runner = None
+    if raw.get("gitlabRunner") is not None:
+        runner = _validate(f"{PROJECT}:gitlabRunner", GitLabRunner, raw["gitlabRunner"], errors)
+        if runner is not None and runner.enabled:
+            _check_runner_token(gitlab_runner_token, errors)
+
     ctx = _Context(platform, cluster, aws_region)
     _check_platform(ctx, gcp_project, errors)
     _check_pools(ctx, raw_pools, pools, errors)
@@ -420,7 +469,20 @@ def parse(
         gcp_project=gcp_project,
         gcp_region=gcp_region,
         kubeconfig=SecretStr(kubeconfig) if kubeconfig else None,
+        gitlab_runner=runner if runner is not None and runner.enabled else None,
+        gitlab_runner_token=SecretStr(gitlab_runner_token) if gitlab_runner_token else None,
     )
+
+
+def _check_runner_token(token: str | None, errors: list[str]) -> None:
+    key = f"{PROJECT}:gitlabRunnerToken"
+    how = f"create the runner in GitLab (CI/CD settings > Runners) and run `pulumi config set --secret {key} glrt-...`"
+    if not token:
+        errors.append(f"{key}: required while gitlabRunner is enabled: {how}")
+    elif not token.startswith("glrt-"):
+        # Never echo the value: it is a credential.
+        kind = "a registration token (deprecated, not supported)" if token.startswith("GR1348941") else "not one"
+        errors.append(f"{key}: expected a runner authentication token (glrt-...), the value is {kind}: {how}")
 
 
 def _present_keys() -> list[str]:
@@ -428,6 +490,11 @@ def _present_keys() -> list[str]:
     keys = set(pulumi.runtime.config.CONFIG.get()) | set(pulumi.runtime.config.get_config_env())
     prefix = f"{PROJECT}:"
     return sorted(k[len(prefix) :] for k in keys if k.startswith(prefix))
+
+
+def _is_secret(key: str) -> bool:
+    # The engine names secret keys in PULUMI_CONFIG_SECRET_KEYS; the mock engine via set_all_config.
+    return pulumi.runtime.config.is_config_secret(key) or key in pulumi.runtime.config.get_config_secret_keys_env()
 
 
 def load() -> Settings:
@@ -446,6 +513,12 @@ def load() -> Settings:
     unknown = [k for k in _present_keys() if k not in known]
     # A secret: held as SecretStr here and wrapped as a Pulumi secret where it is used.
     kubeconfig = pulumi.Config("kubernetes").get("kubeconfig")
+    token = cfg.get("gitlabRunnerToken")
+    if token is not None and not _is_secret(f"{PROJECT}:gitlabRunnerToken"):
+        errors.append(
+            f"{PROJECT}:gitlabRunnerToken: is stored in plaintext; set it with "
+            f"`pulumi config set --secret {PROJECT}:gitlabRunnerToken glrt-...`"
+        )
     try:
         settings = parse(
             raw,
@@ -454,6 +527,7 @@ def load() -> Settings:
             gcp_project=pulumi.Config("gcp").get("project"),
             gcp_region=pulumi.Config("gcp").get("region"),
             kubeconfig=kubeconfig,
+            gitlab_runner_token=token,
             unknown_keys=unknown,
         )
     except ConfigError as exc:

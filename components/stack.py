@@ -33,6 +33,19 @@ def build(settings: Settings) -> dict[str, Any]:
     """Declare the whole stack; returns the exports."""
     builders = {"eks": _eks, "gke": _gke, "openshift": _openshift}
     platform = builders[settings.platform](settings)
+    in_cluster = pulumi.ResourceOptions(providers={"kubernetes": platform.kubernetes})
+    if settings.gitlab_runner is not None and settings.gitlab_runner_token is not None:
+        from components import runner
+
+        runner.GitLabRunnerRelease(
+            "gitlab-runner",
+            runner.GitLabRunnerArgs(
+                runner=settings.gitlab_runner,
+                token=pulumi.Output.secret(settings.gitlab_runner_token.get_secret_value()),
+            ),
+            opts=in_cluster,
+        )
+        platform.outputs["gitlabCiTemplate"] = runner.ci_template(settings.arches, settings.gitlab_runner.tags)
     return {
         "platform": settings.platform,
         "architectures": list(settings.arches),

@@ -13,3 +13,12 @@ EKS_AL2_LAST_MINOR = 32
 
 # Root volume of build nodes (GiB): image layers, buildah vfs storage, kaniko snapshots.
 DEFAULT_NODE_DISK_GIB = 100
+
+# GitLab runner: the official chart (https://charts.gitlab.io). Chart 0.80.0 ships runner 18.3.0.
+GITLAB_RUNNER_CHART = "gitlab-runner"
+GITLAB_RUNNER_CHART_REPO = "https://charts.gitlab.io"
+GITLAB_RUNNER_CHART_VERSION = "0.80.0"
+
+# Images the CI template runs (debug variants: GitLab needs a shell in the job image).
+KANIKO_IMAGE = "gcr.io/kaniko-project/executor:v1.24.0-debug"
+MANIFEST_TOOL_IMAGE = "mplatform/manifest-tool:alpine-v2.2.0"

@@ -29,6 +29,7 @@ from tools import mockengine, prices, stackfile
 from tools.mockengine import Recording, Registered, redact
 
 EXIT_OK, EXIT_FAILED, EXIT_CONFIG = 0, 1, 2
+CI_TEMPLATE = "ci/build-multi-arch.gitlab-ci.yml"
 
 
 @dataclass(frozen=True)
@@ -111,6 +112,8 @@ def facts(r: Registered) -> str:
             f"{_arch_or_unknown(arch.Cloud.AWS, machine)} {machine} {value.get('ami', {}).get('id', '')} "
             f"{value.get('placement', {}).get('availabilityZone', '')} replicas={_num(spec.get('replicas'))}"
         )
+    if r.type == "kubernetes:helm.sh/v3:Release":
+        return f"chart {i.get('chart')} {i.get('version')} in namespace {i.get('namespace')}"
     if r.type == "aws:eks/cluster:Cluster":
         return f"Kubernetes {i.get('version')} in {len(i.get('vpcConfig', {}).get('subnetIds', []))} subnets"
     if r.type == "aws:iam/rolePolicyAttachment:RolePolicyAttachment":
@@ -243,6 +246,10 @@ def write_outputs(rec: Recording, stack: stackfile.StackFile, cost: dict[str, An
     for r in rec.kubernetes_objects():
         body = {k: v for k, v in redact(r.inputs).items() if not k.startswith("__")}
         (out_dir / "manifests" / _manifest_name(r)).write_text(yaml.safe_dump(body, sort_keys=False))
+    template = rec.outputs.get("gitlabCiTemplate")
+    if isinstance(template, str):
+        (out_dir / CI_TEMPLATE).parent.mkdir(parents=True)
+        (out_dir / CI_TEMPLATE).write_text(template)
 
 
 def main(argv: Sequence[str] | None = None, out: TextIO = sys.stdout, err: TextIO = sys.stderr) -> int:

@@ -61,11 +61,15 @@ def test_secure_values_in_a_stack_file_stay_secret(tmp_path: Path) -> None:
     doc["config"]["kubernetes:kubeconfig"] = {"secure": "AAABAKxyzCIPHERTEXT"}
     path.write_text(yaml.safe_dump(doc))
     stack = stackfile.load(str(path))
-    assert stack.secret_keys == ["kubernetes:kubeconfig"]
+    assert set(stack.secret_keys) == {"kubernetes:kubeconfig", "multiarch:gitlabRunnerToken"}
     assert stack.config["kubernetes:kubeconfig"] == stackfile.DEFAULT_PLACEHOLDER
     code, out, _ = run_plan(str(path), "--out", str(tmp_path / "out"))
     assert code == 0
-    assert "AAABAKxyzCIPHERTEXT" not in out + (tmp_path / "out" / "plan.json").read_text()
+    written = out + (tmp_path / "out" / "plan.json").read_text()
+    written += "".join(p.read_text() for p in (tmp_path / "out").rglob("*.yaml"))
+    assert "AAABAKxyzCIPHERTEXT" not in written
+    # The runner token's offline placeholder stands where the token would, and only as [secret].
+    assert stackfile.PLACEHOLDERS["multiarch:gitlabRunnerToken"] not in written
 
 
 def test_configuration_error_exits_2_with_the_program_messages(tmp_path: Path) -> None:

@@ -1,0 +1,183 @@
+"""The GitLab runner: release, config.toml, the token only ever as a secret, and the CI template."""
+
+from __future__ import annotations
+
+import tomllib
+from pathlib import Path
+from typing import Any
+
+import pytest
+import yaml
+
+from components import runner, settings, versions
+from tests.conftest import EKS_CONFIG, ROOT, config
+from tools import mockengine
+
+TOKEN = "glrt-t1_s3cr3tTokenValue0123456789"
+RUNNER = {"enabled": True, "gitlabUrl": "https://gitlab.example.com/", "tags": ["multi-arch"], "concurrent": 4}
+
+
+def run(cfg: dict[str, Any], secret: bool = True) -> mockengine.Recording:
+    cfg = config(cfg, gitlabRunner=RUNNER, gitlabRunnerToken=TOKEN)
+    return mockengine.run_main(cfg, stack="runner", secret_keys=["multiarch:gitlabRunnerToken"] if secret else [])
+
+
+@pytest.fixture(scope="module")
+def rec() -> mockengine.Recording:
+    return run(EKS_CONFIG)
+
+
+def test_release_is_the_pinned_official_chart_in_its_namespace(rec: mockengine.Recording) -> None:
+    release = rec.one("kubernetes:helm.sh/v3:Release").plain_inputs
+    assert release["chart"] == "gitlab-runner"
+    assert release["version"] == versions.GITLAB_RUNNER_CHART_VERSION
+    assert release["repositoryOpts"] == {"repo": "https://charts.gitlab.io"}
+    assert release["namespace"] == "gitlab-runner"
+    values = release["values"]
+    assert values["gitlabUrl"] == "https://gitlab.example.com/"
+    assert values["concurrent"] == 4
+    assert values["rbac"] == {"create": True}
+    assert values["runners"]["secret"] == runner.SECRET_NAME
+    # Manager pod: no node selector, tolerates GKE's arm64 taint, so it may run on either arch.
+    assert "nodeSelector" not in values
+    assert runner.ARM64_TOLERATION in values["tolerations"]
+    ns = rec.one("kubernetes:core/v1:Namespace").plain_inputs["metadata"]
+    assert ns["name"] == "gitlab-runner"
+    assert ns["labels"]["pod-security.kubernetes.io/enforce"] == "baseline"
+
+
+def test_config_toml(rec: mockengine.Recording) -> None:
+    values = rec.one("kubernetes:helm.sh/v3:Release").plain_inputs["values"]
+    cfg = tomllib.loads(values["runners"]["config"])
+    kube = cfg["runners"][0]["kubernetes"]
+    assert cfg["runners"][0]["executor"] == "kubernetes"
+    assert kube["node_selector_overwrite_allowed"] == "kubernetes.io/arch=.*"
+    assert kube["node_tolerations_overwrite_allowed"] == "kubernetes.io/arch=.*"
+    assert kube["helper_image_autoset_arch_and_os"] is True
+    assert kube["privileged"] is False
+    assert kube["node_selector"] == {"kubernetes.io/arch": "amd64"}
+    assert (kube["cpu_request"], kube["memory_request"], kube["cpu_limit"], kube["memory_limit"]) == (
+        "1",
+        "2Gi",
+        "4",
+        "8Gi",
+    )
+    assert kube["namespace"] == "gitlab-runner"
+
+
+def _plain_token_anywhere(value: Any) -> bool:
+    if isinstance(value, mockengine.Secret):
+        return False
+    if isinstance(value, dict):
+        return any(_plain_token_anywhere(v) for v in value.values())
+    if isinstance(value, list):
+        return any(_plain_token_anywhere(v) for v in value)
+    return isinstance(value, str) and TOKEN in value
+
+
+def test_token_is_only_ever_a_secret(rec: mockengine.Recording) -> None:
+    for r in rec.resources:
+        assert not _plain_token_anywhere(r.inputs), f"{r.type} {r.name} holds the token in plaintext"
+    assert not _plain_token_anywhere(rec.outputs)
+    secret = rec.one("kubernetes:core/v1:Secret")
+    assert isinstance(secret.inputs["stringData"], mockengine.Secret)
+    assert mockengine.reveal(secret.inputs["stringData"]) == {"runner-token": TOKEN, "runner-registration-token": ""}
+    release = rec.one("kubernetes:helm.sh/v3:Release")
+    assert TOKEN not in repr(mockengine.reveal(release.inputs))
+    assert secret.urn in release.dependencies
+
+
+def test_the_check_can_see_a_leak() -> None:
+    assert _plain_token_anywhere({"a": [{"b": f"x{TOKEN}"}]})
+    assert not _plain_token_anywhere({"a": mockengine.Secret(TOKEN)})
+
+
+def test_ci_template_matches_the_committed_file_and_selects_arches() -> None:
+    committed = (ROOT / "ci" / "build-multi-arch.gitlab-ci.yml").read_text()
+    assert committed == runner.ci_template(("amd64", "arm64"), ("multi-arch",))
+    doc = yaml.safe_load(committed)
+    assert doc["default"]["tags"] == ["multi-arch"]
+    assert doc[".build-amd64"]["variables"]["KUBERNETES_NODE_SELECTOR_ARCH"] == "kubernetes.io/arch=amd64"
+    assert doc[".build-arm64"]["variables"]["KUBERNETES_NODE_SELECTOR_ARCH"] == "kubernetes.io/arch=arm64"
+    assert doc[".build-arm64"]["variables"]["KUBERNETES_NODE_TOLERATIONS_ARCH"] == "kubernetes.io/arch=arm64:NoSchedule"
+    assert "--platforms linux/amd64,linux/arm64" in doc[".build-multi-arch"]["script"][0]
+
+
+def test_ci_template_only_for_the_stack_arches() -> None:
+    only_arm = config(EKS_CONFIG, nodePools=[EKS_CONFIG["multiarch:nodePools"][1]])
+    rec = run(only_arm)
+    doc = yaml.safe_load(rec.outputs["gitlabCiTemplate"])
+    assert ".build-arm64" in doc and ".build-amd64" not in doc
+    assert "--platforms linux/arm64 " in doc[".build-multi-arch"]["script"][0]
+
+
+def test_privileged_runner_namespace_is_privileged() -> None:
+    r = settings.GitLabRunner.model_validate({"privileged": True})
+    assert tomllib.loads(runner.config_toml(r))["runners"][0]["kubernetes"]["privileged"] is True
+
+
+@pytest.mark.parametrize(
+    ("changes", "token", "expected"),
+    [
+        ({}, None, "multiarch:gitlabRunnerToken: required while gitlabRunner is enabled: create the runner in GitLab"),
+        (
+            {},
+            "GR1348941abcdefghij",
+            "multiarch:gitlabRunnerToken: expected a runner authentication token (glrt-...), the value is a registration token (deprecated, not supported)",
+        ),
+        ({}, "hello", "the value is not one"),
+        ({"gitlabUrl": "gitlab.com"}, TOKEN, "multiarch:gitlabRunner.gitlabUrl: 'gitlab.com' is not an https:// URL"),
+        (
+            {"gitlabUrl": "http://gitlab.com/"},
+            TOKEN,
+            "multiarch:gitlabRunner.gitlabUrl: 'http://gitlab.com/' is not an https:// URL",
+        ),
+        (
+            {"nodeSelectorOverwriteAllowed": "kubernetes.io/arch=(.*"},
+            TOKEN,
+            "multiarch:gitlabRunner.nodeSelectorOverwriteAllowed: 'kubernetes.io/arch=(.*' is not a regular expression",
+        ),
+        ({"concurrent": 0}, TOKEN, "multiarch:gitlabRunner.concurrent: 0: Input should be greater than or equal to 1"),
+    ],
+)
+def test_bad_runner_input(changes: dict[str, Any], token: str | None, expected: str) -> None:
+    raw = {
+        "platform": "eks",
+        "cluster": {"name": "b", "subnetIds": EKS_CONFIG["multiarch:cluster"]["subnetIds"]},
+        "nodePools": EKS_CONFIG["multiarch:nodePools"],
+        "gitlabRunner": {**RUNNER, **changes},
+    }
+    with pytest.raises(settings.ConfigError) as exc:
+        settings.parse(raw, stack="t", aws_region="eu-west-3", gitlab_runner_token=token)
+    assert any(expected in e for e in exc.value.errors), exc.value.errors
+    assert all("GR1348941abcdefghij" not in e and "hello" not in e for e in exc.value.errors)
+
+
+def test_disabled_runner_needs_no_token() -> None:
+    raw = {
+        "platform": "eks",
+        "cluster": {"name": "b", "subnetIds": EKS_CONFIG["multiarch:cluster"]["subnetIds"]},
+        "nodePools": EKS_CONFIG["multiarch:nodePools"],
+        "gitlabRunner": {"enabled": False},
+    }
+    assert settings.parse(raw, stack="t", aws_region="eu-west-3").gitlab_runner is None
+
+
+def test_plaintext_token_in_the_stack_config_is_refused_before_anything_is_registered() -> None:
+    rec = mockengine.Recording("runner")
+    with pytest.raises(settings.ConfigError) as exc:
+        mockengine.run_main(
+            config(EKS_CONFIG, gitlabRunner=RUNNER, gitlabRunnerToken=TOKEN), stack="runner", recording=rec
+        )
+    assert exc.value.errors == [
+        "multiarch:gitlabRunnerToken: is stored in plaintext; set it with "
+        "`pulumi config set --secret multiarch:gitlabRunnerToken glrt-...`"
+    ]
+    assert rec.resources == []
+
+
+def test_readme_shows_the_ci_include() -> None:
+    readme = (ROOT / "README.md").read_text()
+    assert "ci/build-multi-arch.gitlab-ci.yml" in readme
+    assert "extends: .build-arm64" in readme and "extends: .build-multi-arch" in readme
+    assert Path(ROOT / "ci" / "build-multi-arch.gitlab-ci.yml").exists()
