@@ -60,16 +60,23 @@ def test_stack_file_plans(path: Path) -> None:
     assert sorted(r.urn for r in again.resources) == sorted(r.urn for r in rec.resources)
 
 
-def test_m6g_declared_as_amd64_stops_with_one_line_and_registers_nothing() -> None:
-    stack = stackfile.load(str(Path(__file__).parent.parent / "fixtures" / "Pulumi.m6g-as-amd64.yaml"))
+def assert_stops_before_registering(path: Path, expected: list[str]) -> None:
+    stack = stackfile.load(str(path))
     rec = mockengine.Recording(stack.name)
     with pytest.raises(settings.ConfigError) as exc:
         mockengine.run_main(stack.config, stack=stack.name, recording=rec)
-    assert exc.value.errors == [
-        "multiarch:nodePools[graviton].instanceType: m6g.2xlarge is an arm64 instance type, but the pool's arch "
-        "is amd64 (choose an amd64 type or set arch: arm64)"
-    ]
+    assert exc.value.errors == expected
     assert rec.resources == []
+
+
+def test_m6g_declared_as_amd64_stops_with_one_line_and_registers_nothing() -> None:
+    assert_stops_before_registering(
+        Path(__file__).parent.parent / "fixtures" / "Pulumi.m6g-as-amd64.yaml",
+        [
+            "multiarch:nodePools[graviton].instanceType: m6g.2xlarge is an arm64 instance type, but the pool's arch "
+            "is amd64 (choose an amd64 type or set arch: arm64)"
+        ],
+    )
 
 
 def test_t2a_in_us_east1_stops_with_one_line(tmp_path: Path) -> None:
@@ -77,12 +84,10 @@ def test_t2a_in_us_east1_stops_with_one_line(tmp_path: Path) -> None:
     doc["config"]["multiarch:cluster"]["location"] = "us-east1"
     path = tmp_path / "Pulumi.gke-east.yaml"
     path.write_text(yaml.safe_dump(doc))
-    stack = stackfile.load(str(path))
-    rec = mockengine.Recording(stack.name)
-    with pytest.raises(settings.ConfigError) as exc:
-        mockengine.run_main(stack.config, stack=stack.name, recording=rec)
-    assert exc.value.errors == [
-        "multiarch:nodePools[arm64].instanceType: t2a-standard-8 (Tau T2A) is not offered in us-east1; "
-        "T2A is offered in us-central1 (a, b, f), europe-west4 (a, b, c), asia-southeast1 (b, c)"
-    ]
-    assert rec.resources == []
+    assert_stops_before_registering(
+        path,
+        [
+            "multiarch:nodePools[arm64].instanceType: t2a-standard-8 (Tau T2A) is not offered in us-east1; "
+            "T2A is offered in us-central1 (a, b, f), europe-west4 (a, b, c), asia-southeast1 (b, c)"
+        ],
+    )
