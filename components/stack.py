@@ -58,6 +58,19 @@ def build(settings: Settings) -> dict[str, Any]:
     }
 
 
+def _managed_cluster(cluster: Any, **exports: Any) -> Platform:
+    """EKS/GKE: the Kubernetes provider from the cluster's own kubeconfig, and the cluster's exports."""
+    return Platform(
+        kube.provider("k8s", cluster.kubeconfig),
+        {
+            "clusterName": cluster.cluster_name,
+            "clusterEndpoint": cluster.endpoint,
+            "kubeconfig": cluster.kubeconfig,
+            **exports,
+        },
+    )
+
+
 def _eks(settings: Settings) -> Platform:
     import pulumi_aws as aws
 
@@ -94,16 +107,10 @@ def _eks(settings: Settings) -> Platform:
         ),
         opts=cloud,
     )
-    provider = kube.provider("k8s", cluster.kubeconfig)
-    return Platform(
-        provider,
-        {
-            "clusterName": cluster.cluster_name,
-            "clusterEndpoint": cluster.endpoint,
-            "kubernetesVersion": cluster.version,
-            "kubeconfig": cluster.kubeconfig,
-            "nodeGroupNames": {n: g.node_group_name for n, g in pools.node_groups.items()},
-        },
+    return _managed_cluster(
+        cluster,
+        kubernetesVersion=cluster.version,
+        nodeGroupNames={n: g.node_group_name for n, g in pools.node_groups.items()},
     )
 
 
@@ -143,16 +150,7 @@ def _gke(settings: Settings) -> Platform:
         ),
         opts=cloud,
     )
-    provider = kube.provider("k8s", cluster.kubeconfig)
-    return Platform(
-        provider,
-        {
-            "clusterName": cluster.cluster_name,
-            "clusterEndpoint": cluster.endpoint,
-            "kubeconfig": cluster.kubeconfig,
-            "nodePoolNames": {n: p.name for n, p in pools.node_pools.items()},
-        },
-    )
+    return _managed_cluster(cluster, nodePoolNames={n: p.name for n, p in pools.node_pools.items()})
 
 
 def _openshift(settings: Settings) -> Platform:
