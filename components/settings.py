@@ -236,13 +236,13 @@ def _validate(prefix: str, model: type[_Model], raw: Any, errors: list[str]) -> 
         return None
 
 
-def _pool_list(raw: Any, errors: list[str]) -> tuple[list[NodePool], bool]:
-    """The pools that validate, and whether all of them did."""
+def _pool_list(raw: Any, errors: list[str]) -> list[NodePool]:
+    """The pools that validate (the others are reported in `errors`)."""
     if not isinstance(raw, list):
         errors.append(
             f"{PROJECT}:nodePools: expected a list of pools (name, arch, instanceType, ...), got {type(raw).__name__}"
         )
-        return [], False
+        return []
     pools: list[NodePool] = []
     for i, item in enumerate(raw):
         if not isinstance(item, dict):
@@ -253,7 +253,7 @@ def _pool_list(raw: Any, errors: list[str]) -> tuple[list[NodePool], bool]:
         pool = _validate(f"{PROJECT}:nodePools[{label}]", NodePool, item, errors)
         if pool is not None:
             pools.append(pool)
-    return pools, len(pools) == len(raw)
+    return pools
 
 
 class _Context:
@@ -447,7 +447,7 @@ def parse(
     if raw_pools is None:
         errors.append(f"{PROJECT}:nodePools: is required: a list with one pool per architecture")
     else:
-        pools, _ = _pool_list(raw_pools, errors)
+        pools = _pool_list(raw_pools, errors)
 
     runner = None
     if raw.get("gitlabRunner") is not None:
