@@ -7,6 +7,7 @@ platform's cloud SDK is imported.
 
 from __future__ import annotations
 
+import dataclasses
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -23,6 +24,7 @@ class Platform:
 
     kubernetes: k8s.Provider
     outputs: dict[str, Any] = field(default_factory=dict)
+    rwx_storage_class: str | None = None  # the StorageClass build workspaces use, when storage is on
 
 
 def common_tags(settings: Settings) -> dict[str, str]:
@@ -46,6 +48,8 @@ def build(settings: Settings) -> dict[str, Any]:
             opts=in_cluster,
         )
         platform.outputs["gitlabCiTemplate"] = runner.ci_template(settings.arches, settings.gitlab_runner.tags)
+    if platform.rwx_storage_class:
+        platform.outputs["rwxStorageClass"] = platform.rwx_storage_class
     return {
         "platform": settings.platform,
         "architectures": list(settings.arches),
@@ -107,11 +111,35 @@ def _eks(settings: Settings) -> Platform:
         ),
         opts=cloud,
     )
-    return _managed_cluster(
+    platform = _managed_cluster(
         cluster,
         kubernetesVersion=cluster.version,
         nodeGroupNames={n: g.node_group_name for n, g in pools.node_groups.items()},
     )
+    efs = settings.storage.efs
+    if efs is not None and efs.enabled:
+        from components.storage import EfsStorage, EfsStorageArgs
+
+        storage = EfsStorage(
+            f"{c.name}-efs",
+            EfsStorageArgs(
+                efs=efs,
+                platform="eks",
+                name_prefix=c.name,
+                vpc_id=cluster.vpc_id,
+                subnets={subnet: subnet for subnet in c.subnet_ids},
+                # Managed node groups without a launch template run in the cluster security group.
+                nfs_source_security_group_id=cluster.security_group_id,
+                cluster_name=cluster.cluster_name,
+                oidc_issuer=cluster.oidc_issuer,
+            ),
+            opts=pulumi.ResourceOptions(
+                providers={"aws": aws_provider, "kubernetes": platform.kubernetes}, depends_on=[pools]
+            ),
+        )
+        platform.outputs["efsFileSystemId"] = storage.file_system_id
+        platform.rwx_storage_class = efs.storage_class.name
+    return platform
 
 
 def _gke(settings: Settings) -> Platform:
@@ -121,6 +149,7 @@ def _gke(settings: Settings) -> Platform:
     from components.nodepools.gke import GkeNodePools, GkeNodePoolsArgs
 
     c = settings.cluster
+    filestore = settings.storage.filestore
     assert settings.gcp_project is not None and c.location is not None  # checked by settings
     gcp_provider = gcp.Provider(
         "gcp",
@@ -137,6 +166,7 @@ def _gke(settings: Settings) -> Platform:
             location=c.location,
             version=c.kubernetes_version,
             create=c.create,
+            filestore_csi_driver=filestore is not None and filestore.enabled,
         ),
         opts=cloud,
     )
@@ -150,7 +180,17 @@ def _gke(settings: Settings) -> Platform:
         ),
         opts=cloud,
     )
-    return _managed_cluster(cluster, nodePoolNames={n: p.name for n, p in pools.node_pools.items()})
+    platform = _managed_cluster(cluster, nodePoolNames={n: p.name for n, p in pools.node_pools.items()})
+    if filestore is not None and filestore.enabled:
+        from components.storage import FilestoreStorage, FilestoreStorageArgs
+
+        FilestoreStorage(
+            f"{c.name}-filestore",
+            FilestoreStorageArgs(storage_class=filestore.storage_class),
+            opts=pulumi.ResourceOptions(providers={"kubernetes": platform.kubernetes}, depends_on=[pools]),
+        )
+        platform.rwx_storage_class = filestore.storage_class.name
+    return platform
 
 
 def _openshift(settings: Settings) -> Platform:
@@ -172,7 +212,44 @@ def _openshift(settings: Settings) -> Platform:
         ),
         opts=pulumi.ResourceOptions(providers={"kubernetes": provider}),
     )
-    return Platform(
+    platform = Platform(
         provider,
         {"infrastructureName": c.infrastructure_name, "machineSets": sorted(pools.machine_sets)},
     )
+    efs = settings.storage.efs
+    if efs is not None and efs.enabled:
+        platform.outputs["efsFileSystemId"] = _openshift_efs(settings, efs, provider)
+        platform.rwx_storage_class = efs.storage_class.name
+    return platform
+
+
+def _openshift_efs(settings: Settings, efs: Any, provider: k8s.Provider) -> pulumi.Output[str]:
+    """EFS for OpenShift: created in the cluster's VPC (found by the installer's names) or adopted."""
+    from components.storage import EfsStorage, EfsStorageArgs
+
+    c = settings.cluster
+    infra = c.infrastructure_name or c.name
+    args = EfsStorageArgs(efs=efs, platform="openshift", name_prefix=infra)
+    providers: dict[str, pulumi.ProviderResource] = {"kubernetes": provider}
+    if not efs.adopted:
+        import pulumi_aws as aws
+
+        aws_provider = aws.Provider(
+            "aws", region=settings.aws_region, default_tags=aws.ProviderDefaultTagsArgs(tags=common_tags(settings))
+        )
+        providers["aws"] = aws_provider
+        lookup = pulumi.InvokeOutputOptions(provider=aws_provider)
+        subnets = {
+            zone: aws.ec2.get_subnet_output(
+                filters=[aws.ec2.GetSubnetFilterArgs(name="tag:Name", values=[f"{infra}-private-{zone}"])], opts=lookup
+            ).id
+            for zone in c.zones
+        }
+        workers = aws.ec2.get_security_group_output(
+            filters=[aws.ec2.GetSecurityGroupFilterArgs(name="tag:Name", values=[f"{infra}-worker-sg"])], opts=lookup
+        )
+        args = dataclasses.replace(
+            args, vpc_id=workers.vpc_id, subnets=subnets, nfs_source_security_group_id=workers.id
+        )
+    storage = EfsStorage(f"{c.name}-efs", args, opts=pulumi.ResourceOptions(providers=providers))
+    return storage.file_system_id

@@ -22,3 +22,14 @@ GITLAB_RUNNER_CHART_VERSION = "0.80.0"
 # Images the CI template runs (debug variants: GitLab needs a shell in the job image).
 KANIKO_IMAGE = "gcr.io/kaniko-project/executor:v1.24.0-debug"
 MANIFEST_TOOL_IMAGE = "mplatform/manifest-tool:alpine-v2.2.0"
+
+# EKS add-ons (`aws eks describe-addon-versions --addon-name ...` lists what a cluster version takes).
+EFS_CSI_ADDON = "aws-efs-csi-driver"
+EFS_CSI_ADDON_VERSION = "v2.1.4-eksbuild.1"
+POD_IDENTITY_ADDON = "eks-pod-identity-agent"
+POD_IDENTITY_ADDON_VERSION = "v1.3.4-eksbuild.1"
+
+# OpenShift: the AWS EFS CSI Driver Operator from OLM.
+EFS_OPERATOR_PACKAGE = "aws-efs-csi-driver-operator"
+EFS_OPERATOR_CHANNEL = "stable"
+OLM_CATALOG_SOURCE = "redhat-operators"

@@ -10,6 +10,7 @@ Used by `tools.plan` and the tests.
 from __future__ import annotations
 
 import gc
+import hashlib
 import json
 import runpy
 import sys
@@ -176,6 +177,21 @@ def _fake_outputs(typ: str, name: str, inputs: dict[str, Any]) -> dict[str, Any]
     return out
 
 
+ID_PREFIXES = {
+    "aws:efs/fileSystem:FileSystem": "fs-",
+    "aws:ec2/securityGroup:SecurityGroup": "sg-",
+    "aws:efs/mountTarget:MountTarget": "fsmt-",
+}
+
+
+def _fake_id(typ: str, name: str) -> str:
+    """A deterministic id shaped like the real one where the shape matters (fs-..., sg-...)."""
+    prefix = ID_PREFIXES.get(typ)
+    if prefix is None:
+        return f"{name}-id"
+    return prefix + hashlib.sha256(name.encode()).hexdigest()[:17]
+
+
 def _fake_invoke(token: str, args: dict[str, Any]) -> dict[str, Any]:
     if token == "aws:eks/getCluster:getCluster":
         cluster = args.get("name", "adopted")
@@ -199,6 +215,16 @@ def _fake_invoke(token: str, args: dict[str, Any]) -> dict[str, Any]:
                 "controlPlaneEgressMode": "AWS_MANAGED",
             },
         }
+    if token == "aws:ec2/getSubnet:getSubnet":
+        name = args.get("filters", [{}])[0].get("values", ["subnet"])[0]
+        digest = hashlib.sha256(name.encode()).hexdigest()[:17]
+        return {
+            "id": f"subnet-{digest}",
+            "vpcId": "vpc-0openshift00000001",
+            "availabilityZone": "-".join(name.split("-")[-3:]),
+        }
+    if token == "aws:ec2/getSecurityGroup:getSecurityGroup":
+        return {"id": "sg-0workers000000001", "vpcId": "vpc-0openshift00000001", "name": "workers"}
     if token == "gcp:container/getCluster:getCluster":
         cluster = args.get("name", "adopted")
         return {"name": cluster, "endpoint": "34.90.0.20", "masterAuths": [{"clusterCaCertificate": FAKE_CA}]}
@@ -218,7 +244,7 @@ class FakeCloud(pulumi.runtime.Mocks):
 
     def new_resource(self, args: pulumi.runtime.MockResourceArgs) -> tuple[str, dict[str, Any]]:
         outputs = {**args.inputs, **_fake_outputs(args.typ, args.name, args.inputs)}
-        return f"{args.name}-id", outputs
+        return _fake_id(args.typ, args.name), outputs
 
     def call(self, args: pulumi.runtime.MockCallArgs) -> tuple[dict[str, Any], list[tuple[str, str]]]:
         self.recording.invokes.append((args.token, dict(args.args)))

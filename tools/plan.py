@@ -114,6 +114,20 @@ def facts(r: Registered) -> str:
         )
     if r.type == "kubernetes:helm.sh/v3:Release":
         return f"chart {i.get('chart')} {i.get('version')} in namespace {i.get('namespace')}"
+    if r.type == "kubernetes:storage.k8s.io/v1:StorageClass":
+        params = i.get("parameters", {})
+        shown = " ".join(f"{k}={v}" for k, v in params.items() if k != "provisioningMode")
+        mode = f" {params['provisioningMode']}" if "provisioningMode" in params else ""
+        return f"StorageClass {i.get('metadata', {}).get('name')}: {i.get('provisioner')}{mode} {shown}".rstrip()
+    if r.type == "aws:efs/fileSystem:FileSystem":
+        return f"encrypted={i.get('encrypted')} {i.get('throughputMode', '')} {i.get('creationToken', '')}"
+    if r.type == "aws:vpc/securityGroupIngressRule:SecurityGroupIngressRule":
+        source = i.get("referencedSecurityGroupId") or i.get("cidrIpv4")
+        return f"{i.get('ipProtocol')} {_num(i.get('fromPort'))}-{_num(i.get('toPort'))} from {source}"
+    if r.type == "aws:efs/mountTarget:MountTarget":
+        return f"in {i.get('subnetId')}"
+    if r.type == "aws:eks/addon:Addon":
+        return f"{i.get('addonName')} {i.get('addonVersion', '')}"
     if r.type == "aws:eks/cluster:Cluster":
         return f"Kubernetes {i.get('version')} in {len(i.get('vpcConfig', {}).get('subnetIds', []))} subnets"
     if r.type == "aws:iam/rolePolicyAttachment:RolePolicyAttachment":

@@ -25,6 +25,7 @@ class GkeClusterArgs:
     version: str  # minimum Kubernetes master version, e.g. "1.33"
     create: bool = True  # false: adopt the existing cluster `name`
     deletion_protection: bool = True  # default true: `pulumi destroy` cannot remove the cluster by accident
+    filestore_csi_driver: bool = False  # default false: enable the Filestore CSI driver add-on (RWX volumes)
 
 
 class GkeCluster(pulumi.ComponentResource):
@@ -54,6 +55,11 @@ class GkeCluster(pulumi.ComponentResource):
                     workload_pool=f"{args.project}.svc.id.goog"
                 ),
                 deletion_protection=args.deletion_protection,
+                addons_config=gcp.container.ClusterAddonsConfigArgs(
+                    gcp_filestore_csi_driver_config=gcp.container.ClusterAddonsConfigGcpFilestoreCsiDriverConfigArgs(
+                        enabled=args.filestore_csi_driver
+                    )
+                ),
                 opts=pulumi.ResourceOptions(parent=self, ignore_changes=["initialNodeCount", "nodeConfig"]),
             )
             self.cluster_name = cluster.name
