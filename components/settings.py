@@ -26,7 +26,7 @@ PLATFORMS: tuple[Platform, ...] = ("eks", "gke", "openshift")
 CapacityType = Literal["ON_DEMAND", "SPOT"]
 
 # Top-level keys of the `multiarch:` namespace this program reads (the public interface).
-OBJECT_KEYS = ("cluster", "nodePools", "storage", "gitlabRunner")
+OBJECT_KEYS = ("cluster", "nodePools", "storage", "pipelines", "qemu", "gitlabRunner")
 STRING_KEYS = ("platform",)
 SECRET_KEYS: tuple[str, ...] = ("gitlabRunnerToken",)
 
@@ -205,6 +205,55 @@ class Storage(_Model):
     filestore: Filestore | None = None  # gke
 
 
+PipelinesFlavor = Literal["tekton", "openshift-pipelines"]
+
+
+class Pipelines(_Model):
+    """The pipeline engine and the multi-arch build pipeline."""
+
+    enabled: bool = True
+    flavor: PipelinesFlavor | None = None  # default: tekton on eks/gke, openshift-pipelines on openshift
+    version: str = versions.TEKTON_DEFAULT_VERSION  # upstream Tekton release tag
+    channel: str = versions.OPENSHIFT_PIPELINES_DEFAULT_CHANNEL  # OLM channel of openshift-pipelines
+    affinity_assistant: Literal["disabled", "enabled"] = "disabled"  # disabled: RWX workspaces in parallel tasks
+    namespace: str = Field(default="builds", pattern=_DNS_LABEL)  # where the build pipeline lives
+
+    _version_not_number = field_validator("version", mode="before")(_no_numbers)
+
+    @field_validator("version")
+    @classmethod
+    def _release_tag(cls, v: str) -> str:
+        m = re.fullmatch(r"v(\d+)\.(\d+)\.(\d+)", v)
+        if not m:
+            raise ValueError(f'{v!r} is not a Tekton release tag such as "{versions.TEKTON_DEFAULT_VERSION}"')
+        if tuple(int(x) for x in m.groups()) < versions.TEKTON_MIN_VERSION:
+            low = "v" + ".".join(map(str, versions.TEKTON_MIN_VERSION))
+            raise ValueError(f"{v!r} is older than {low}, the first release that can disable co-scheduling")
+        return v
+
+    @property
+    def version_tuple(self) -> tuple[int, int, int]:
+        major, minor, patch = (int(x) for x in self.version[1:].split("."))
+        return major, minor, patch
+
+
+class Qemu(_Model):
+    """qemu binfmt registration, for architectures built under emulation."""
+
+    enabled: bool = True
+    platforms: tuple[str, ...] = ("arm64",)
+
+    @field_validator("platforms")
+    @classmethod
+    def _known(cls, v: tuple[str, ...]) -> tuple[str, ...]:
+        bad = [p for p in v if p not in arch.ARCHES]
+        if bad:
+            raise ValueError(f"{', '.join(map(repr, bad))}: expected architectures among {', '.join(arch.ARCHES)}")
+        if not v:
+            raise ValueError("at least one platform to register")
+        return v
+
+
 class BuildResources(_Model):
     """Requests and limits of each CI job's build container."""
 
@@ -257,6 +306,9 @@ class Settings(_Model):
     gcp_region: str | None = None
     kubeconfig: SecretStr | None = None  # openshift: `kubernetes:kubeconfig`, a secret (else KUBECONFIG)
     storage: Storage = Storage()
+    pipelines: Pipelines | None = None  # None: no pipeline engine
+    qemu: Qemu | None = None  # None: no binfmt DaemonSet
+    warnings: tuple[str, ...] = ()  # worth saying, not worth stopping for
     gitlab_runner: GitLabRunner | None = None  # None: no runner
     gitlab_runner_token: SecretStr | None = None  # `multiarch:gitlabRunnerToken`, a secret
 
@@ -526,6 +578,13 @@ def parse(
 
     storage = _storage(raw.get("storage"), errors)
 
+    pipelines = None
+    if raw.get("pipelines") is not None:
+        pipelines = _validate(f"{PROJECT}:pipelines", Pipelines, raw["pipelines"], errors)
+    qemu = None
+    if raw.get("qemu") is not None:
+        qemu = _validate(f"{PROJECT}:qemu", Qemu, raw["qemu"], errors)
+
     runner = None
     if raw.get("gitlabRunner") is not None:
         runner = _validate(f"{PROJECT}:gitlabRunner", GitLabRunner, raw["gitlabRunner"], errors)
@@ -536,6 +595,9 @@ def parse(
     _check_platform(ctx, gcp_project, errors)
     _check_pools(ctx, raw_pools, pools, errors)
     _check_storage(ctx, storage, errors)
+    if pipelines is not None and pipelines.enabled and platform is not None:
+        pipelines = _check_pipelines(platform, pipelines, errors)
+    warnings = _warnings(platform, pools, qemu)
     if errors or platform is None or cluster is None:
         raise ConfigError(errors)
     return Settings(
@@ -548,6 +610,9 @@ def parse(
         gcp_region=gcp_region,
         kubeconfig=SecretStr(kubeconfig) if kubeconfig else None,
         storage=storage,
+        pipelines=pipelines if pipelines is not None and pipelines.enabled else None,
+        qemu=qemu if qemu is not None and qemu.enabled else None,
+        warnings=warnings,
         gitlab_runner=runner if runner is not None and runner.enabled else None,
         gitlab_runner_token=SecretStr(gitlab_runner_token) if gitlab_runner_token else None,
     )
@@ -602,6 +667,35 @@ def _check_storage(ctx: _Context, storage: Storage, errors: list[str]) -> None:
             errors.append(f"{at}.efs.identity: only for platform eks (the OpenShift operator gets its own credentials)")
     if filestore is not None and filestore.enabled and ctx.platform in ("eks", "openshift"):
         errors.append(f"{at}.filestore: Filestore is for platform gke; on {ctx.platform} use storage.efs")
+
+
+def _check_pipelines(platform: Platform, p: Pipelines, errors: list[str]) -> Pipelines:
+    """Resolve the default flavor for the platform and refuse the flavor that cannot work there."""
+    at = f"{PROJECT}:pipelines"
+    default: PipelinesFlavor = "openshift-pipelines" if platform == "openshift" else "tekton"
+    if p.flavor is None:
+        p = p.model_copy(update={"flavor": default})
+    if p.flavor == "openshift-pipelines" and platform != "openshift":
+        errors.append(f"{at}.flavor: openshift-pipelines needs OpenShift's OLM catalog; on {platform} use tekton")
+    if p.flavor == "tekton" and platform == "openshift":
+        errors.append(f"{at}.flavor: tekton on openshift would fight the platform's operator; use openshift-pipelines")
+    for key in ("version",) if p.flavor == "openshift-pipelines" else ("channel",):
+        if key in p.model_fields_set:
+            errors.append(f"{at}.{key}: not used by flavor {p.flavor}")
+    return p
+
+
+def _warnings(platform: str | None, pools: Sequence[NodePool], qemu: Qemu | None) -> tuple[str, ...]:
+    out: list[str] = []
+    if qemu is not None and qemu.enabled and platform == "eks":
+        for pool in pools:
+            facts = arch.EKS_AMI_TYPES.get(pool.ami_type or "")
+            if facts is not None and not facts.binfmt_misc:
+                out.append(
+                    f"{PROJECT}:nodePools[{pool.name}].amiType: {pool.ami_type} has no binfmt_misc: qemu emulation "
+                    "cannot be registered on these nodes; emulated builds will not run there"
+                )
+    return tuple(out)
 
 
 def _check_runner_token(token: str | None, errors: list[str]) -> None:

@@ -48,6 +48,25 @@ def build(settings: Settings) -> dict[str, Any]:
             opts=in_cluster,
         )
         platform.outputs["gitlabCiTemplate"] = runner.ci_template(settings.arches, settings.gitlab_runner.tags)
+    if settings.pipelines is not None:
+        _pipelines(settings, settings.pipelines, platform, in_cluster)
+    if settings.qemu is not None:
+        from components import binfmt
+
+        node_arches = binfmt.emulating_node_arches(settings.arches, settings.qemu.platforms)
+        if node_arches:
+            binfmt.QemuBinfmt(
+                "qemu-binfmt",
+                binfmt.QemuBinfmtArgs(
+                    platforms=settings.qemu.platforms,
+                    node_arches=node_arches,
+                    taints=[t for p in settings.node_pools for t in p.taints],
+                    openshift=settings.platform == "openshift",
+                ),
+                opts=in_cluster,
+            )
+    for warning in settings.warnings:
+        pulumi.log.warn(warning)
     if platform.rwx_storage_class:
         platform.outputs["rwxStorageClass"] = platform.rwx_storage_class
     return {
@@ -60,6 +79,26 @@ def build(settings: Settings) -> dict[str, Any]:
         },
         **platform.outputs,
     }
+
+
+def _pipelines(settings: Settings, p: Any, platform: Platform, in_cluster: pulumi.ResourceOptions) -> None:
+    from components import pipelines
+
+    engine = pipelines.PipelineEngine("pipelines", pipelines.PipelineEngineArgs(pipelines=p), opts=in_cluster)
+    pipelines.BuildPipeline(
+        "build-pipeline",
+        pipelines.BuildPipelineArgs(
+            namespace=p.namespace,
+            # Every arch is built: natively where the stack has its pool, under qemu elsewhere.
+            arches=arch.ARCHES,
+            openshift=settings.platform == "openshift",
+            engine=engine.ready,
+        ),
+        opts=in_cluster,
+    )
+    platform.outputs["examplePipelineRun"] = pipelines.example_pipeline_run(
+        settings.arches, platform.rwx_storage_class, p.namespace, gke=settings.platform == "gke"
+    )
 
 
 def _managed_cluster(cluster: Any, **exports: Any) -> Platform:

@@ -33,3 +33,20 @@ POD_IDENTITY_ADDON_VERSION = "v1.3.4-eksbuild.1"
 EFS_OPERATOR_PACKAGE = "aws-efs-csi-driver-operator"
 EFS_OPERATOR_CHANNEL = "stable"
 OLM_CATALOG_SOURCE = "redhat-operators"
+
+# Upstream Tekton Pipelines (eks, gke): the release manifest attached to the GitHub release.
+TEKTON_DEFAULT_VERSION = "v1.9.0"  # LTS line
+TEKTON_MIN_VERSION = (0, 50, 0)  # first release with `coschedule`
+TEKTON_RELEASE_URL = "https://github.com/tektoncd/pipeline/releases/download/{version}/release.yaml"
+
+# OpenShift Pipelines (openshift): the Red Hat operator from OLM.
+OPENSHIFT_PIPELINES_PACKAGE = "openshift-pipelines-operator-rh"
+OPENSHIFT_PIPELINES_DEFAULT_CHANNEL = "latest"
+
+# Images the build pipeline runs.
+GIT_IMAGE = "docker.io/alpine/git:v2.47.2"
+BUILDAH_IMAGE = "quay.io/buildah/stable:v1.39.0"
+
+# qemu binfmt registration: tonistiigi/binfmt is maintained (multiarch/qemu-user-static stopped in 2023).
+BINFMT_IMAGE = "docker.io/tonistiigi/binfmt:qemu-v9.2.2"
+PAUSE_IMAGE = "registry.k8s.io/pause:3.10"

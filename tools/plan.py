@@ -30,6 +30,7 @@ from tools.mockengine import Recording, Registered, redact
 
 EXIT_OK, EXIT_FAILED, EXIT_CONFIG = 0, 1, 2
 CI_TEMPLATE = "ci/build-multi-arch.gitlab-ci.yml"
+PIPELINE_RUN = "examples/pipelinerun.yaml"
 
 
 @dataclass(frozen=True)
@@ -128,6 +129,21 @@ def facts(r: Registered) -> str:
         return f"in {i.get('subnetId')}"
     if r.type == "aws:eks/addon:Addon":
         return f"{i.get('addonName')} {i.get('addonVersion', '')}"
+    if r.type == "kubernetes:yaml/v2:ConfigFile":
+        return f"manifest {i.get('file')}"
+    if r.type == "kubernetes:core/v1:ConfigMapPatch":
+        md = i.get("metadata", {})
+        return f"patch ConfigMap {md.get('namespace')}/{md.get('name')}: " + " ".join(
+            f"{k}={v}" for k, v in i.get("data", {}).items()
+        )
+    if r.type == "kubernetes:apps/v1:DaemonSet":
+        spec = i.get("spec", {}).get("template", {}).get("spec", {})
+        images = [c.get("image") for c in spec.get("initContainers", []) + spec.get("containers", [])]
+        terms = (
+            spec.get("affinity", {}).get("nodeAffinity", {}).get("requiredDuringSchedulingIgnoredDuringExecution", {})
+        )
+        on = [v for t in terms.get("nodeSelectorTerms", []) for e in t.get("matchExpressions", []) for v in e["values"]]
+        return f"DaemonSet {i.get('metadata', {}).get('name')} on {','.join(on)} nodes: {' + '.join(images)}"
     if r.type == "aws:eks/cluster:Cluster":
         return f"Kubernetes {i.get('version')} in {len(i.get('vpcConfig', {}).get('subnetIds', []))} subnets"
     if r.type == "aws:iam/rolePolicyAttachment:RolePolicyAttachment":
@@ -135,7 +151,8 @@ def facts(r: Registered) -> str:
     if r.is_kubernetes_object:
         md = i.get("metadata", {})
         ns = f"{md['namespace']}/" if md.get("namespace") else ""
-        return f"{i.get('kind')} {ns}{md.get('name', '')}"
+        patch = f" patch spec {json.dumps(i.get('spec'))}" if r.type.endswith("Patch") and "spec" in i else ""
+        return f"{i.get('kind')} {ns}{md.get('name', '')}{patch}"
     return ""
 
 
@@ -260,10 +277,11 @@ def write_outputs(rec: Recording, stack: stackfile.StackFile, cost: dict[str, An
     for r in rec.kubernetes_objects():
         body = {k: v for k, v in redact(r.inputs).items() if not k.startswith("__")}
         (out_dir / "manifests" / _manifest_name(r)).write_text(yaml.safe_dump(body, sort_keys=False))
-    template = rec.outputs.get("gitlabCiTemplate")
-    if isinstance(template, str):
-        (out_dir / CI_TEMPLATE).parent.mkdir(parents=True)
-        (out_dir / CI_TEMPLATE).write_text(template)
+    for key, relative in (("gitlabCiTemplate", CI_TEMPLATE), ("examplePipelineRun", PIPELINE_RUN)):
+        text = rec.outputs.get(key)
+        if isinstance(text, str):
+            (out_dir / relative).parent.mkdir(parents=True, exist_ok=True)
+            (out_dir / relative).write_text(text)
 
 
 def main(argv: Sequence[str] | None = None, out: TextIO = sys.stdout, err: TextIO = sys.stderr) -> int:

@@ -13,7 +13,13 @@ from tools import plan, stackfile
 
 STACK_FILES = sorted((stackfile.ROOT / "stacks").glob("Pulumi.*.yaml"))
 # Custom resources have no upstream schema: check at least the envelope.
-CUSTOM_API_GROUPS = ("machine.openshift.io/", "operators.coreos.com/", "operator.openshift.io/")
+CUSTOM_API_GROUPS = (
+    "machine.openshift.io/",
+    "operators.coreos.com/",
+    "operator.openshift.io/",
+    "tekton.dev/",
+    "operator.tekton.dev/",
+)
 
 
 @pytest.mark.parametrize("path", STACK_FILES, ids=lambda p: p.name)

@@ -1,0 +1,388 @@
+"""The pipeline engine with the affinity assistant off, and the multi-arch build pipeline.
+
+`PipelineEngine` installs either upstream Tekton (its pinned release manifest into
+`tekton-pipelines`, then a server-side patch of only the `feature-flags` keys the stack owns:
+`coschedule: disabled`, plus `disable-affinity-assistant: "true"` for releases before v1.0) or
+OpenShift Pipelines (the operator from OLM, then the operator-owned `TektonConfig/config` patched
+with `spec.pipeline.coschedule: disabled`; its feature-flags ConfigMap is never touched, the
+operator would revert it). The affinity assistant forbids two RWX workspaces in one TaskRun and
+pins parallel tasks to one node: off, per-arch tasks run at once on their own pools.
+
+`BuildPipeline` creates a namespace for builds, the `buildbot` service account and `tekton.dev/v1`
+Tasks and a Pipeline: clone once onto the shared RWX workspace, build each arch with buildah
+(vfs, emptyDir for /var/lib/containers, only SETFCAP) into an OCI archive on the workspace, then
+assemble the manifest list and push it. Which node a build runs on is chosen per PipelineRun
+through `taskRunSpecs` and `kubernetes.io/arch` (see `example_pipeline_run`).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import Any
+
+import pulumi
+import pulumi_kubernetes as k8s
+import yaml
+
+from components import arch, versions
+from components.settings import Pipelines
+
+TEKTON_NAMESPACE = "tekton-pipelines"
+PIPELINE_NAME = "multiarch-build"
+SERVICE_ACCOUNT = "buildbot"
+OCI_DIR = "/srv/oci-images"
+
+
+def release_url(version: str) -> str:
+    return versions.TEKTON_RELEASE_URL.format(version=version)
+
+
+def feature_flags(p: Pipelines) -> dict[str, str]:
+    """The feature-flags keys the stack owns, as the given Tekton release understands them."""
+    disabled = p.affinity_assistant == "disabled"
+    flags = {"coschedule": "disabled" if disabled else "workspaces"}
+    if p.version_tuple < (1, 0, 0):
+        # Removed in v1.0; v0.50-v0.68 read both.
+        flags["disable-affinity-assistant"] = "true" if disabled else "false"
+    return flags
+
+
+@dataclass(frozen=True)
+class PipelineEngineArgs:
+    pipelines: Pipelines  # flavor (resolved), version or channel, affinity assistant
+
+
+class PipelineEngine(pulumi.ComponentResource):
+    """Tekton or OpenShift Pipelines, co-scheduling off; pass the cluster's Kubernetes provider."""
+
+    ready: pulumi.Resource  # what Tasks and Pipelines must wait for (their CRDs)
+
+    def __init__(self, name: str, args: PipelineEngineArgs, opts: pulumi.ResourceOptions | None = None) -> None:
+        super().__init__("multiarch:pipelines:Engine", name, None, opts)
+        p = args.pipelines
+        if p.flavor == "openshift-pipelines":
+            self.ready = self._openshift(name, p)
+        else:
+            self.ready = self._tekton(name, p)
+        self.register_outputs({})
+
+    def _tekton(self, name: str, p: Pipelines) -> pulumi.Resource:
+        install = k8s.yaml.v2.ConfigFile(
+            f"{name}-release",
+            file=release_url(p.version),
+            opts=pulumi.ResourceOptions(parent=self),
+        )
+        # Server-side apply of our keys only: the rest of the ConfigMap stays Tekton's.
+        patch: pulumi.Resource = k8s.core.v1.ConfigMapPatch(
+            f"{name}-feature-flags",
+            metadata=k8s.meta.v1.ObjectMetaPatchArgs(
+                name="feature-flags",
+                namespace=TEKTON_NAMESPACE,
+                annotations={"pulumi.com/patchForce": "true"},
+            ),
+            data=feature_flags(p),
+            opts=pulumi.ResourceOptions(parent=self, depends_on=[install]),
+        )
+        return patch
+
+    def _openshift(self, name: str, p: Pipelines) -> pulumi.Resource:
+        subscription = k8s.apiextensions.CustomResource(
+            f"{name}-operator",
+            api_version="operators.coreos.com/v1alpha1",
+            kind="Subscription",
+            metadata={"name": versions.OPENSHIFT_PIPELINES_PACKAGE, "namespace": "openshift-operators"},
+            spec={
+                "channel": p.channel,
+                "name": versions.OPENSHIFT_PIPELINES_PACKAGE,
+                "source": versions.OLM_CATALOG_SOURCE,
+                "sourceNamespace": "openshift-marketplace",
+                "installPlanApproval": "Automatic",
+            },
+            opts=pulumi.ResourceOptions(parent=self),
+        )
+        # The operator creates TektonConfig/config itself: patch only the field the stack owns.
+        config: pulumi.Resource = k8s.apiextensions.CustomResourcePatch(
+            f"{name}-tekton-config",
+            api_version="operator.tekton.dev/v1alpha1",
+            kind="TektonConfig",
+            metadata={"name": "config", "annotations": {"pulumi.com/patchForce": "true"}},
+            spec={"pipeline": {"coschedule": "disabled" if p.affinity_assistant == "disabled" else "workspaces"}},
+            opts=pulumi.ResourceOptions(parent=self, depends_on=[subscription]),
+        )
+        return config
+
+
+def _workspace(name: str, **extra: Any) -> dict[str, Any]:
+    return {"name": name, **extra}
+
+
+def clone_task() -> dict[str, Any]:
+    return {
+        "params": [
+            {"name": "url", "type": "string"},
+            {"name": "revision", "type": "string", "default": "main"},
+        ],
+        "workspaces": [_workspace("source")],
+        "steps": [
+            {
+                "name": "clone",
+                "image": versions.GIT_IMAGE,
+                "workingDir": "$(workspaces.source.path)",
+                "script": (
+                    "#!/bin/sh\nset -eu\n"
+                    'rm -rf ./src && git clone --depth 1 --branch "$(params.revision)" "$(params.url)" ./src\n'
+                ),
+            }
+        ],
+    }
+
+
+def build_task() -> dict[str, Any]:
+    """buildah in a container: vfs storage on an emptyDir, only SETFCAP; the image goes to the workspace."""
+    return {
+        "params": [
+            {"name": "context-dir", "type": "string", "default": "."},
+            {"name": "containerfile-path", "type": "string", "default": "Containerfile"},
+            {"name": "platform", "type": "string", "description": "linux/amd64 or linux/arm64"},
+            {"name": "arch", "type": "string", "description": "file name of the OCI archive"},
+        ],
+        "workspaces": [_workspace("source"), _workspace("oci-images", mountPath=OCI_DIR)],
+        "volumes": [{"name": "container-storage", "emptyDir": {}}],
+        "steps": [
+            {
+                "name": "build",
+                "image": versions.BUILDAH_IMAGE,
+                "env": [{"name": "STORAGE_DRIVER", "value": "vfs"}],
+                "script": (
+                    "#!/bin/bash\nset -Eeuo pipefail\n"
+                    "src=$(workspaces.source.path)/src\n"
+                    'buildah build --platform "$(params.platform)" -t localhost/image:$(params.arch) '
+                    '-f "$src/$(params.containerfile-path)" "$src/$(params.context-dir)"\n'
+                    f"buildah push localhost/image:$(params.arch) oci-archive:{OCI_DIR}/$(params.arch).tar\n"
+                ),
+                "securityContext": {"capabilities": {"add": ["SETFCAP"]}},
+                "volumeMounts": [{"name": "container-storage", "mountPath": "/var/lib/containers"}],
+            }
+        ],
+    }
+
+
+def push_task() -> dict[str, Any]:
+    return {
+        "params": [
+            {"name": "image", "type": "string"},
+            {"name": "arches", "type": "array"},
+        ],
+        "workspaces": [
+            _workspace("oci-images", mountPath=OCI_DIR),
+            _workspace("dockerconfig", optional=True, description="config.json or .dockerconfigjson"),
+        ],
+        "volumes": [{"name": "container-storage", "emptyDir": {}}],
+        "steps": [
+            {
+                "name": "push",
+                "image": versions.BUILDAH_IMAGE,
+                "env": [{"name": "STORAGE_DRIVER", "value": "vfs"}],
+                "args": ["$(params.arches[*])"],
+                "script": (
+                    "#!/bin/bash\nset -Eeuo pipefail\n"
+                    'if [[ "$(workspaces.dockerconfig.bound)" == "true" ]]; then\n'
+                    '  cfg="$(workspaces.dockerconfig.path)"\n'
+                    '  if [[ -f "$cfg/.dockerconfigjson" ]]; then mkdir -p ~/.docker && '
+                    'cp "$cfg/.dockerconfigjson" ~/.docker/config.json; cfg=~/.docker; fi\n'
+                    '  export DOCKER_CONFIG="$cfg"\n'
+                    "fi\n"
+                    "buildah manifest create localhost/multi-arch\n"
+                    'for arch; do buildah manifest add localhost/multi-arch "oci-archive:'
+                    + OCI_DIR
+                    + '/$arch.tar"; done\n'
+                    'buildah manifest push --all localhost/multi-arch "docker://$(params.image)"\n'
+                ),
+                "securityContext": {"capabilities": {"add": ["SETFCAP"]}},
+                "volumeMounts": [{"name": "container-storage", "mountPath": "/var/lib/containers"}],
+            }
+        ],
+    }
+
+
+def build_task_name(a: arch.Arch) -> str:
+    return f"build-{a}"
+
+
+def pipeline(arches: Sequence[arch.Arch]) -> dict[str, Any]:
+    """Clone once, build every arch in parallel, push the manifest list."""
+    builds = [
+        {
+            "name": build_task_name(a),
+            "runAfter": ["clone"],
+            "taskRef": {"name": "buildah-build"},
+            "params": [
+                {"name": "context-dir", "value": "$(params.context-dir)"},
+                {"name": "containerfile-path", "value": "$(params.containerfile-path)"},
+                {"name": "platform", "value": arch.ARCH_FACTS[a].oci_platform},
+                {"name": "arch", "value": a},
+            ],
+            "workspaces": [
+                {"name": "source", "workspace": "source"},
+                {"name": "oci-images", "workspace": "oci-images"},
+            ],
+        }
+        for a in arches
+    ]
+    return {
+        "params": [
+            {"name": "git-url", "type": "string"},
+            {"name": "git-revision", "type": "string", "default": "main"},
+            {"name": "image", "type": "string", "description": "where to push the manifest list"},
+            {"name": "context-dir", "type": "string", "default": "."},
+            {"name": "containerfile-path", "type": "string", "default": "Containerfile"},
+        ],
+        "workspaces": [
+            {"name": "source"},
+            {"name": "oci-images"},
+            {"name": "dockerconfig", "optional": True},
+        ],
+        "tasks": [
+            {
+                "name": "clone",
+                "taskRef": {"name": "git-clone"},
+                "params": [
+                    {"name": "url", "value": "$(params.git-url)"},
+                    {"name": "revision", "value": "$(params.git-revision)"},
+                ],
+                "workspaces": [{"name": "source", "workspace": "source"}],
+            },
+            *builds,
+            {
+                "name": "push",
+                "runAfter": [b["name"] for b in builds],
+                "taskRef": {"name": "buildah-push"},
+                "params": [
+                    {"name": "image", "value": "$(params.image)"},
+                    {"name": "arches", "value": list(arches)},
+                ],
+                "workspaces": [
+                    {"name": "oci-images", "workspace": "oci-images"},
+                    {"name": "dockerconfig", "workspace": "dockerconfig"},
+                ],
+            },
+        ],
+    }
+
+
+def node_arch_for(target: arch.Arch, pool_arches: Sequence[arch.Arch]) -> arch.Arch:
+    """Where to build `target`: natively on its own pool, else emulated on the first pool there is."""
+    return target if target in pool_arches else pool_arches[0]
+
+
+def example_pipeline_run(
+    pool_arches: Sequence[arch.Arch], storage_class: str | None, namespace: str, gke: bool = False
+) -> str:
+    """A PipelineRun for the README: RWX workspaces on the stack's class, each build pinned by arch."""
+    specs = []
+    for target in arch.ARCHES:
+        node = node_arch_for(target, pool_arches)
+        pod: dict[str, Any] = {"nodeSelector": {arch.ARCH_LABEL: node}}
+        if node == "arm64" and gke:
+            pod["tolerations"] = [
+                {"key": arch.ARCH_LABEL, "operator": "Equal", "value": "arm64", "effect": "NoSchedule"}
+            ]
+        specs.append({"pipelineTaskName": build_task_name(target), "podTemplate": pod})
+
+    def claim(size: str) -> dict[str, Any]:
+        return {
+            "volumeClaimTemplate": {
+                "spec": {
+                    "storageClassName": storage_class or "<a ReadWriteMany StorageClass>",
+                    "accessModes": ["ReadWriteMany"],
+                    "resources": {"requests": {"storage": size}},
+                }
+            }
+        }
+
+    run = {
+        "apiVersion": "tekton.dev/v1",
+        "kind": "PipelineRun",
+        "metadata": {"generateName": "multiarch-build-", "namespace": namespace},
+        "spec": {
+            "pipelineRef": {"name": PIPELINE_NAME},
+            "params": [
+                {"name": "git-url", "value": "https://github.com/nmasse-itix/tekton-pipeline-multiarch.git"},
+                {"name": "image", "value": "quay.io/<you>/htop-multiarch:latest"},
+                {"name": "context-dir", "value": "examples/htop/src"},
+                {"name": "containerfile-path", "value": "Containerfile"},
+            ],
+            "workspaces": [
+                {"name": "source", **claim("1Gi")},
+                {"name": "oci-images", **claim("10Gi")},
+                {"name": "dockerconfig", "secret": {"secretName": "registry-credentials"}},
+            ],
+            "taskRunTemplate": {"serviceAccountName": SERVICE_ACCOUNT},
+            "taskRunSpecs": specs,
+        },
+    }
+    return yaml.safe_dump(run, sort_keys=False)
+
+
+@dataclass(frozen=True)
+class BuildPipelineArgs:
+    namespace: str  # namespace of the pipeline, its tasks and its runs
+    arches: Sequence[arch.Arch]  # architectures to build (both; the missing pool's arch is emulated)
+    openshift: bool = False  # grant the pipelines SCC to the service account
+    engine: pulumi.Resource | None = None  # the install the CRDs come from
+
+
+class BuildPipeline(pulumi.ComponentResource):
+    """Namespace, service account, Tasks and the multi-arch Pipeline; pass the Kubernetes provider."""
+
+    def __init__(self, name: str, args: BuildPipelineArgs, opts: pulumi.ResourceOptions | None = None) -> None:
+        super().__init__("multiarch:pipelines:BuildPipeline", name, None, opts)
+        ns = k8s.core.v1.Namespace(
+            f"{name}-ns",
+            metadata=k8s.meta.v1.ObjectMetaArgs(
+                name=args.namespace,
+                # Unprivileged builds: buildah needs root in its container and SETFCAP, which baseline allows.
+                labels={
+                    "pod-security.kubernetes.io/enforce": "baseline",
+                    "pod-security.kubernetes.io/warn": "baseline",
+                },
+            ),
+            opts=pulumi.ResourceOptions(parent=self),
+        )
+        namespace = ns.metadata.name
+        sa = k8s.core.v1.ServiceAccount(
+            f"{name}-sa",
+            metadata=k8s.meta.v1.ObjectMetaArgs(name=SERVICE_ACCOUNT, namespace=namespace),
+            opts=pulumi.ResourceOptions(parent=self),
+        )
+        if args.openshift:
+            k8s.rbac.v1.RoleBinding(
+                f"{name}-scc",
+                metadata=k8s.meta.v1.ObjectMetaArgs(name=f"{SERVICE_ACCOUNT}-pipelines-scc", namespace=namespace),
+                role_ref=k8s.rbac.v1.RoleRefArgs(
+                    api_group="rbac.authorization.k8s.io", kind="ClusterRole", name="system:openshift:scc:pipelines-scc"
+                ),
+                subjects=[
+                    k8s.rbac.v1.SubjectArgs(kind="ServiceAccount", name=SERVICE_ACCOUNT, namespace=args.namespace)
+                ],
+                opts=pulumi.ResourceOptions(parent=self, depends_on=[sa]),
+            )
+        crds = [args.engine] if args.engine is not None else []
+        objects = {
+            "git-clone": ("Task", clone_task()),
+            "buildah-build": ("Task", build_task()),
+            "buildah-push": ("Task", push_task()),
+            PIPELINE_NAME: ("Pipeline", pipeline(args.arches)),
+        }
+        for obj_name, (kind, spec) in objects.items():
+            k8s.apiextensions.CustomResource(
+                f"{name}-{obj_name}",
+                api_version="tekton.dev/v1",
+                kind=kind,
+                metadata={"name": obj_name, "namespace": namespace},
+                spec=spec,
+                # Tekton's CRDs come with the install; no data flows from it.
+                opts=pulumi.ResourceOptions(parent=self, depends_on=crds),
+            )
+        self.register_outputs({"namespace": namespace})

@@ -1,0 +1,292 @@
+"""The build layer: Tekton / OpenShift Pipelines, the multi-arch pipeline, and qemu binfmt."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import kubernetes_validate
+import pytest
+import yaml
+
+from components import binfmt, pipelines, settings, versions
+from tests.components.test_storage import GKE, OPENSHIFT
+from tests.conftest import EKS_CONFIG, config
+from tools import mockengine
+from tools.mockengine import Recording
+
+TEKTON = {"enabled": True, "flavor": "tekton", "version": "v1.9.0"}
+QEMU = {"enabled": True, "platforms": ["arm64"]}
+EFS = {"efs": {}}
+DS = "kubernetes:apps/v1:DaemonSet"
+
+
+def run(base: dict[str, Any], **changes: Any) -> Recording:
+    return mockengine.run_main(config(base, **changes), stack="build")
+
+
+@pytest.fixture(scope="module")
+def eks() -> Recording:
+    return run(EKS_CONFIG, pipelines=TEKTON, qemu=QEMU, storage=EFS)
+
+
+def test_tekton_release_manifest_and_only_our_flags(eks: Recording) -> None:
+    install = eks.one("kubernetes:yaml/v2:ConfigFile")
+    assert install.plain_inputs["file"] == "https://github.com/tektoncd/pipeline/releases/download/v1.9.0/release.yaml"
+    patch = eks.one("kubernetes:core/v1:ConfigMapPatch")
+    i = patch.plain_inputs
+    assert i["metadata"]["name"] == "feature-flags" and i["metadata"]["namespace"] == "tekton-pipelines"
+    assert i["data"] == {"coschedule": "disabled"}  # v1.0 removed disable-affinity-assistant
+    assert i["metadata"]["annotations"] == {"pulumi.com/patchForce": "true"}
+    assert install.urn in patch.dependencies  # patched after the install
+
+
+@pytest.mark.parametrize(
+    ("version", "assistant", "expected"),
+    [
+        ("v1.9.0", "disabled", {"coschedule": "disabled"}),
+        ("v1.0.0", "disabled", {"coschedule": "disabled"}),
+        ("v0.68.0", "disabled", {"coschedule": "disabled", "disable-affinity-assistant": "true"}),
+        ("v0.50.0", "disabled", {"coschedule": "disabled", "disable-affinity-assistant": "true"}),
+        ("v0.60.1", "enabled", {"coschedule": "workspaces", "disable-affinity-assistant": "false"}),
+        ("v1.2.0", "enabled", {"coschedule": "workspaces"}),
+    ],
+)
+def test_feature_flags_per_tekton_version(version: str, assistant: str, expected: dict[str, str]) -> None:
+    p = settings.Pipelines.model_validate({"version": version, "affinityAssistant": assistant})
+    assert pipelines.feature_flags(p) == expected
+
+
+def test_openshift_pipelines_operator_and_tekton_config_no_configmap() -> None:
+    rec = run(OPENSHIFT, pipelines={"flavor": "openshift-pipelines", "channel": "pipelines-1.20"}, qemu=QEMU)
+    subs = [r.plain_inputs for r in rec.by_type("kubernetes:operators.coreos.com/v1alpha1:Subscription")]
+    sub = next(s for s in subs if s["spec"]["name"] == "openshift-pipelines-operator-rh")
+    assert sub["metadata"]["namespace"] == "openshift-operators"
+    assert (sub["spec"]["channel"], sub["spec"]["source"]) == ("pipelines-1.20", "redhat-operators")
+    config_patch = rec.one("kubernetes:operator.tekton.dev/v1alpha1:TektonConfigPatch")
+    assert config_patch.plain_inputs["metadata"]["name"] == "config"
+    assert config_patch.plain_inputs["spec"] == {"pipeline": {"coschedule": "disabled"}}
+    # The operator owns feature-flags: no ConfigMap is patched or created.
+    assert not [r for r in rec.resources if "ConfigMap" in r.type]
+    assert not rec.by_type("kubernetes:yaml/v2:ConfigFile")
+    binding = rec.one("kubernetes:rbac.authorization.k8s.io/v1:RoleBinding", "build-pipeline-scc").plain_inputs
+    assert binding["roleRef"]["name"] == "system:openshift:scc:pipelines-scc"
+
+
+def test_openshift_defaults_to_openshift_pipelines() -> None:
+    rec = run(OPENSHIFT, pipelines={})
+    assert rec.by_type("kubernetes:operator.tekton.dev/v1alpha1:TektonConfigPatch")
+    assert not rec.by_type("kubernetes:core/v1:ConfigMapPatch")
+
+
+def tekton_objects(rec: Recording) -> dict[str, dict[str, Any]]:
+    return {
+        r.plain_inputs["metadata"]["name"]: r.plain_inputs
+        for r in rec.resources
+        if r.type.startswith("kubernetes:tekton.dev/v1:")
+    }
+
+
+def test_build_pipeline_objects(eks: Recording) -> None:
+    objs = tekton_objects(eks)
+    assert set(objs) == {"git-clone", "buildah-build", "buildah-push", "multiarch-build"}
+    for o in objs.values():
+        assert o["apiVersion"] == "tekton.dev/v1" and o["metadata"]["namespace"] == "builds"
+    build = objs["buildah-build"]["spec"]
+    step = build["steps"][0]
+    assert step["image"] == versions.BUILDAH_IMAGE
+    assert {"name": "STORAGE_DRIVER", "value": "vfs"} in step["env"]
+    assert step["securityContext"] == {"capabilities": {"add": ["SETFCAP"]}}  # only SETFCAP, not privileged
+    assert step["volumeMounts"] == [{"name": "container-storage", "mountPath": "/var/lib/containers"}]
+    assert build["volumes"] == [{"name": "container-storage", "emptyDir": {}}]
+    assert "oci-archive:/srv/oci-images/$(params.arch).tar" in step["script"]
+    pipe = objs["multiarch-build"]["spec"]
+    tasks = {t["name"]: t for t in pipe["tasks"]}
+    assert set(tasks) == {"clone", "build-amd64", "build-arm64", "push"}
+    assert tasks["build-arm64"]["runAfter"] == ["clone"]
+    assert sorted(tasks["push"]["runAfter"]) == ["build-amd64", "build-arm64"]
+    platforms = {
+        t: next(p["value"] for p in tasks[t]["params"] if p["name"] == "platform")
+        for t in ("build-amd64", "build-arm64")
+    }
+    assert platforms == {"build-amd64": "linux/amd64", "build-arm64": "linux/arm64"}
+    # Tasks wait for Tekton's CRDs (the feature-flags patch comes after the install).
+    patch = eks.one("kubernetes:core/v1:ConfigMapPatch")
+    for r in eks.resources:
+        if r.type.startswith("kubernetes:tekton.dev/v1:"):
+            assert patch.urn in r.dependencies
+    ns = eks.one("kubernetes:core/v1:Namespace", "build-pipeline-ns").plain_inputs
+    kubernetes_validate.validate(ns, versions.DEFAULT_KUBERNETES_VERSION, strict=True)
+
+
+def test_example_pipeline_run_pins_by_arch_on_the_stack_class(eks: Recording) -> None:
+    run_doc = yaml.safe_load(eks.outputs["examplePipelineRun"])
+    assert run_doc["apiVersion"] == "tekton.dev/v1"
+    specs = {s["pipelineTaskName"]: s["podTemplate"] for s in run_doc["spec"]["taskRunSpecs"]}
+    assert specs == {
+        "build-amd64": {"nodeSelector": {"kubernetes.io/arch": "amd64"}},
+        "build-arm64": {"nodeSelector": {"kubernetes.io/arch": "arm64"}},
+    }
+    assert "beta.kubernetes.io/arch" not in eks.outputs["examplePipelineRun"]
+    for ws in run_doc["spec"]["workspaces"][:2]:
+        spec = ws["volumeClaimTemplate"]["spec"]
+        assert spec["storageClassName"] == "efs-csi"
+        assert spec["accessModes"] == ["ReadWriteMany"]
+
+
+def test_single_pool_builds_the_other_arch_under_emulation() -> None:
+    only_x86 = [EKS_CONFIG["multiarch:nodePools"][0]]
+    rec = run(EKS_CONFIG, nodePools=only_x86, pipelines=TEKTON, qemu=QEMU)
+    specs = {
+        s["pipelineTaskName"]: s["podTemplate"]
+        for s in yaml.safe_load(rec.outputs["examplePipelineRun"])["spec"]["taskRunSpecs"]
+    }
+    assert specs["build-arm64"]["nodeSelector"] == {"kubernetes.io/arch": "amd64"}  # emulated on x86 nodes
+    assert "build-arm64" in {t["name"] for t in tekton_objects(rec)["multiarch-build"]["spec"]["tasks"]}
+    assert rec.one(DS)  # and qemu is there to make it possible
+
+
+def test_gke_example_tolerates_the_arm64_taint() -> None:
+    rec = run(GKE, pipelines=TEKTON, storage={"filestore": {}})
+    specs = {
+        s["pipelineTaskName"]: s["podTemplate"]
+        for s in yaml.safe_load(rec.outputs["examplePipelineRun"])["spec"]["taskRunSpecs"]
+    }
+    assert specs["build-arm64"]["tolerations"] == [
+        {"key": "kubernetes.io/arch", "operator": "Equal", "value": "arm64", "effect": "NoSchedule"}
+    ]
+    assert "tolerations" not in specs["build-amd64"]
+
+
+def test_binfmt_daemonset(eks: Recording) -> None:
+    ds = eks.one(DS).plain_inputs
+    spec = ds["spec"]["template"]["spec"]
+    init, main = spec["initContainers"][0], spec["containers"][0]
+    assert init["image"] == versions.BINFMT_IMAGE and ":" in init["image"]
+    assert "multiarch/qemu-user-static" not in init["image"]
+    assert init["args"] == ["--install", "arm64"]
+    assert init["securityContext"] == {"privileged": True}
+    assert main["securityContext"]["privileged"] is False
+    assert main["securityContext"]["runAsNonRoot"] is True
+    assert main["securityContext"]["capabilities"] == {"drop": ["ALL"]}
+    for c in (init, main):
+        assert c["resources"]["limits"] and c["resources"]["requests"]
+    # Only amd64 nodes have something to emulate (arm64).
+    terms = spec["affinity"]["nodeAffinity"]["requiredDuringSchedulingIgnoredDuringExecution"]["nodeSelectorTerms"]
+    assert terms == [{"matchExpressions": [{"key": "kubernetes.io/arch", "operator": "In", "values": ["amd64"]}]}]
+    assert {"key": "kubernetes.io/arch", "operator": "Equal", "value": "arm64", "effect": "NoSchedule"} in spec[
+        "tolerations"
+    ]
+    ns = eks.one("kubernetes:core/v1:Namespace", "qemu-binfmt-ns").plain_inputs
+    assert ns["metadata"]["labels"]["pod-security.kubernetes.io/enforce"] == "privileged"
+    kubernetes_validate.validate(ds, versions.DEFAULT_KUBERNETES_VERSION, strict=True)
+    assert not eks.by_type("kubernetes:rbac.authorization.k8s.io/v1:RoleBinding")  # SCCs are OpenShift's
+
+
+def test_binfmt_tolerates_every_pool_taint() -> None:
+    pools = [
+        {
+            **EKS_CONFIG["multiarch:nodePools"][0],
+            "taints": [
+                {"key": "dedicated", "value": "build", "effect": "NoSchedule"},
+                {"key": "spot", "effect": "NoExecute"},
+            ],
+        },
+        EKS_CONFIG["multiarch:nodePools"][1],
+    ]
+    rec = run(EKS_CONFIG, nodePools=pools, qemu={"platforms": ["arm64", "amd64"]})
+    spec = rec.one(DS).plain_inputs["spec"]["template"]["spec"]
+    assert {"key": "dedicated", "operator": "Equal", "value": "build", "effect": "NoSchedule"} in spec["tolerations"]
+    assert {"key": "spot", "operator": "Exists", "effect": "NoExecute"} in spec["tolerations"]
+    values = spec["affinity"]["nodeAffinity"]["requiredDuringSchedulingIgnoredDuringExecution"]["nodeSelectorTerms"][0][
+        "matchExpressions"
+    ][0]["values"]
+    assert values == ["amd64", "arm64"]
+
+
+def test_openshift_binfmt_gets_the_privileged_scc_only_for_its_account() -> None:
+    rec = run(OPENSHIFT, qemu=QEMU)
+    binding = rec.one("kubernetes:rbac.authorization.k8s.io/v1:RoleBinding", "qemu-binfmt-scc").plain_inputs
+    assert binding["roleRef"]["name"] == "system:openshift:scc:privileged"
+    assert binding["subjects"] == [{"kind": "ServiceAccount", "name": "qemu-binfmt", "namespace": "qemu-binfmt"}]
+
+
+@pytest.mark.parametrize(
+    ("pool_arches", "platforms", "expected"),
+    [(["amd64", "arm64"], ["arm64"], ["amd64"]), (["arm64"], ["arm64"], []), (["arm64"], ["amd64"], ["arm64"])],
+)
+def test_emulating_node_arches(pool_arches: list[Any], platforms: list[str], expected: list[str]) -> None:
+    assert binfmt.emulating_node_arches(pool_arches, platforms) == expected
+
+
+def test_no_daemonset_when_nothing_needs_emulating() -> None:
+    rec = run(EKS_CONFIG, nodePools=[EKS_CONFIG["multiarch:nodePools"][1]], qemu=QEMU)
+    assert not rec.by_type(DS)
+
+
+def test_bottlerocket_pool_is_warned_about() -> None:
+    raw = {
+        "platform": "eks",
+        "cluster": EKS_CONFIG["multiarch:cluster"],
+        "nodePools": [
+            {"name": "x86", "arch": "amd64", "instanceType": "m5a.2xlarge", "amiType": "BOTTLEROCKET_x86_64"}
+        ],
+        "qemu": QEMU,
+    }
+    s = settings.parse(raw, stack="t", aws_region="eu-west-3")
+    assert s.warnings == (
+        "multiarch:nodePools[x86].amiType: BOTTLEROCKET_x86_64 has no binfmt_misc: qemu emulation cannot be "
+        "registered on these nodes; emulated builds will not run there",
+    )
+
+
+@pytest.mark.parametrize(
+    ("platform", "changes", "expected"),
+    [
+        (
+            "eks",
+            {"pipelines": {"flavor": "argo"}},
+            "multiarch:pipelines.flavor: 'argo': Input should be 'tekton' or 'openshift-pipelines'",
+        ),
+        (
+            "eks",
+            {"pipelines": {"flavor": "openshift-pipelines"}},
+            "multiarch:pipelines.flavor: openshift-pipelines needs OpenShift's OLM catalog; on eks use tekton",
+        ),
+        ("gke", {"pipelines": {"flavor": "openshift-pipelines"}}, "on gke use tekton"),
+        (
+            "openshift",
+            {"pipelines": {"flavor": "tekton"}},
+            "multiarch:pipelines.flavor: tekton on openshift would fight the platform's operator",
+        ),
+        (
+            "eks",
+            {"pipelines": {"version": "1.9.0"}},
+            "multiarch:pipelines.version: '1.9.0' is not a Tekton release tag",
+        ),
+        ("eks", {"pipelines": {"version": "latest"}}, "'latest' is not a Tekton release tag"),
+        ("eks", {"pipelines": {"version": "v0.47.0"}}, "'v0.47.0' is older than v0.50.0"),
+        ("eks", {"pipelines": {"channel": "latest"}}, "multiarch:pipelines.channel: not used by flavor tekton"),
+        (
+            "eks",
+            {"qemu": {"platforms": ["riscv64"]}},
+            "multiarch:qemu.platforms: 'riscv64': expected architectures among amd64, arm64",
+        ),
+        ("eks", {"qemu": {"platforms": ["x86_64"]}}, "'x86_64': expected architectures among amd64, arm64"),
+    ],
+)
+def test_bad_build_layer_input(platform: str, changes: dict[str, Any], expected: str) -> None:
+    base = {"eks": EKS_CONFIG, "gke": GKE, "openshift": OPENSHIFT}[platform]
+    raw = {k.split(":", 1)[1]: v for k, v in base.items() if k.startswith("multiarch:")}
+    raw.update(changes)
+    with pytest.raises(settings.ConfigError) as exc:
+        settings.parse(raw, stack="t", aws_region="eu-west-3", gcp_project="p")
+    assert any(expected in e for e in exc.value.errors), exc.value.errors
+
+
+def test_readme_example_is_the_dev_stack_pipeline_run() -> None:
+    from tests.conftest import ROOT
+    from tools import stackfile
+
+    stack = stackfile.load("dev")
+    rec = mockengine.run_main(stack.config, stack=stack.name, secret_keys=stack.secret_keys)
+    assert rec.outputs["examplePipelineRun"] in (ROOT / "README.md").read_text()
