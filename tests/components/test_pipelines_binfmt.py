@@ -16,7 +16,7 @@ from tools.mockengine import Recording
 
 TEKTON = {"enabled": True, "flavor": "tekton", "version": "v1.9.0"}
 QEMU = {"enabled": True, "platforms": ["arm64"]}
-EFS = {"efs": {}}
+EFS: dict[str, Any] = {"efs": {}}
 DS = "kubernetes:apps/v1:DaemonSet"
 
 
