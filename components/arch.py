@@ -200,3 +200,25 @@ def arch_from_ec2(ec2_arch: str) -> Arch | None:
         if facts.ec2 == ec2_arch:
             return arch
     return None
+
+
+# vCPU and memory of AWS general purpose (m), compute (c) and memory (r) instance types, from the
+# size name: what OpenShift's autoscaler needs to scale a MachineSet up from zero.
+_SIZE_VCPU = {"medium": 1, "large": 2, "xlarge": 4}
+_GIB_PER_VCPU = {"m": 4, "c": 2, "r": 8}
+
+
+def aws_capacity(instance_type: str) -> tuple[int, int] | None:
+    """(vCPU, memory MiB) of an m/c/r instance type such as m6g.2xlarge -> (8, 32768); else None."""
+    family, _, size = instance_type.partition(".")
+    kind = family[:1]
+    if kind not in _GIB_PER_VCPU or not re.fullmatch(r"[mcr][0-9][a-z-]*", family) or size == "metal":
+        return None
+    if size in _SIZE_VCPU:
+        vcpu = _SIZE_VCPU[size]
+    else:
+        m = re.fullmatch(r"([0-9]+)xlarge", size)
+        if not m:
+            return None
+        vcpu = 4 * int(m.group(1))
+    return vcpu, vcpu * _GIB_PER_VCPU[kind] * 1024

@@ -26,7 +26,7 @@ PLATFORMS: tuple[Platform, ...] = ("eks", "gke", "openshift")
 CapacityType = Literal["ON_DEMAND", "SPOT"]
 
 # Top-level keys of the `multiarch:` namespace this program reads (the public interface).
-OBJECT_KEYS = ("cluster", "nodePools", "storage", "pipelines", "qemu", "gitlabRunner")
+OBJECT_KEYS = ("cluster", "nodePools", "autoscaling", "storage", "pipelines", "qemu", "gitlabRunner")
 STRING_KEYS = ("platform",)
 SECRET_KEYS: tuple[str, ...] = ("gitlabRunnerToken",)
 
@@ -205,6 +205,33 @@ class Storage(_Model):
     filestore: Filestore | None = None  # gke
 
 
+_DURATION = r"^[0-9]+(s|m|h)$"
+
+
+class Range(_Model):
+    min: int = Field(default=0, ge=0)
+    max: int = Field(ge=1)
+
+
+class AutoscalingLimits(_Model):
+    """Cluster-wide bounds (the Cluster Autoscaler's --max-nodes-total / --cores-total / --memory-total)."""
+
+    max_nodes_total: int = Field(default=50, ge=1)
+    cores: Range = Range(min=0, max=400)
+    memory_gib: Range = Range(min=0, max=1600)
+
+
+class Autoscaling(_Model):
+    """Who scales the pools between minSize and maxSize."""
+
+    enabled: bool = True
+    expander: Literal["least-waste", "random", "most-pods", "priority", "price"] = "least-waste"
+    scale_down_delay_after_add: str = Field(default="10m", pattern=_DURATION)  # a burst's nodes stay a while
+    scale_down_unneeded_time: str = Field(default="10m", pattern=_DURATION)
+    profile: Literal["OPTIMIZE_UTILIZATION", "BALANCED"] = "OPTIMIZE_UTILIZATION"  # gke
+    limits: AutoscalingLimits = AutoscalingLimits()
+
+
 PipelinesFlavor = Literal["tekton", "openshift-pipelines"]
 
 
@@ -305,6 +332,7 @@ class Settings(_Model):
     gcp_project: str | None = None
     gcp_region: str | None = None
     kubeconfig: SecretStr | None = None  # openshift: `kubernetes:kubeconfig`, a secret (else KUBECONFIG)
+    autoscaling: Autoscaling = Autoscaling()
     storage: Storage = Storage()
     pipelines: Pipelines | None = None  # None: no pipeline engine
     qemu: Qemu | None = None  # None: no binfmt DaemonSet
@@ -577,6 +605,9 @@ def parse(
         pools = _pool_list(raw_pools, errors)
 
     storage = _storage(raw.get("storage"), errors)
+    autoscaling = Autoscaling()
+    if raw.get("autoscaling") is not None:
+        autoscaling = _validate(f"{PROJECT}:autoscaling", Autoscaling, raw["autoscaling"], errors) or Autoscaling()
 
     pipelines = None
     if raw.get("pipelines") is not None:
@@ -595,6 +626,7 @@ def parse(
     _check_platform(ctx, gcp_project, errors)
     _check_pools(ctx, raw_pools, pools, errors)
     _check_storage(ctx, storage, errors)
+    _check_autoscaling(ctx, autoscaling, pools, errors)
     if pipelines is not None and pipelines.enabled and platform is not None:
         pipelines = _check_pipelines(platform, pipelines, errors)
     warnings = _warnings(platform, pools, qemu)
@@ -609,6 +641,7 @@ def parse(
         gcp_project=gcp_project,
         gcp_region=gcp_region,
         kubeconfig=SecretStr(kubeconfig) if kubeconfig else None,
+        autoscaling=autoscaling,
         storage=storage,
         pipelines=pipelines if pipelines is not None and pipelines.enabled else None,
         qemu=qemu if qemu is not None and qemu.enabled else None,
@@ -667,6 +700,41 @@ def _check_storage(ctx: _Context, storage: Storage, errors: list[str]) -> None:
             errors.append(f"{at}.efs.identity: only for platform eks (the OpenShift operator gets its own credentials)")
     if filestore is not None and filestore.enabled and ctx.platform in ("eks", "openshift"):
         errors.append(f"{at}.filestore: Filestore is for platform gke; on {ctx.platform} use storage.efs")
+
+
+def _check_autoscaling(ctx: _Context, a: Autoscaling, pools: Sequence[NodePool], errors: list[str]) -> None:
+    at = f"{PROJECT}:autoscaling"
+    for name in ("cores", "memory_gib"):
+        r: Range = getattr(a.limits, name)
+        if r.min > r.max:
+            errors.append(f"{at}.limits.{to_camel(name)}.min: {r.min} is greater than max {r.max}")
+    if not a.enabled and ctx.platform in ("eks", "openshift"):
+        for pool in pools:
+            if pool.min_size == 0:
+                errors.append(
+                    f"{PROJECT}:nodePools[{pool.name}].minSize: 0 with autoscaling disabled: nothing would ever "
+                    f"add a node to this pool once it is empty; enable {at} or set minSize >= 1"
+                )
+    if ctx.platform == "eks" and a.enabled and ctx.cluster is not None:
+        minor = ctx.cluster.kubernetes_version
+        if minor not in versions.CLUSTER_AUTOSCALER:
+            errors.append(
+                f"{PROJECT}:cluster.version: {minor} has no Cluster Autoscaler pinned (known: "
+                f"{', '.join(versions.CLUSTER_AUTOSCALER)}); add it to CLUSTER_AUTOSCALER in components/versions.py"
+            )
+    if ctx.platform == "openshift" and a.enabled:
+        zones = len(ctx.cluster.zones) if ctx.cluster is not None else 0
+        for pool in pools:
+            if zones and pool.max_size < zones:
+                errors.append(
+                    f"{PROJECT}:nodePools[{pool.name}].maxSize: {pool.max_size} is less than the {zones} zones: "
+                    "each zone's MachineAutoscaler needs at least one machine; raise maxSize or list fewer zones"
+                )
+            if arch.aws_capacity(pool.instance_type) is None:
+                errors.append(
+                    f"{PROJECT}:nodePools[{pool.name}].instanceType: {pool.instance_type}: its vCPU and memory are not "
+                    "in components/arch.py, and scale-from-zero annotations need them; add the family there"
+                )
 
 
 def _check_pipelines(platform: Platform, p: Pipelines, errors: list[str]) -> Pipelines:

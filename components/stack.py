@@ -155,6 +155,25 @@ def _eks(settings: Settings) -> Platform:
         kubernetesVersion=cluster.version,
         nodeGroupNames={n: g.node_group_name for n, g in pools.node_groups.items()},
     )
+    if settings.autoscaling.enabled:
+        from components.autoscaler import EksClusterAutoscaler, EksClusterAutoscalerArgs
+
+        autoscaler = EksClusterAutoscaler(
+            "cluster-autoscaler",
+            EksClusterAutoscalerArgs(
+                cluster_name=c.name,
+                cluster=cluster.cluster_name,
+                region=settings.aws_region,
+                kubernetes_version=c.kubernetes_version,
+                node_group_names=[f"{c.name}-{p.name}" for p in settings.node_pools],
+                autoscaling=settings.autoscaling,
+                pod_identity_agent=cluster.pod_identity_agent,
+            ),
+            opts=pulumi.ResourceOptions(
+                providers={"aws": aws_provider, "kubernetes": platform.kubernetes}, depends_on=[pools]
+            ),
+        )
+        platform.outputs["clusterAutoscalerPolicy"] = autoscaler.policy
     efs = settings.storage.efs
     if efs is not None and efs.enabled:
         from components.storage import EfsStorage, EfsStorageArgs
@@ -171,6 +190,7 @@ def _eks(settings: Settings) -> Platform:
                 nfs_source_security_group_id=cluster.security_group_id,
                 cluster_name=cluster.cluster_name,
                 oidc_issuer=cluster.oidc_issuer,
+                pod_identity_agent=cluster.pod_identity_agent,
             ),
             opts=pulumi.ResourceOptions(
                 providers={"aws": aws_provider, "kubernetes": platform.kubernetes}, depends_on=[pools]
@@ -206,6 +226,7 @@ def _gke(settings: Settings) -> Platform:
             version=c.kubernetes_version,
             create=c.create,
             filestore_csi_driver=filestore is not None and filestore.enabled,
+            autoscaling_profile=settings.autoscaling.profile,
         ),
         opts=cloud,
     )
@@ -255,6 +276,18 @@ def _openshift(settings: Settings) -> Platform:
         provider,
         {"infrastructureName": c.infrastructure_name, "machineSets": sorted(pools.machine_sets)},
     )
+    if settings.autoscaling.enabled:
+        from components.autoscaler import OpenShiftAutoscaling, OpenShiftAutoscalingArgs
+
+        OpenShiftAutoscaling(
+            "autoscaling",
+            OpenShiftAutoscalingArgs(
+                autoscaling=settings.autoscaling,
+                bounds=pools.bounds,
+                machine_sets=list(pools.machine_sets.values()),
+            ),
+            opts=pulumi.ResourceOptions(providers={"kubernetes": provider}),
+        )
     efs = settings.storage.efs
     if efs is not None and efs.enabled:
         platform.outputs["efsFileSystemId"] = _openshift_efs(settings, efs, provider)

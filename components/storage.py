@@ -81,6 +81,7 @@ class EfsStorageArgs:
     nfs_source_security_group_id: pulumi.Input[str] | None = None  # creating: the only source admitted on 2049
     cluster_name: pulumi.Input[str] | None = None  # eks: the cluster the add-on is installed on
     oidc_issuer: pulumi.Input[str] | None = None  # eks with identity irsa: the cluster's OIDC issuer URL
+    pod_identity_agent: pulumi.Resource | None = None  # eks with identity podIdentity: the agent add-on
 
 
 class EfsStorage(pulumi.ComponentResource):
@@ -174,17 +175,10 @@ class EfsStorage(pulumi.ComponentResource):
         assert args.cluster_name is not None
         child = pulumi.ResourceOptions(parent=self)
         if args.efs.identity == "podIdentity":
-            agent = aws.eks.Addon(
-                f"{name}-pod-identity-agent",
-                cluster_name=args.cluster_name,
-                addon_name=versions.POD_IDENTITY_ADDON,
-                addon_version=versions.POD_IDENTITY_ADDON_VERSION,
-                opts=child,
-            )
             trust: pulumi.Input[str] = iam.assume_role_policy(
                 "pods.eks.amazonaws.com", ("sts:AssumeRole", "sts:TagSession")
             )
-            depends: list[pulumi.Resource] = [agent]
+            depends: list[pulumi.Resource] = [args.pod_identity_agent] if args.pod_identity_agent else []
         else:
             assert args.oidc_issuer is not None
             oidc = aws.iam.OpenIdConnectProvider(

@@ -50,3 +50,13 @@ BUILDAH_IMAGE = "quay.io/buildah/stable:v1.39.0"
 # qemu binfmt registration: tonistiigi/binfmt is maintained (multiarch/qemu-user-static stopped in 2023).
 BINFMT_IMAGE = "docker.io/tonistiigi/binfmt:qemu-v9.2.2"
 PAUSE_IMAGE = "registry.k8s.io/pause:3.10"
+
+# Cluster Autoscaler (EKS): its minor must match the cluster's. Kubernetes minor -> (chart, image tag).
+CLUSTER_AUTOSCALER_CHART = "cluster-autoscaler"
+CLUSTER_AUTOSCALER_CHART_REPO = "https://kubernetes.github.io/autoscaler"
+CLUSTER_AUTOSCALER_IMAGE = "registry.k8s.io/autoscaling/cluster-autoscaler"
+CLUSTER_AUTOSCALER: dict[str, tuple[str, str]] = {
+    "1.31": ("9.46.6", "v1.31.2"),
+    "1.32": ("9.46.6", "v1.32.1"),
+    "1.33": ("9.46.6", "v1.33.0"),
+}

@@ -144,6 +144,18 @@ def facts(r: Registered) -> str:
         )
         on = [v for t in terms.get("nodeSelectorTerms", []) for e in t.get("matchExpressions", []) for v in e["values"]]
         return f"DaemonSet {i.get('metadata', {}).get('name')} on {','.join(on)} nodes: {' + '.join(images)}"
+    if r.type == "kubernetes:autoscaling.openshift.io/v1beta1:MachineAutoscaler":
+        spec = i.get("spec", {})
+        return (
+            f"MachineAutoscaler {spec.get('scaleTargetRef', {}).get('name')} "
+            f"{_num(spec.get('minReplicas'))}..{_num(spec.get('maxReplicas'))}"
+        )
+    if r.type == "aws:iam/rolePolicy:RolePolicy":
+        doc = json.loads(i.get("policy", "{}") or "{}")
+        return "; ".join(
+            f"{st.get('Sid', '')}: {','.join(st['Action'] if isinstance(st['Action'], list) else [st['Action']])}"
+            for st in doc.get("Statement", [])
+        )
     if r.type == "aws:eks/cluster:Cluster":
         return f"Kubernetes {i.get('version')} in {len(i.get('vpcConfig', {}).get('subnetIds', []))} subnets"
     if r.type == "aws:iam/rolePolicyAttachment:RolePolicyAttachment":

@@ -5,7 +5,7 @@ AmazonEKSClusterPolicy, and an `aws.eks.Cluster` in the given subnets with API a
 (the node groups' access is then managed by EKS itself) and control-plane audit logs. When
 `create` is false it only reads the existing cluster. Either way it exposes the cluster's name,
 endpoint, CA, security group, subnets and a kubeconfig (a secret) that authenticates with
-`aws eks get-token`.
+`aws eks get-token`. A created cluster also gets the EKS Pod Identity agent add-on.
 """
 
 from __future__ import annotations
@@ -17,7 +17,7 @@ from typing import Any
 import pulumi
 import pulumi_aws as aws
 
-from components import iam, kube
+from components import iam, kube, versions
 
 
 @dataclass(frozen=True)
@@ -44,13 +44,15 @@ class EksCluster(pulumi.ComponentResource):
     vpc_id: pulumi.Output[str]
     oidc_issuer: pulumi.Output[str]
     kubeconfig: pulumi.Output[str]
+    pod_identity_agent: pulumi.Resource | None  # the EKS Pod Identity agent add-on (created clusters)
 
     def __init__(self, name: str, args: EksClusterArgs, opts: pulumi.ResourceOptions | None = None) -> None:
         super().__init__("multiarch:eks:Cluster", name, None, opts)
+        self.pod_identity_agent = None
         if args.create:
             self._create(name, args)
         else:
-            self._adopt(args)
+            self._adopt(args)  # an adopted cluster brings its own add-ons (Pod Identity agent included)
         self.kubeconfig = kube.eks_kubeconfig(self.cluster_name, self.endpoint, self.ca_data, args.region)
         self.register_outputs(
             {
@@ -105,6 +107,14 @@ class EksCluster(pulumi.ComponentResource):
         self.subnet_ids = cluster.vpc_config.apply(lambda v: list(v.subnet_ids or []))
         self.vpc_id = cluster.vpc_config.apply(lambda v: v.vpc_id or "")
         self.oidc_issuer = cluster.identities.apply(_oidc_issuer)
+        # Hands IAM roles to pods (EFS CSI driver, Cluster Autoscaler) without IRSA's OIDC plumbing.
+        self.pod_identity_agent = aws.eks.Addon(
+            f"{name}-pod-identity-agent",
+            cluster_name=cluster.name,
+            addon_name=versions.POD_IDENTITY_ADDON,
+            addon_version=versions.POD_IDENTITY_ADDON_VERSION,
+            opts=pulumi.ResourceOptions(parent=self),
+        )
 
     def _adopt(self, args: EksClusterArgs) -> None:
         found = aws.eks.get_cluster_output(name=args.name, opts=pulumi.InvokeOutputOptions(parent=self))

@@ -26,6 +26,7 @@ class GkeClusterArgs:
     create: bool = True  # false: adopt the existing cluster `name`
     deletion_protection: bool = True  # default true: `pulumi destroy` cannot remove the cluster by accident
     filestore_csi_driver: bool = False  # default false: enable the Filestore CSI driver add-on (RWX volumes)
+    autoscaling_profile: str = "OPTIMIZE_UTILIZATION"  # default: remove idle build nodes sooner than BALANCED
 
 
 class GkeCluster(pulumi.ComponentResource):
@@ -55,6 +56,10 @@ class GkeCluster(pulumi.ComponentResource):
                     workload_pool=f"{args.project}.svc.id.goog"
                 ),
                 deletion_protection=args.deletion_protection,
+                # Node pools scale themselves; the profile decides how eagerly idle nodes go away.
+                cluster_autoscaling=gcp.container.ClusterClusterAutoscalingArgs(
+                    autoscaling_profile=args.autoscaling_profile
+                ),
                 addons_config=gcp.container.ClusterAddonsConfigArgs(
                     gcp_filestore_csi_driver_config=gcp.container.ClusterAddonsConfigGcpFilestoreCsiDriverConfigArgs(
                         enabled=args.filestore_csi_driver

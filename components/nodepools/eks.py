@@ -4,8 +4,8 @@ Creates a node IAM role (AmazonEKSWorkerNodePolicy, AmazonEKS_CNI_Policy,
 AmazonEC2ContainerRegistryReadOnly) and, per pool, an `aws.eks.NodeGroup` with the AL2023 AMI
 type of the pool's architecture (or the pool's `amiType`), its instance type and capacity type,
 scaling bounds, the pool's labels plus `multiarch.dev/pool`, taints in EKS' NO_SCHEDULE
-vocabulary and a rolling update config. The desired size is only the initial size: after
-creation it belongs to the autoscaler, so the stack ignores it.
+vocabulary, a rolling update config, and the Cluster Autoscaler's discovery tags. The desired
+size is only the initial size: after creation it belongs to the autoscaler, so the stack ignores it.
 """
 
 from __future__ import annotations
@@ -17,6 +17,7 @@ import pulumi
 import pulumi_aws as aws
 
 from components import arch, iam
+from components.autoscaler import discovery_tags
 from components.settings import NodePool
 
 NODE_POLICIES = ("AmazonEKSWorkerNodePolicy", "AmazonEKS_CNI_Policy", "AmazonEC2ContainerRegistryReadOnly")
@@ -34,7 +35,7 @@ def node_labels(pool: NodePool) -> dict[str, str]:
 @dataclass(frozen=True)
 class EksNodePoolsArgs:
     cluster_name: pulumi.Input[str]  # the EKS cluster the groups join (its output, for ordering)
-    name_prefix: str  # physical names: <prefix>-node role, <prefix>-<pool> node groups
+    name_prefix: str  # the cluster's name: <prefix>-node role, <prefix>-<pool> groups, discovery tags
     subnet_ids: pulumi.Input[Sequence[str]]  # where nodes run (the cluster's private subnets)
     pools: Sequence[NodePool]  # one node group per pool, keyed by pool name
     version: pulumi.Input[str] | None = None  # default: the cluster's version
@@ -90,7 +91,12 @@ class EksNodePools(pulumi.ComponentResource):
                     )
                     for t in pool.taints
                 ],
-                tags={**args.tags, arch.POOL_LABEL: pool.name, "multiarch.dev/arch": pool.arch},
+                tags={
+                    **args.tags,
+                    **discovery_tags(args.name_prefix),
+                    arch.POOL_LABEL: pool.name,
+                    "multiarch.dev/arch": pool.arch,
+                },
                 opts=pulumi.ResourceOptions(
                     parent=self,
                     # Nodes cannot join before the role holds its policies; no data flows from them.

@@ -35,6 +35,23 @@ def split_replicas(total: int, zones: Sequence[str]) -> dict[str, int]:
     return {zone: base + (1 if i < extra else 0) for i, zone in enumerate(zones)}
 
 
+def scale_from_zero_annotations(pool: NodePool) -> dict[str, str]:
+    """What the autoscaler must know of a node it has never seen: its CPU, memory and arch."""
+    capacity = arch.aws_capacity(pool.instance_type)
+    out = {"capacity.cluster-autoscaler.kubernetes.io/labels": f"{arch.ARCH_LABEL}={pool.arch}"}
+    if capacity is not None:
+        vcpu, memory_mib = capacity
+        out.update({"machine.openshift.io/vCPU": str(vcpu), "machine.openshift.io/memoryMb": str(memory_mib)})
+        out["machine.openshift.io/GPU"] = "0"
+    return out
+
+
+def zone_bounds(pool: NodePool, zones: Sequence[str]) -> dict[str, tuple[int, int]]:
+    """The pool's min and max split across its zones (each MachineAutoscaler gets its share)."""
+    lows, highs = split_replicas(pool.min_size, zones), split_replicas(pool.max_size, zones)
+    return {zone: (lows[zone], highs[zone]) for zone in zones}
+
+
 def machineset(infrastructure_name: str, region: str, pool: NodePool, zone: str, replicas: int) -> dict[str, Any]:
     """The MachineSet for one pool in one zone, as a plain manifest."""
     name = machineset_name(infrastructure_name, pool, zone)
@@ -46,6 +63,7 @@ def machineset(infrastructure_name: str, region: str, pool: NodePool, zone: str,
             "name": name,
             "namespace": NAMESPACE,
             "labels": {CLUSTER_LABEL: infra, arch.POOL_LABEL: pool.name},
+            "annotations": scale_from_zero_annotations(pool),
         },
         "spec": {
             "replicas": replicas,
@@ -111,14 +129,18 @@ class OpenShiftNodePools(pulumi.ComponentResource):
     """MachineSets for every pool in every zone; pass the cluster's Kubernetes provider."""
 
     machine_sets: dict[str, k8s.apiextensions.CustomResource]
+    bounds: dict[str, tuple[int, int]]  # MachineSet name -> (min, max) replicas, for the autoscaler
 
     def __init__(self, name: str, args: OpenShiftNodePoolsArgs, opts: pulumi.ResourceOptions | None = None) -> None:
         super().__init__("multiarch:openshift:NodePools", name, None, opts)
         self.machine_sets = {}
+        self.bounds = {}
         for pool in args.pools:
+            bounds = zone_bounds(pool, args.zones)
             for zone, replicas in split_replicas(pool.initial_size, args.zones).items():
                 body = machineset(args.infrastructure_name, args.region, pool, zone, replicas)
                 ms_name = body["metadata"]["name"]
+                self.bounds[ms_name] = bounds[zone]
                 self.machine_sets[ms_name] = k8s.apiextensions.CustomResource(
                     f"{name}-{pool.name}-{zone}",
                     api_version=body["apiVersion"],

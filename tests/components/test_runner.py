@@ -28,7 +28,7 @@ def rec() -> mockengine.Recording:
 
 
 def test_release_is_the_pinned_official_chart_in_its_namespace(rec: mockengine.Recording) -> None:
-    release = rec.one("kubernetes:helm.sh/v3:Release").plain_inputs
+    release = rec.one("kubernetes:helm.sh/v3:Release", "gitlab-runner").plain_inputs
     assert release["chart"] == "gitlab-runner"
     assert release["version"] == versions.GITLAB_RUNNER_CHART_VERSION
     assert release["repositoryOpts"] == {"repo": "https://charts.gitlab.io"}
@@ -47,7 +47,7 @@ def test_release_is_the_pinned_official_chart_in_its_namespace(rec: mockengine.R
 
 
 def test_config_toml(rec: mockengine.Recording) -> None:
-    values = rec.one("kubernetes:helm.sh/v3:Release").plain_inputs["values"]
+    values = rec.one("kubernetes:helm.sh/v3:Release", "gitlab-runner").plain_inputs["values"]
     cfg = tomllib.loads(values["runners"]["config"])
     kube = cfg["runners"][0]["kubernetes"]
     assert cfg["runners"][0]["executor"] == "kubernetes"
@@ -82,7 +82,7 @@ def test_token_is_only_ever_a_secret(rec: mockengine.Recording) -> None:
     secret = rec.one("kubernetes:core/v1:Secret")
     assert isinstance(secret.inputs["stringData"], mockengine.Secret)
     assert mockengine.reveal(secret.inputs["stringData"]) == {"runner-token": TOKEN, "runner-registration-token": ""}
-    release = rec.one("kubernetes:helm.sh/v3:Release")
+    release = rec.one("kubernetes:helm.sh/v3:Release", "gitlab-runner")
     assert TOKEN not in repr(mockengine.reveal(release.inputs))
     assert secret.urn in release.dependencies
 

@@ -138,7 +138,7 @@ def test_default_class_and_gid_range_when_asked() -> None:
 
 def test_irsa_alternative() -> None:
     rec = run(EKS_CONFIG, {"efs": {"identity": "irsa"}})
-    csi = rec.one("aws:eks/addon:Addon").plain_inputs  # no pod identity agent
+    csi = rec.one("aws:eks/addon:Addon", "build-multiarch-efs-csi-driver").plain_inputs
     assert "podIdentityAssociations" not in csi
     assert csi["serviceAccountRoleArn"].endswith(":role/build-multiarch-efs-csi")
     oidc = rec.one("aws:iam/openIdConnectProvider:OpenIdConnectProvider").plain_inputs
