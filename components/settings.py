@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import json
 import re
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Collection, Mapping, Sequence
 from typing import Annotated, Any, Literal
 from urllib.parse import urlparse
 
@@ -414,10 +414,13 @@ def _pool_list(raw: Any, errors: list[str]) -> list[NodePool]:
 class _Context:
     """What the cross-field rules look at; any part may be missing after a structural error."""
 
-    def __init__(self, platform: Platform | None, cluster: Cluster | None, aws_region: str | None) -> None:
+    def __init__(
+        self, platform: Platform | None, cluster: Cluster | None, aws_region: str | None, catalog: bool = True
+    ) -> None:
         self.platform = platform
         self.cluster = cluster
         self.aws_region = aws_region
+        self.catalog = catalog
 
     @property
     def cloud(self) -> arch.Cloud | None:
@@ -447,7 +450,7 @@ def _check_pools(ctx: _Context, raw_pools: Any, pools: list[NodePool], errors: l
         for key in (arch.ARCH_LABEL, "beta.kubernetes.io/arch", "node.kubernetes.io/instance-type"):
             if key in pool.labels:
                 errors.append(f"{at}.labels.{key}: set by the kubelet from the node itself; remove it")
-        if ctx.cloud is not None:
+        if ctx.cloud is not None and ctx.catalog:
             try:
                 actual = arch.arch_of(ctx.cloud, pool.instance_type)
             except arch.UnknownInstanceFamilyError as exc:
@@ -458,6 +461,7 @@ def _check_pools(ctx: _Context, raw_pools: Any, pools: list[NodePool], errors: l
                         f"{at}.instanceType: {pool.instance_type} is an {actual} instance type, "
                         f"but the pool's arch is {pool.arch} (choose an {pool.arch} type or set arch: {actual})"
                     )
+        if ctx.cloud is not None:
             _check_pool_for_platform(ctx, pool, at, errors)
 
 
@@ -579,8 +583,12 @@ def parse(
     kubeconfig: str | None = None,
     gitlab_runner_token: str | None = None,
     unknown_keys: Sequence[str] = (),
+    catalog: bool = True,
 ) -> Settings:
-    """Settings from the `multiarch:*` values (without the namespace). Raises ConfigError."""
+    """Settings from the `multiarch:*` values (without the namespace). Raises ConfigError.
+
+    `catalog=False` skips the instance-family checks (for preflight, which asks EC2 instead).
+    """
     errors: list[str] = [
         f"{PROJECT}:{k}: is not a known key (check the spelling against the README's config table)"
         for k in unknown_keys
@@ -622,7 +630,7 @@ def parse(
         if runner is not None and runner.enabled:
             _check_runner_token(gitlab_runner_token, errors)
 
-    ctx = _Context(platform, cluster, aws_region)
+    ctx = _Context(platform, cluster, aws_region, catalog)
     _check_platform(ctx, gcp_project, errors)
     _check_pools(ctx, raw_pools, pools, errors)
     _check_storage(ctx, storage, errors)
@@ -722,7 +730,7 @@ def _check_autoscaling(ctx: _Context, a: Autoscaling, pools: Sequence[NodePool],
                 f"{PROJECT}:cluster.version: {minor} has no Cluster Autoscaler pinned (known: "
                 f"{', '.join(versions.CLUSTER_AUTOSCALER)}); add it to CLUSTER_AUTOSCALER in components/versions.py"
             )
-    if ctx.platform == "openshift" and a.enabled:
+    if ctx.platform == "openshift" and a.enabled and ctx.catalog:
         zones = len(ctx.cluster.zones) if ctx.cluster is not None else 0
         for pool in pools:
             if zones and pool.max_size < zones:
@@ -789,24 +797,31 @@ def _is_secret(key: str) -> bool:
     return pulumi.runtime.config.is_config_secret(key) or key in pulumi.runtime.config.get_config_secret_keys_env()
 
 
-def load() -> Settings:
-    """Read the stack's configuration. Raises ConfigError (a pulumi.RunError) when invalid."""
-    cfg = pulumi.Config(PROJECT)
+def _from_reader(
+    read: Callable[[str], Any],
+    present: Sequence[str],
+    is_secret: Callable[[str], bool],
+    stack: str,
+    catalog: bool = True,
+) -> Settings:
+    """The common path of `load()` and `from_config()`: `read("ns:key")` gives a key's value or None."""
     raw: dict[str, Any] = {}
     errors: list[str] = []
     for key in STRING_KEYS:
-        raw[key] = cfg.get(key)
+        raw[key] = read(f"{PROJECT}:{key}")
     for key in OBJECT_KEYS:
-        try:
-            raw[key] = cfg.get_object(key)
-        except (pulumi.ConfigTypeError, json.JSONDecodeError):
-            errors.append(f"{PROJECT}:{key}: is not valid YAML/JSON object or list")
+        value = read(f"{PROJECT}:{key}")
+        if isinstance(value, str):
+            try:
+                value = json.loads(value)
+            except json.JSONDecodeError:
+                errors.append(f"{PROJECT}:{key}: is not a valid YAML/JSON object or list")
+                value = None
+        raw[key] = value
     known = set(STRING_KEYS) | set(OBJECT_KEYS) | set(SECRET_KEYS)
-    unknown = [k for k in _present_keys() if k not in known]
-    # A secret: held as SecretStr here and wrapped as a Pulumi secret where it is used.
-    kubeconfig = pulumi.Config("kubernetes").get("kubeconfig")
-    token = cfg.get("gitlabRunnerToken")
-    if token is not None and not _is_secret(f"{PROJECT}:gitlabRunnerToken"):
+    unknown = [k for k in present if k not in known]
+    token = read(f"{PROJECT}:gitlabRunnerToken")
+    if token is not None and not is_secret(f"{PROJECT}:gitlabRunnerToken"):
         errors.append(
             f"{PROJECT}:gitlabRunnerToken: is stored in plaintext; set it with "
             f"`pulumi config set --secret {PROJECT}:gitlabRunnerToken glrt-...`"
@@ -814,16 +829,37 @@ def load() -> Settings:
     try:
         settings = parse(
             raw,
-            stack=pulumi.get_stack(),
-            aws_region=pulumi.Config("aws").get("region"),
-            gcp_project=pulumi.Config("gcp").get("project"),
-            gcp_region=pulumi.Config("gcp").get("region"),
-            kubeconfig=kubeconfig,
+            stack=stack,
+            aws_region=read("aws:region"),
+            gcp_project=read("gcp:project"),
+            gcp_region=read("gcp:region"),
+            # A secret: held as SecretStr here and wrapped as a Pulumi secret where it is used.
+            kubeconfig=read("kubernetes:kubeconfig"),
             gitlab_runner_token=token,
             unknown_keys=unknown,
+            catalog=catalog,
         )
     except ConfigError as exc:
         raise ConfigError(errors + exc.errors) from None
     if errors:
         raise ConfigError(errors)
     return settings
+
+
+def load() -> Settings:
+    """Read the stack's configuration. Raises ConfigError (a pulumi.RunError) when invalid."""
+
+    def read(key: str) -> Any:
+        namespace, _, name = key.partition(":")
+        return pulumi.Config(namespace).get(name)
+
+    return _from_reader(read, _present_keys(), _is_secret, pulumi.get_stack())
+
+
+def from_config(
+    config: Mapping[str, Any], *, stack: str, secret_keys: Collection[str] = (), catalog: bool = True
+) -> Settings:
+    """Settings from a stack file's `config:` mapping, for tools that run without the engine."""
+    prefix = f"{PROJECT}:"
+    present = sorted(k[len(prefix) :] for k in config if k.startswith(prefix))
+    return _from_reader(config.get, present, lambda key: key in secret_keys, stack, catalog)
