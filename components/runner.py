@@ -154,7 +154,8 @@ class GitLabRunnerRelease(pulumi.ComponentResource):
                 # The chart still reads this key; the deprecated registration flow is not supported.
                 "runner-registration-token": "",
             },
-            opts=pulumi.ResourceOptions(parent=self),
+            # Secret in state too, and visible as such to the policy pack.
+            opts=pulumi.ResourceOptions(parent=self, additional_secret_outputs=["data", "stringData"]),
         )
         self.release = k8s.helm.v3.Release(
             name,

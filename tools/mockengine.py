@@ -106,6 +106,7 @@ class Registered:
     ignore_changes: list[str]
     delete_before_replace: bool
     aliases: list[str]
+    additional_secret_outputs: list[str] = field(default_factory=list)
     id: str = ""
     outputs: dict[str, Any] = field(default_factory=dict)
 
@@ -276,6 +277,7 @@ class RecordingMonitor(pmocks.MockMonitor):
                 ignore_changes=list(request.ignoreChanges),
                 delete_before_replace=bool(request.deleteBeforeReplace),
                 aliases=[str(a) for a in request.aliasURNs],
+                additional_secret_outputs=list(request.additionalSecretOutputs),
                 id=response.id,
             )
         )

@@ -8,7 +8,14 @@ reviewer checks (arch, instance type, AMI type, sizes) and an estimated monthly 
 writes DIR/plan.json (every resource: type, name, parent, provider, options, inputs with secrets
 shown as "[secret]") and DIR/manifests/ (one YAML file per Kubernetes object).
 
-Exit status: 0 planned; 2 configuration error (same messages as `pulumi up`); 1 anything else.
+It then judges the plan: the CrossGuard pack in `policy/` is run on every declared resource and on
+the whole stack over the analyzer protocol, the way `pulumi preview --policy-pack policy` runs it;
+every Kubernetes object is checked against the upstream schema of the cluster's version. Verdicts
+are printed with their policy, level and resource, and saved in plan.json. It also writes the
+stack as a diagram (DIR/diagram*.mmd, DIR/diagram.dot, and DIR/diagram.png where Graphviz is).
+
+Exit status: 0 planned and no mandatory violation; 1 a mandatory policy or schema failure (or any
+other failure); 2 configuration error (the same messages `pulumi up` prints).
 """
 
 from __future__ import annotations
@@ -25,7 +32,7 @@ from typing import Any, TextIO
 
 import yaml
 
-from tools import mockengine, prices, stackfile
+from tools import diagram, mockengine, policyrun, prices, schemas, stackfile
 from tools.mockengine import Recording, Registered, redact
 
 EXIT_OK, EXIT_FAILED, EXIT_CONFIG = 0, 1, 2
@@ -255,6 +262,26 @@ def _manifest_name(r: Registered) -> str:
     return re.sub(r"[^A-Za-z0-9_.-]", "_", "-".join(p for p in parts if p)) + ".yaml"
 
 
+def verdicts(rec: Recording, kubernetes_version: str) -> list[policyrun.Violation]:
+    """Policy violations and schema failures, schema failures reported as a mandatory policy."""
+    found = policyrun.run_pack(rec.resources)
+    found += [
+        policyrun.Violation(schemas.SCHEMA_POLICY, "mandatory", f.message, f.resource)
+        for f in schemas.check(rec.kubernetes_objects(), kubernetes_version)
+    ]
+    return sorted(found, key=lambda v: (not v.mandatory, v.policy, v.resource))
+
+
+def print_verdicts(found: Sequence[policyrun.Violation], checked: int, objects: int, out: TextIO) -> None:
+    mandatory = [v for v in found if v.mandatory]
+    out.write(
+        f"\nPolicy verdicts (policy/ pack on {checked} resources and the stack; {objects} Kubernetes objects "
+        f"schema-checked): {len(mandatory)} mandatory, {len(found) - len(mandatory)} advisory\n"
+    )
+    for v in found:
+        out.write(f"  [{v.level}] {v.policy}: {v.resource}: {v.message}\n")
+
+
 def write_outputs(rec: Recording, stack: stackfile.StackFile, cost: dict[str, Any], out_dir: Path) -> None:
     if out_dir.exists():
         shutil.rmtree(out_dir)
@@ -322,16 +349,27 @@ def main(argv: Sequence[str] | None = None, out: TextIO = sys.stdout, err: TextI
         return EXIT_FAILED
 
     out_dir = args.out or stackfile.ROOT / "build" / "plan" / stack.name
-    out.write(
-        f"Plan for stack {stack.name} ({settings.platform}, {len(rec.resources)} resources) from {stack.path.name}\n\n"
-    )
+    out.write(f"Plan for stack {stack.name} ({settings.platform}, {len(rec.resources)} resources) ")
+    out.write(f"from {stack.path.name}\n\n")
     print_tree(rec, out)
+    for warning in settings.warnings:
+        out.write(f"warning: {warning}\n")
     cost = print_costs(settings, pool_costs(settings), out)
+    try:
+        found = verdicts(rec, settings.cluster.kubernetes_version)
+    except Exception as exc:
+        err.write(f"error: the policy pack could not run: {type(exc).__name__}: {exc}\n")
+        return EXIT_FAILED
+    n = len(rec.kubernetes_objects())
+    print_verdicts(found, len(policyrun.analyzed(rec.resources)), n, out)
     write_outputs(rec, stack, cost, out_dir)
-    out.write(
-        f"\nWrote {out_dir / 'plan.json'} and {len(rec.kubernetes_objects())} manifests in {out_dir / 'manifests'}\n"
-    )
-    return EXIT_OK
+    doc = json.loads((out_dir / "plan.json").read_text())
+    doc["verdicts"] = [v.__dict__ for v in found]
+    (out_dir / "plan.json").write_text(json.dumps(doc, indent=2) + "\n")
+    pictures = diagram.write(rec, out_dir)
+    out.write(f"\nWrote {out_dir / 'plan.json'}, {n} manifests in {out_dir / 'manifests'}, ")
+    out.write(f"and the diagram ({', '.join(p.name for p in pictures)})\n")
+    return EXIT_FAILED if any(v.mandatory for v in found) else EXIT_OK
 
 
 if __name__ == "__main__":

@@ -1,0 +1,15 @@
+"""The multiarch CrossGuard policy pack: `pulumi preview --policy-pack policy`.
+
+Only builds the pack; the policies live in `policy/policies.py` (importable by tests and the plan).
+"""
+
+import sys
+from pathlib import Path
+
+from pulumi_policy import PolicyPack
+
+# The repository root: the policies use the program's own architecture catalog.
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+from policy.policies import ALL
+
+PolicyPack(name="multiarch-policies", policies=ALL)

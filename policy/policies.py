@@ -1,0 +1,417 @@
+"""The multiarch CrossGuard policies, importable (so tests and the offline plan can use them).
+
+`policy/__main__.py` only builds the PolicyPack from `ALL`. Mandatory policies stop a change;
+advisory ones are reported. Props use Pulumi's camelCase wire names. Tunables come from the pack's
+config (`pulumi preview --policy-pack policy --policy-pack-config config.json`); each policy falls
+back to the schema's default when the engine sends none.
+"""
+
+from __future__ import annotations
+
+import re
+import sys
+import tomllib
+from collections.abc import Callable, Iterator, Mapping
+from pathlib import Path
+from typing import Any
+
+from pulumi_policy import (
+    EnforcementLevel,
+    PolicyConfigSchema,
+    ResourceValidationArgs,
+    ResourceValidationPolicy,
+    StackValidationArgs,
+    StackValidationPolicy,
+)
+
+# The architecture catalog is the program's own: one mapping, in one place.
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+from components import arch
+
+MANDATORY, ADVISORY = EnforcementLevel.MANDATORY, EnforcementLevel.ADVISORY
+Report = Callable[..., None]  # pulumi_policy's ReportViolation: report(message, urn=None)
+WORKLOAD_KINDS = ("DaemonSet", "Deployment", "StatefulSet", "ReplicaSet", "Job", "CronJob", "Pod", "Task")
+DEFAULT_PRIVILEGED_ALLOWED = ["qemu-binfmt/qemu-binfmt"]
+NFS_PORT = 2049
+
+
+def _config(args: Any, key: str, default: Any) -> Any:
+    value = (args.get_config() or {}).get(key)
+    return default if value is None else value
+
+
+def _ident(props: Mapping[str, Any]) -> str:
+    md = props.get("metadata") or {}
+    ns = md.get("namespace")
+    return f"{ns}/{md.get('name')}" if ns else str(md.get("name"))
+
+
+def _kind(args: ResourceValidationArgs) -> str | None:
+    if not args.resource_type.startswith("kubernetes:"):
+        return None
+    kind = args.props.get("kind")
+    return kind if kind in WORKLOAD_KINDS else None
+
+
+def containers(props: Mapping[str, Any]) -> Iterator[dict[str, Any]]:
+    """Every container of a workload (pod template, CronJob template, Pod) or Tekton Task step."""
+    spec = props.get("spec") or {}
+    if props.get("kind") == "Task":
+        yield from spec.get("steps") or []
+        yield from spec.get("sidecars") or []
+        return
+    if props.get("kind") == "CronJob":
+        spec = ((spec.get("jobTemplate") or {}).get("spec")) or {}
+    pod = spec if props.get("kind") == "Pod" else ((spec.get("template") or {}).get("spec")) or {}
+    for key in ("initContainers", "containers", "ephemeralContainers"):
+        yield from pod.get(key) or []
+
+
+def _privileged(c: Mapping[str, Any]) -> bool:
+    sc = c.get("securityContext") or {}
+    added = set(((sc.get("capabilities") or {}).get("add")) or [])
+    return bool(sc.get("privileged")) or bool(added & {"SYS_ADMIN", "ALL"})
+
+
+def privileged_only_binfmt(args: ResourceValidationArgs, report: Report) -> None:
+    if _kind(args) is None:
+        return
+    allowed = _config(args, "allowed", DEFAULT_PRIVILEGED_ALLOWED)
+    ident = _ident(args.props)
+    if ident in allowed:
+        return
+    for c in containers(args.props):
+        if _privileged(c):
+            report(
+                f"{args.props.get('kind')} {ident} runs container {c.get('name')!r} privileged; only "
+                f"{', '.join(allowed)} (the qemu binfmt DaemonSet) may"
+            )
+
+
+def _runner_configs(props: Mapping[str, Any]) -> Iterator[dict[str, Any]]:
+    values = props.get("values") or {}
+    text = (values.get("runners") or {}).get("config")
+    if not isinstance(text, str):
+        return
+    for runner in tomllib.loads(text).get("runners", []):
+        yield runner.get("kubernetes") or {}
+
+
+# Labels a job must never be able to pick: if the overwrite regex accepts one of these, it is too wide.
+OTHER_LABELS = (
+    "kubernetes.io/hostname=ip-10-0-1-23",
+    "node-role.kubernetes.io/control-plane=",
+    "node.kubernetes.io/instance-type=m5a.2xlarge",
+    "topology.kubernetes.io/zone=eu-west-3a",
+    "team=anything",
+)
+
+
+def gitlab_runner_jobs(args: ResourceValidationArgs, report: Report) -> None:
+    if args.resource_type != "kubernetes:helm.sh/v3:Release" or args.props.get("chart") != "gitlab-runner":
+        return
+    label = _config(args, "allowedLabel", arch.ARCH_LABEL)
+    try:
+        runners = list(_runner_configs(args.props))
+    except tomllib.TOMLDecodeError as exc:
+        report(f"gitlab-runner release {args.name}: runners.config is not valid TOML ({exc})")
+        return
+    for kube in runners:
+        if kube.get("privileged"):
+            report(f"gitlab-runner release {args.name}: job pods are privileged (runners.kubernetes.privileged = true)")
+        pattern = kube.get("node_selector_overwrite_allowed")
+        if pattern is None:
+            continue
+        try:
+            regex = re.compile(pattern)
+        except re.error:
+            report(f"gitlab-runner release {args.name}: node_selector_overwrite_allowed {pattern!r} is not a regex")
+            continue
+        wider = [probe for probe in OTHER_LABELS if regex.fullmatch(probe)]
+        if wider or not regex.fullmatch(f"{label}=arm64"):
+            why = f"it also accepts {wider[0]!r}" if wider else f"it does not accept {label}=arm64"
+            report(
+                f"gitlab-runner release {args.name}: node_selector_overwrite_allowed {pattern!r} must limit "
+                f"jobs to the {label} label; {why}"
+            )
+
+
+def efs_encrypted_and_protected(args: ResourceValidationArgs, report: Report) -> None:
+    if args.resource_type != "aws:efs/fileSystem:FileSystem":
+        return
+    if not args.props.get("encrypted"):
+        report(f"EFS file system {args.name} is not encrypted at rest (encrypted: true)")
+    if not args.opts.protect:
+        report(f"EFS file system {args.name} is not protected: every build workspace lives there (protect: true)")
+
+
+def _covers(props: Mapping[str, Any], port: int) -> bool:
+    low, high = props.get("fromPort"), props.get("toPort")
+    protocol = str(props.get("ipProtocol") or props.get("protocol") or "")
+    if protocol in ("-1", "all"):
+        return True
+    return low is not None and high is not None and int(low) <= port <= int(high)
+
+
+def nfs_only_from_cluster(args: ResourceValidationArgs, report: Report) -> None:
+    port = int(_config(args, "port", NFS_PORT))
+    p = args.props
+    rules: list[Mapping[str, Any]] = []
+    single_rule = args.resource_type == "aws:vpc/securityGroupIngressRule:SecurityGroupIngressRule" or (
+        args.resource_type == "aws:ec2/securityGroupRule:SecurityGroupRule" and p.get("type") == "ingress"
+    )
+    if single_rule:
+        rules = [p]
+    elif args.resource_type == "aws:ec2/securityGroup:SecurityGroup":
+        rules = list(p.get("ingress") or [])
+    for rule in rules:
+        if not _covers(rule, port):
+            continue
+        cidrs = [
+            rule.get("cidrIpv4"),
+            rule.get("cidrIpv6"),
+            *(rule.get("cidrBlocks") or []),
+            *(rule.get("ipv6CidrBlocks") or []),
+        ]
+        cidrs = [c for c in cidrs if c]
+        if cidrs or rule.get("prefixListId"):
+            report(
+                f"{args.name} opens NFS (TCP {port}) to {', '.join(cidrs) or rule.get('prefixListId')}; "
+                "admit only the cluster's (or workers') security group"
+            )
+
+
+def _arch_or_none(cloud: arch.Cloud, instance_type: str) -> str | None:
+    try:
+        return arch.arch_of(cloud, instance_type)
+    except arch.UnknownInstanceFamilyError:
+        return None
+
+
+def node_pool_arch(args: ResourceValidationArgs, report: Report) -> None:
+    p = args.props
+    if args.resource_type == "aws:eks/nodeGroup:NodeGroup":
+        ami = p.get("amiType")
+        facts = arch.EKS_AMI_TYPES.get(ami or "")
+        for instance_type in p.get("instanceTypes") or []:
+            actual = _arch_or_none(arch.Cloud.AWS, instance_type)
+            if actual is None:
+                report(f"node group {args.name}: {instance_type} is not in the architecture catalog")
+            elif facts is not None and actual != facts.arch:
+                report(f"node group {args.name}: {instance_type} is {actual} but AMI type {ami} is {facts.arch}")
+    elif args.resource_type == "kubernetes:machine.openshift.io/v1beta1:MachineSet":
+        spec = p.get("spec") or {}
+        value = ((((spec.get("template") or {}).get("spec") or {}).get("providerSpec")) or {}).get("value") or {}
+        instance_type = value.get("instanceType", "")
+        labels = ((p.get("metadata") or {}).get("annotations") or {}).get(
+            "capacity.cluster-autoscaler.kubernetes.io/labels", ""
+        )
+        declared = dict(kv.split("=", 1) for kv in labels.split(",") if "=" in kv).get(arch.ARCH_LABEL)
+        actual = _arch_or_none(arch.Cloud.AWS, instance_type)
+        if declared and actual and declared != actual:
+            report(
+                f"MachineSet {_ident(p)}: {instance_type} is {actual} but it is declared {arch.ARCH_LABEL}={declared}"
+            )
+
+
+CREDENTIAL_PATTERNS = (
+    re.compile(r"glrt-[A-Za-z0-9_\-]{8,}"),  # GitLab runner authentication token
+    re.compile(r"GR1348941[A-Za-z0-9_\-]{8,}"),  # GitLab runner registration token
+    re.compile(r"glpat-[A-Za-z0-9_\-]{8,}"),  # GitLab personal access token
+    re.compile(r"AKIA[0-9A-Z]{16}"),  # AWS access key id
+    re.compile(r"-----BEGIN [A-Z ]*PRIVATE KEY-----"),
+)
+CREDENTIAL_KEYS = re.compile(r"(?i)^(runner(registration)?token|password|token|apikey|secretkey|accesskey)$")
+
+
+def _credential_paths(value: Any, path: str = "values") -> Iterator[str]:
+    if isinstance(value, Mapping):
+        for k, v in value.items():
+            child = f"{path}.{k}"
+            if CREDENTIAL_KEYS.match(str(k)) and isinstance(v, str) and v:
+                yield child
+            else:
+                yield from _credential_paths(v, child)
+    elif isinstance(value, list):
+        for i, v in enumerate(value):
+            yield from _credential_paths(v, f"{path}[{i}]")
+    elif isinstance(value, str) and any(p.search(value) for p in CREDENTIAL_PATTERNS):
+        yield path
+
+
+def no_plaintext_secrets(args: ResourceValidationArgs, report: Report) -> None:
+    p = args.props
+    if args.resource_type == "kubernetes:core/v1:Secret":
+        held = [k for k in ("data", "stringData") if p.get(k)]
+        missing = [k for k in held if k not in (args.opts.additional_secret_outputs or [])]
+        if missing:
+            report(
+                f"Secret {_ident(p)}: {', '.join(missing)} must be Pulumi secrets "
+                "(additionalSecretOutputs), or the value is stored in plaintext in state"
+            )
+    elif args.resource_type == "kubernetes:helm.sh/v3:Release":
+        for path in _credential_paths(p.get("values") or {}):
+            report(
+                f"Helm release {args.name}: {path} holds a credential in plaintext Helm values; "
+                "put it in a Kubernetes Secret and reference the Secret"
+            )
+
+
+def _pool_arches(resources: Any) -> set[str]:
+    found: set[str] = set()
+    for r in resources:
+        p = r.props
+        if r.resource_type == "aws:eks/nodeGroup:NodeGroup":
+            facts = arch.EKS_AMI_TYPES.get(p.get("amiType") or "")
+            if facts:
+                found.add(facts.arch)
+        elif r.resource_type == "gcp:container/nodePool:NodePool":
+            machine = ((p.get("nodeConfig") or {}).get("machineType")) or ""
+            a = _arch_or_none(arch.Cloud.GCP, machine)
+            if a:
+                found.add(a)
+        elif r.resource_type == "kubernetes:machine.openshift.io/v1beta1:MachineSet":
+            spec = p.get("spec") or {}
+            value = ((((spec.get("template") or {}).get("spec") or {}).get("providerSpec")) or {}).get("value") or {}
+            a = _arch_or_none(arch.Cloud.AWS, value.get("instanceType", ""))
+            if a:
+                found.add(a)
+    return found
+
+
+def multi_arch_pools(args: StackValidationArgs, report: Report) -> None:
+    found = _pool_arches(args.resources)
+    if len(found) == 1:
+        only = found.pop()
+        report(
+            f"the stack has only {only} node pools: every other architecture builds under qemu emulation "
+            "(slow, and some builds fail); add a pool per architecture"
+        )
+
+
+def tekton_affinity_assistant(args: StackValidationArgs, report: Report) -> None:
+    rwx = [
+        r
+        for r in args.resources
+        if r.resource_type == "kubernetes:storage.k8s.io/v1:StorageClass"
+        and r.props.get("provisioner") in ("efs.csi.aws.com", "filestore.csi.storage.gke.io")
+    ]
+    tekton = [
+        r
+        for r in args.resources
+        if r.resource_type == "kubernetes:yaml/v2:ConfigFile" and "tektoncd/pipeline" in str(r.props.get("file", ""))
+    ]
+    flags = [
+        r
+        for r in args.resources
+        if r.resource_type == "kubernetes:core/v1:ConfigMapPatch"
+        and (r.props.get("metadata") or {}).get("name") == "feature-flags"
+    ]
+    configs = [
+        r for r in args.resources if r.resource_type == "kubernetes:operator.tekton.dev/v1alpha1:TektonConfigPatch"
+    ]
+    if not rwx or not (tekton or configs):
+        return
+    if tekton and not any((f.props.get("data") or {}).get("coschedule") == "disabled" for f in flags):
+        report(
+            "Tekton runs with RWX workspaces but the affinity assistant is on: set feature-flags coschedule: disabled"
+        )
+    for c in configs:
+        if (((c.props.get("spec") or {}).get("pipeline")) or {}).get("coschedule") != "disabled":
+            report("OpenShift Pipelines with RWX workspaces: TektonConfig spec.pipeline.coschedule must be disabled")
+
+
+def _pinned(image: str) -> bool:
+    if "@sha256:" in image:
+        return True
+    name = image.rsplit("/", 1)[-1]
+    return ":" in name and not name.endswith(":latest")
+
+
+def images_pinned(args: ResourceValidationArgs, report: Report) -> None:
+    if _kind(args) is None:
+        return
+    for c in containers(args.props):
+        image = str(c.get("image", ""))
+        if image and not _pinned(image):
+            report(f"{args.props.get('kind')} {_ident(args.props)}: image {image} is not pinned to a tag or digest")
+
+
+def no_al2_ami_types(args: ResourceValidationArgs, report: Report) -> None:
+    if args.resource_type != "aws:eks/nodeGroup:NodeGroup":
+        return
+    ami = args.props.get("amiType") or ""
+    facts = arch.EKS_AMI_TYPES.get(ami)
+    if facts is not None and facts.end_of_life:
+        report(f"node group {args.name}: {ami} is end of life (no AL2 AMIs for Kubernetes 1.33+); use AL2023")
+
+
+ALL = [
+    ResourceValidationPolicy(
+        name="privileged-only-binfmt",
+        description="Only the qemu binfmt DaemonSet may run privileged containers.",
+        validate=privileged_only_binfmt,
+        enforcement_level=MANDATORY,
+        config_schema=PolicyConfigSchema(
+            properties={
+                "allowed": {"type": "array", "items": {"type": "string"}, "default": DEFAULT_PRIVILEGED_ALLOWED}
+            }
+        ),
+    ),
+    ResourceValidationPolicy(
+        name="gitlab-runner-jobs-unprivileged",
+        description="GitLab runner jobs are unprivileged and may only choose the kubernetes.io/arch node label.",
+        validate=gitlab_runner_jobs,
+        enforcement_level=MANDATORY,
+        config_schema=PolicyConfigSchema(properties={"allowedLabel": {"type": "string", "default": arch.ARCH_LABEL}}),
+    ),
+    ResourceValidationPolicy(
+        name="efs-encrypted-and-protected",
+        description="EFS file systems are encrypted and protected against deletion.",
+        validate=efs_encrypted_and_protected,
+        enforcement_level=MANDATORY,
+    ),
+    ResourceValidationPolicy(
+        name="nfs-only-from-cluster",
+        description="NFS is open only to the cluster's security group, never to a CIDR.",
+        validate=nfs_only_from_cluster,
+        enforcement_level=MANDATORY,
+        config_schema=PolicyConfigSchema(properties={"port": {"type": "integer", "default": NFS_PORT}}),
+    ),
+    ResourceValidationPolicy(
+        name="node-pool-arch-matches",
+        description="A node pool's instance type has the architecture of its AMI type (or declared arch).",
+        validate=node_pool_arch,
+        enforcement_level=MANDATORY,
+    ),
+    ResourceValidationPolicy(
+        name="no-plaintext-secrets",
+        description="Kubernetes Secrets hold Pulumi secrets; Helm values hold no credentials.",
+        validate=no_plaintext_secrets,
+        enforcement_level=MANDATORY,
+    ),
+    StackValidationPolicy(
+        name="multi-arch-pools",
+        description="The stack has a node pool for more than one architecture.",
+        validate=multi_arch_pools,
+        enforcement_level=ADVISORY,
+    ),
+    StackValidationPolicy(
+        name="tekton-affinity-assistant-off",
+        description="Tekton with RWX workspaces runs with the affinity assistant (co-scheduling) disabled.",
+        validate=tekton_affinity_assistant,
+        enforcement_level=ADVISORY,
+    ),
+    ResourceValidationPolicy(
+        name="images-pinned",
+        description="Container images are pinned to a tag (not latest) or a digest.",
+        validate=images_pinned,
+        enforcement_level=ADVISORY,
+    ),
+    ResourceValidationPolicy(
+        name="no-al2-ami-types",
+        description="EKS node groups do not use end-of-life AL2 AMI types.",
+        validate=no_al2_ami_types,
+        enforcement_level=ADVISORY,
+    ),
+]

@@ -1,0 +1,380 @@
+"""Each policy: a known-good fixture passes, and one mutation per failing case gives the exact message."""
+
+from __future__ import annotations
+
+import copy
+from collections.abc import Callable
+from typing import Any
+
+import pytest
+from pulumi_policy import (
+    PolicyCustomTimeouts,
+    PolicyResource,
+    PolicyResourceOptions,
+    ResourceValidationArgs,
+    StackValidationArgs,
+)
+
+from components import runner, settings
+from policy import policies
+
+Validate = Callable[[Any, Any], None]
+
+
+def args(
+    type_: str,
+    props: dict[str, Any],
+    name: str = "r",
+    protect: bool = False,
+    secret_outputs: list[str] | None = None,
+    config: dict[str, Any] | None = None,
+) -> ResourceValidationArgs:
+    opts = PolicyResourceOptions(protect, [], None, [], PolicyCustomTimeouts(0, 0, 0), secret_outputs or [])
+    return ResourceValidationArgs(type_, props, f"urn:pulumi:s::p::{type_}::{name}", name, opts, None, config)
+
+
+def violations(validate: Validate, a: Any) -> list[str]:
+    found: list[str] = []
+    validate(a, lambda message, urn=None: found.append(message))
+    return found
+
+
+def stack(*resources: tuple[str, dict[str, Any]]) -> StackValidationArgs:
+    opts = PolicyResourceOptions(False, [], None, [], PolicyCustomTimeouts(0, 0, 0), [])
+    items = [PolicyResource(t, p, f"urn:{i}", f"r{i}", opts, None, None, [], {}) for i, (t, p) in enumerate(resources)]
+    return StackValidationArgs(items, None)
+
+
+# --- privileged-only-binfmt -------------------------------------------------------------------
+
+BINFMT: dict[str, Any] = {
+    "apiVersion": "apps/v1",
+    "kind": "DaemonSet",
+    "metadata": {"name": "qemu-binfmt", "namespace": "qemu-binfmt"},
+    "spec": {
+        "template": {
+            "spec": {
+                "initContainers": [
+                    {
+                        "name": "register",
+                        "image": "tonistiigi/binfmt:qemu-v9.2.2",
+                        "securityContext": {"privileged": True},
+                    }
+                ],
+                "containers": [{"name": "pause", "image": "registry.k8s.io/pause:3.10"}],
+            }
+        }
+    },
+}
+DS = "kubernetes:apps/v1:DaemonSet"
+
+
+def test_binfmt_may_be_privileged() -> None:
+    assert violations(policies.privileged_only_binfmt, args(DS, BINFMT)) == []
+
+
+def test_other_workload_may_not() -> None:
+    other = copy.deepcopy(BINFMT)
+    other["metadata"] = {"name": "miner", "namespace": "default"}
+    assert violations(policies.privileged_only_binfmt, args(DS, other)) == [
+        "DaemonSet default/miner runs container 'register' privileged; only qemu-binfmt/qemu-binfmt "
+        "(the qemu binfmt DaemonSet) may"
+    ]
+
+
+def test_sys_admin_counts_as_privileged_in_tekton_steps() -> None:
+    task: dict[str, Any] = {
+        "apiVersion": "tekton.dev/v1",
+        "kind": "Task",
+        "metadata": {"name": "buildah", "namespace": "builds"},
+        "spec": {
+            "steps": [{"name": "build", "image": "b:1", "securityContext": {"capabilities": {"add": ["SETFCAP"]}}}]
+        },
+    }
+    assert violations(policies.privileged_only_binfmt, args("kubernetes:tekton.dev/v1:Task", task)) == []
+    task["spec"]["steps"][0]["securityContext"]["capabilities"]["add"] = ["SYS_ADMIN"]
+    assert violations(policies.privileged_only_binfmt, args("kubernetes:tekton.dev/v1:Task", task)) == [
+        "Task builds/buildah runs container 'build' privileged; only qemu-binfmt/qemu-binfmt (the qemu binfmt DaemonSet) may"
+    ]
+
+
+def test_allowed_list_is_a_tunable() -> None:
+    other = copy.deepcopy(BINFMT)
+    other["metadata"] = {"name": "dind", "namespace": "ci"}
+    assert violations(policies.privileged_only_binfmt, args(DS, other, config={"allowed": ["ci/dind"]})) == []
+
+
+# --- gitlab-runner-jobs-unprivileged ------------------------------------------------------------
+
+
+def release(**runner_changes: Any) -> dict[str, Any]:
+    r = settings.GitLabRunner.model_validate(runner_changes)
+    return {"chart": "gitlab-runner", "version": "0.80.0", "values": runner.helm_values(r)}
+
+
+REL = "kubernetes:helm.sh/v3:Release"
+
+
+def test_runner_default_is_good() -> None:
+    assert violations(policies.gitlab_runner_jobs, args(REL, release(), name="gitlab-runner")) == []
+
+
+def test_privileged_runner() -> None:
+    assert violations(policies.gitlab_runner_jobs, args(REL, release(privileged=True), name="gitlab-runner")) == [
+        "gitlab-runner release gitlab-runner: job pods are privileged (runners.kubernetes.privileged = true)"
+    ]
+
+
+@pytest.mark.parametrize(
+    ("pattern", "why"),
+    [
+        (".*", "it also accepts 'kubernetes.io/hostname=ip-10-0-1-23'"),
+        ("kubernetes.io/.*", "it also accepts 'kubernetes.io/hostname=ip-10-0-1-23'"),
+        ("team=.*", "it also accepts 'team=anything'"),
+        ("kubernetes.io/os=.*", "it does not accept kubernetes.io/arch=arm64"),
+    ],
+)
+def test_overwrite_wider_than_the_arch_label(pattern: str, why: str) -> None:
+    found = violations(
+        policies.gitlab_runner_jobs, args(REL, release(nodeSelectorOverwriteAllowed=pattern), name="gitlab-runner")
+    )
+    assert found == [
+        f"gitlab-runner release gitlab-runner: node_selector_overwrite_allowed {pattern!r} must limit jobs to the "
+        f"kubernetes.io/arch label; {why}"
+    ]
+
+
+def test_exact_arch_values_are_fine() -> None:
+    good = release(nodeSelectorOverwriteAllowed="kubernetes.io/arch=(amd64|arm64)")
+    assert violations(policies.gitlab_runner_jobs, args(REL, good, name="gitlab-runner")) == []
+
+
+def test_other_charts_are_not_judged() -> None:
+    other = {
+        "chart": "cluster-autoscaler",
+        "values": {"runners": {"config": "[[runners]]\n[runners.kubernetes]\nprivileged = true\n"}},
+    }
+    assert violations(policies.gitlab_runner_jobs, args(REL, other)) == []
+
+
+# --- efs-encrypted-and-protected ----------------------------------------------------------------
+
+FS = "aws:efs/fileSystem:FileSystem"
+
+
+def test_efs_good() -> None:
+    assert violations(policies.efs_encrypted_and_protected, args(FS, {"encrypted": True}, "fs", protect=True)) == []
+
+
+def test_efs_not_encrypted() -> None:
+    assert violations(policies.efs_encrypted_and_protected, args(FS, {"encrypted": False}, "fs", protect=True)) == [
+        "EFS file system fs is not encrypted at rest (encrypted: true)"
+    ]
+
+
+def test_efs_not_protected() -> None:
+    assert violations(policies.efs_encrypted_and_protected, args(FS, {"encrypted": True}, "fs")) == [
+        "EFS file system fs is not protected: every build workspace lives there (protect: true)"
+    ]
+
+
+# --- nfs-only-from-cluster ------------------------------------------------------------------------
+
+RULE = "aws:vpc/securityGroupIngressRule:SecurityGroupIngressRule"
+GOOD_RULE = {
+    "ipProtocol": "tcp",
+    "fromPort": 2049,
+    "toPort": 2049,
+    "referencedSecurityGroupId": "sg-1",
+    "securityGroupId": "sg-2",
+}
+
+
+def test_nfs_from_the_cluster_group() -> None:
+    assert violations(policies.nfs_only_from_cluster, args(RULE, GOOD_RULE, "nfs")) == []
+
+
+def test_nfs_open_to_the_world() -> None:
+    bad = {**GOOD_RULE, "cidrIpv4": "0.0.0.0/0"}
+    del bad["referencedSecurityGroupId"]
+    assert violations(policies.nfs_only_from_cluster, args(RULE, bad, "nfs")) == [
+        "nfs opens NFS (TCP 2049) to 0.0.0.0/0; admit only the cluster's (or workers') security group"
+    ]
+
+
+def test_all_ports_inline_rule_counts() -> None:
+    sg = {"ingress": [{"protocol": "-1", "fromPort": 0, "toPort": 0, "cidrBlocks": ["10.0.0.0/8"]}]}
+    assert violations(policies.nfs_only_from_cluster, args("aws:ec2/securityGroup:SecurityGroup", sg, "sg")) == [
+        "sg opens NFS (TCP 2049) to 10.0.0.0/8; admit only the cluster's (or workers') security group"
+    ]
+
+
+def test_other_ports_are_not_judged() -> None:
+    https = {"ipProtocol": "tcp", "fromPort": 443, "toPort": 443, "cidrIpv4": "0.0.0.0/0"}
+    assert violations(policies.nfs_only_from_cluster, args(RULE, https, "https")) == []
+
+
+# --- node-pool-arch-matches ----------------------------------------------------------------------
+
+NG = "aws:eks/nodeGroup:NodeGroup"
+
+
+def test_node_group_good() -> None:
+    ng = {"amiType": "AL2023_ARM_64_STANDARD", "instanceTypes": ["m6g.2xlarge"]}
+    assert violations(policies.node_pool_arch, args(NG, ng, "arm64")) == []
+
+
+def test_node_group_type_and_ami_disagree() -> None:
+    ng = {"amiType": "AL2023_x86_64_STANDARD", "instanceTypes": ["m6g.2xlarge"]}
+    assert violations(policies.node_pool_arch, args(NG, ng, "arm64")) == [
+        "node group arm64: m6g.2xlarge is arm64 but AMI type AL2023_x86_64_STANDARD is amd64"
+    ]
+
+
+def test_node_group_unknown_family() -> None:
+    ng = {"amiType": "AL2023_x86_64_STANDARD", "instanceTypes": ["zz9.large"]}
+    assert violations(policies.node_pool_arch, args(NG, ng, "x")) == [
+        "node group x: zz9.large is not in the architecture catalog"
+    ]
+
+
+def test_machineset_declared_arch_disagrees() -> None:
+    ms: dict[str, Any] = {
+        "metadata": {
+            "name": "infra-arm64-a",
+            "namespace": "openshift-machine-api",
+            "annotations": {"capacity.cluster-autoscaler.kubernetes.io/labels": "kubernetes.io/arch=amd64"},
+        },
+        "spec": {"template": {"spec": {"providerSpec": {"value": {"instanceType": "m6g.2xlarge"}}}}},
+    }
+    typ = "kubernetes:machine.openshift.io/v1beta1:MachineSet"
+    assert violations(policies.node_pool_arch, args(typ, ms)) == [
+        "MachineSet openshift-machine-api/infra-arm64-a: m6g.2xlarge is arm64 but it is declared kubernetes.io/arch=amd64"
+    ]
+    ms["metadata"]["annotations"]["capacity.cluster-autoscaler.kubernetes.io/labels"] = "kubernetes.io/arch=arm64"
+    assert violations(policies.node_pool_arch, args(typ, ms)) == []
+
+
+# --- no-plaintext-secrets -------------------------------------------------------------------------
+
+SECRET = "kubernetes:core/v1:Secret"
+TOKEN_SECRET = {
+    "metadata": {"name": "gitlab-runner-token", "namespace": "gitlab-runner"},
+    "stringData": {"runner-token": "x"},
+}
+
+
+def test_secret_with_secret_outputs() -> None:
+    a = args(SECRET, TOKEN_SECRET, secret_outputs=["data", "stringData"])
+    assert violations(policies.no_plaintext_secrets, a) == []
+
+
+def test_secret_without_secret_outputs() -> None:
+    assert violations(policies.no_plaintext_secrets, args(SECRET, TOKEN_SECRET)) == [
+        "Secret gitlab-runner/gitlab-runner-token: stringData must be Pulumi secrets (additionalSecretOutputs), "
+        "or the value is stored in plaintext in state"
+    ]
+
+
+def test_runner_values_hold_no_token() -> None:
+    assert violations(policies.no_plaintext_secrets, args(REL, release(), "gitlab-runner")) == []
+
+
+@pytest.mark.parametrize(
+    ("values", "path"),
+    [
+        ({"runnerToken": "glrt-abc"}, "values.runnerToken"),
+        ({"runners": {"env": ["TOKEN=glrt-t1_0123456789abcdef"]}}, "values.runners.env[0]"),
+        ({"auth": {"password": "hunter2"}}, "values.auth.password"),
+    ],
+)
+def test_credentials_in_helm_values(values: dict[str, Any], path: str) -> None:
+    assert violations(policies.no_plaintext_secrets, args(REL, {"chart": "x", "values": values}, "rel")) == [
+        f"Helm release rel: {path} holds a credential in plaintext Helm values; put it in a Kubernetes Secret and "
+        "reference the Secret"
+    ]
+
+
+# --- advisory: multi-arch-pools, tekton-affinity-assistant-off, images-pinned, no-al2-ami-types --
+
+ARM_NG = (NG, {"amiType": "AL2023_ARM_64_STANDARD", "instanceTypes": ["m6g.2xlarge"]})
+X86_NG = (NG, {"amiType": "AL2023_x86_64_STANDARD", "instanceTypes": ["m5a.2xlarge"]})
+
+
+def test_two_architectures_is_good() -> None:
+    assert violations(policies.multi_arch_pools, stack(ARM_NG, X86_NG)) == []
+
+
+def test_one_architecture() -> None:
+    assert violations(policies.multi_arch_pools, stack(X86_NG)) == [
+        "the stack has only amd64 node pools: every other architecture builds under qemu emulation (slow, and some "
+        "builds fail); add a pool per architecture"
+    ]
+
+
+TEKTON = (
+    "kubernetes:yaml/v2:ConfigFile",
+    {"file": "https://github.com/tektoncd/pipeline/releases/download/v1.9.0/release.yaml"},
+)
+EFS_CLASS = ("kubernetes:storage.k8s.io/v1:StorageClass", {"provisioner": "efs.csi.aws.com"})
+
+
+def flags(value: str) -> tuple[str, dict[str, Any]]:
+    return ("kubernetes:core/v1:ConfigMapPatch", {"metadata": {"name": "feature-flags"}, "data": {"coschedule": value}})
+
+
+def test_tekton_with_assistant_off() -> None:
+    assert violations(policies.tekton_affinity_assistant, stack(TEKTON, EFS_CLASS, flags("disabled"))) == []
+
+
+def test_tekton_with_assistant_on() -> None:
+    assert violations(policies.tekton_affinity_assistant, stack(TEKTON, EFS_CLASS, flags("workspaces"))) == [
+        "Tekton runs with RWX workspaces but the affinity assistant is on: set feature-flags coschedule: disabled"
+    ]
+
+
+def test_openshift_pipelines_with_assistant_on() -> None:
+    config = (
+        "kubernetes:operator.tekton.dev/v1alpha1:TektonConfigPatch",
+        {"spec": {"pipeline": {"coschedule": "workspaces"}}},
+    )
+    assert violations(policies.tekton_affinity_assistant, stack(config, EFS_CLASS)) == [
+        "OpenShift Pipelines with RWX workspaces: TektonConfig spec.pipeline.coschedule must be disabled"
+    ]
+
+
+def test_images_pinned() -> None:
+    assert violations(policies.images_pinned, args(DS, BINFMT)) == []
+    latest = copy.deepcopy(BINFMT)
+    latest["spec"]["template"]["spec"]["containers"][0]["image"] = "registry.k8s.io/pause:latest"
+    assert violations(policies.images_pinned, args(DS, latest)) == [
+        "DaemonSet qemu-binfmt/qemu-binfmt: image registry.k8s.io/pause:latest is not pinned to a tag or digest"
+    ]
+    untagged = copy.deepcopy(BINFMT)
+    untagged["spec"]["template"]["spec"]["initContainers"][0]["image"] = "localhost:5000/binfmt"
+    assert violations(policies.images_pinned, args(DS, untagged)) == [
+        "DaemonSet qemu-binfmt/qemu-binfmt: image localhost:5000/binfmt is not pinned to a tag or digest"
+    ]
+
+
+def test_al2_ami_types() -> None:
+    assert violations(policies.no_al2_ami_types, args(NG, X86_NG[1], "x86")) == []
+    assert violations(policies.no_al2_ami_types, args(NG, {**X86_NG[1], "amiType": "AL2_x86_64"}, "x86")) == [
+        "node group x86: AL2_x86_64 is end of life (no AL2 AMIs for Kubernetes 1.33+); use AL2023"
+    ]
+
+
+def test_every_policy_is_in_the_pack_with_its_level() -> None:
+    levels = {p.name: p.enforcement_level.value if p.enforcement_level else None for p in policies.ALL}
+    assert levels == {
+        "privileged-only-binfmt": "mandatory",
+        "gitlab-runner-jobs-unprivileged": "mandatory",
+        "efs-encrypted-and-protected": "mandatory",
+        "nfs-only-from-cluster": "mandatory",
+        "node-pool-arch-matches": "mandatory",
+        "no-plaintext-secrets": "mandatory",
+        "multi-arch-pools": "advisory",
+        "tekton-affinity-assistant-off": "advisory",
+        "images-pinned": "advisory",
+        "no-al2-ami-types": "advisory",
+    }

@@ -1,0 +1,45 @@
+"""Which stacks a change touches: `python -m tools.changed_stacks BASE_SHA` prints their names.
+
+A change to a stack file plans that stack; a change to the program (components, __main__.py,
+Pulumi.yaml, requirements, policy) plans every stack; docs and tests alone plan none.
+"""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+from collections.abc import Iterable, Sequence
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+PROGRAM = ("components/", "policy/", "__main__.py", "Pulumi.yaml", "requirements.txt", "tools/")
+
+
+def all_stacks(root: Path = ROOT) -> list[str]:
+    return sorted(p.name.removeprefix("Pulumi.").removesuffix(".yaml") for p in (root / "stacks").glob("Pulumi.*.yaml"))
+
+
+def stacks_for(changed: Iterable[str], known: Sequence[str]) -> list[str]:
+    out: set[str] = set()
+    for path in changed:
+        if path.startswith(PROGRAM):
+            return list(known)
+        if path.startswith("stacks/Pulumi.") and path.endswith(".yaml"):
+            name = path.removeprefix("stacks/Pulumi.").removesuffix(".yaml")
+            if name in known:
+                out.add(name)
+    return sorted(out)
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    args = list(sys.argv[1:] if argv is None else argv)
+    base = args[0] if args else "HEAD~1"
+    changed = subprocess.run(
+        ["git", "diff", "--name-only", base, "HEAD"], cwd=ROOT, capture_output=True, text=True, check=True
+    ).stdout.split()
+    print("\n".join(stacks_for(changed, all_stacks())))
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
