@@ -2,7 +2,9 @@
 
     python -m bench.plan [STACK] [--runs N]
 
-Each sample runs in a fresh interpreter (imports included, as a user's `make plan` pays them),
+Three figures: the floor (an empty program), the program alone under the mock engine, and the
+whole plan (program, policy pack over its protocol, schema checks, files, diagram). Each sample
+runs in a fresh interpreter (imports included, as a user's `make plan` pays them),
 so the figures are wall-clock seconds of a whole command. The floor is an empty Pulumi program
 under the same mock engine: the difference is what this project's program costs. Reports the
 median and the spread; nothing is asserted (timings on shared machines are noisy).
@@ -24,6 +26,12 @@ FLOOR = """
 import pulumi
 from tools import mockengine
 mockengine.run(lambda: None, {}, stack="floor")
+"""
+
+PROGRAM = """
+from tools import mockengine, stackfile
+stack = stackfile.load({stack!r})
+mockengine.run_main(stack.config, stack=stack.name, secret_keys=stack.secret_keys)
 """
 
 PLAN = """
@@ -48,9 +56,15 @@ def main() -> int:
         plan_code = PLAN.format(stack=args.stack, out=str(Path(tmp) / "plan"))
         sample(plan_code)  # warm the page cache and bytecode
         floor = [sample(FLOOR) for _ in range(args.runs)]
+        program = [sample(PROGRAM.format(stack=args.stack)) for _ in range(args.runs)]
         plans = [sample(plan_code) for _ in range(args.runs)]
         size = sum(p.stat().st_size for p in (Path(tmp) / "plan").rglob("*") if p.is_file())
-    for label, xs in (("empty program (floor)", floor), (f"plan {args.stack}", plans)):
+    rows = (
+        ("empty program (floor)", floor),
+        (f"program {args.stack} only", program),
+        (f"plan {args.stack} (all)", plans),
+    )
+    for label, xs in rows:
         print(f"{label:<24} median {statistics.median(xs):.2f} s  min {min(xs):.2f}  max {max(xs):.2f}  (n={len(xs)})")
     print(f"{'program cost':<24} {statistics.median(plans) - statistics.median(floor):+.2f} s over the floor")
     print(f"{'plan output':<24} {size / 1024:.1f} KiB")
