@@ -18,7 +18,7 @@ from typing import Any
 import pulumi
 import pulumi_kubernetes as k8s
 
-from components import arch, versions
+from components import arch, kube, versions
 from components.settings import Taint
 
 NAMESPACE = "qemu-binfmt"
@@ -117,18 +117,7 @@ class QemuBinfmt(pulumi.ComponentResource):
 
     def __init__(self, name: str, args: QemuBinfmtArgs, opts: pulumi.ResourceOptions | None = None) -> None:
         super().__init__("multiarch:qemu:Binfmt", name, None, opts)
-        ns = k8s.core.v1.Namespace(
-            f"{name}-ns",
-            metadata=k8s.meta.v1.ObjectMetaArgs(
-                name=NAMESPACE,
-                labels={
-                    "pod-security.kubernetes.io/enforce": "privileged",
-                    "pod-security.kubernetes.io/audit": "privileged",
-                    "pod-security.kubernetes.io/warn": "privileged",
-                },
-            ),
-            opts=pulumi.ResourceOptions(parent=self),
-        )
+        ns = kube.namespace(f"{name}-ns", NAMESPACE, "privileged", parent=self)
         namespace = ns.metadata.name
         sa = k8s.core.v1.ServiceAccount(
             f"{name}-sa",
@@ -137,15 +126,7 @@ class QemuBinfmt(pulumi.ComponentResource):
             opts=pulumi.ResourceOptions(parent=self),
         )
         if args.openshift:
-            k8s.rbac.v1.RoleBinding(
-                f"{name}-scc",
-                metadata=k8s.meta.v1.ObjectMetaArgs(name=f"{NAME}-privileged-scc", namespace=namespace),
-                role_ref=k8s.rbac.v1.RoleRefArgs(
-                    api_group="rbac.authorization.k8s.io", kind="ClusterRole", name="system:openshift:scc:privileged"
-                ),
-                subjects=[k8s.rbac.v1.SubjectArgs(kind="ServiceAccount", name=NAME, namespace=NAMESPACE)],
-                opts=pulumi.ResourceOptions(parent=self),
-            )
+            kube.scc_binding(f"{name}-scc", namespace, NAME, "privileged", parent=self)
         k8s.apps.v1.DaemonSet(
             name,
             metadata=k8s.meta.v1.ObjectMetaArgs(name=NAME, namespace=namespace),

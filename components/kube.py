@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Sequence
+from typing import Literal
 
 import pulumi
 import pulumi_kubernetes as k8s
@@ -110,4 +111,40 @@ def provider(
         # Server-side apply lets the stack own only the fields it sets (e.g. a few feature flags).
         enable_server_side_apply=True,
         opts=opts,
+    )
+
+
+PodSecurityLevel = Literal["privileged", "baseline", "restricted"]
+
+
+def namespace(
+    resource_name: str, name: pulumi.Input[str], level: PodSecurityLevel, parent: pulumi.Resource
+) -> k8s.core.v1.Namespace:
+    """A namespace that enforces (and warns at) a Pod Security level."""
+    return k8s.core.v1.Namespace(
+        resource_name,
+        metadata=k8s.meta.v1.ObjectMetaArgs(
+            name=name,
+            labels={
+                "pod-security.kubernetes.io/enforce": level,
+                "pod-security.kubernetes.io/audit": level,
+                "pod-security.kubernetes.io/warn": level,
+            },
+        ),
+        opts=pulumi.ResourceOptions(parent=parent),
+    )
+
+
+def scc_binding(
+    resource_name: str, namespace: pulumi.Input[str], service_account: str, scc: str, parent: pulumi.Resource
+) -> k8s.rbac.v1.RoleBinding:
+    """OpenShift: let one service account (only) use a SecurityContextConstraints, e.g. `privileged`."""
+    return k8s.rbac.v1.RoleBinding(
+        resource_name,
+        metadata=k8s.meta.v1.ObjectMetaArgs(name=f"{service_account}-scc-{scc}", namespace=namespace),
+        role_ref=k8s.rbac.v1.RoleRefArgs(
+            api_group="rbac.authorization.k8s.io", kind="ClusterRole", name=f"system:openshift:scc:{scc}"
+        ),
+        subjects=[k8s.rbac.v1.SubjectArgs(kind="ServiceAccount", name=service_account, namespace=namespace)],
+        opts=pulumi.ResourceOptions(parent=parent),
     )

@@ -25,7 +25,7 @@ import pulumi
 import pulumi_kubernetes as k8s
 import yaml
 
-from components import arch, versions
+from components import arch, kube, versions
 from components.settings import Pipelines
 
 TEKTON_NAMESPACE = "tekton-pipelines"
@@ -338,36 +338,16 @@ class BuildPipeline(pulumi.ComponentResource):
 
     def __init__(self, name: str, args: BuildPipelineArgs, opts: pulumi.ResourceOptions | None = None) -> None:
         super().__init__("multiarch:pipelines:BuildPipeline", name, None, opts)
-        ns = k8s.core.v1.Namespace(
-            f"{name}-ns",
-            metadata=k8s.meta.v1.ObjectMetaArgs(
-                name=args.namespace,
-                # Unprivileged builds: buildah needs root in its container and SETFCAP, which baseline allows.
-                labels={
-                    "pod-security.kubernetes.io/enforce": "baseline",
-                    "pod-security.kubernetes.io/warn": "baseline",
-                },
-            ),
-            opts=pulumi.ResourceOptions(parent=self),
-        )
+        # Unprivileged builds: buildah needs root in its container and SETFCAP, which baseline allows.
+        ns = kube.namespace(f"{name}-ns", args.namespace, "baseline", parent=self)
         namespace = ns.metadata.name
-        sa = k8s.core.v1.ServiceAccount(
+        k8s.core.v1.ServiceAccount(
             f"{name}-sa",
             metadata=k8s.meta.v1.ObjectMetaArgs(name=SERVICE_ACCOUNT, namespace=namespace),
             opts=pulumi.ResourceOptions(parent=self),
         )
         if args.openshift:
-            k8s.rbac.v1.RoleBinding(
-                f"{name}-scc",
-                metadata=k8s.meta.v1.ObjectMetaArgs(name=f"{SERVICE_ACCOUNT}-pipelines-scc", namespace=namespace),
-                role_ref=k8s.rbac.v1.RoleRefArgs(
-                    api_group="rbac.authorization.k8s.io", kind="ClusterRole", name="system:openshift:scc:pipelines-scc"
-                ),
-                subjects=[
-                    k8s.rbac.v1.SubjectArgs(kind="ServiceAccount", name=SERVICE_ACCOUNT, namespace=args.namespace)
-                ],
-                opts=pulumi.ResourceOptions(parent=self, depends_on=[sa]),
-            )
+            kube.scc_binding(f"{name}-scc", namespace, SERVICE_ACCOUNT, "pipelines-scc", parent=self)
         crds = [args.engine] if args.engine is not None else []
         objects = {
             "git-clone": ("Task", clone_task()),

@@ -21,7 +21,7 @@ import pulumi_kubernetes as k8s
 import tomli_w
 import yaml
 
-from components import arch, versions
+from components import arch, kube, versions
 from components.settings import GitLabRunner as RunnerSettings
 
 SECRET_NAME = "gitlab-runner-token"
@@ -134,17 +134,8 @@ class GitLabRunnerRelease(pulumi.ComponentResource):
     def __init__(self, name: str, args: GitLabRunnerArgs, opts: pulumi.ResourceOptions | None = None) -> None:
         super().__init__("multiarch:gitlab:Runner", name, None, opts)
         runner = args.runner
-        namespace = k8s.core.v1.Namespace(
-            f"{name}-ns",
-            metadata=k8s.meta.v1.ObjectMetaArgs(
-                name=runner.namespace,
-                labels={
-                    "pod-security.kubernetes.io/enforce": "privileged" if runner.privileged else "baseline",
-                    "pod-security.kubernetes.io/warn": "restricted",
-                },
-            ),
-            opts=pulumi.ResourceOptions(parent=self),
-        )
+        level: kube.PodSecurityLevel = "privileged" if runner.privileged else "baseline"
+        namespace = kube.namespace(f"{name}-ns", runner.namespace, level, parent=self)
         secret = k8s.core.v1.Secret(
             f"{name}-token",
             metadata=k8s.meta.v1.ObjectMetaArgs(name=SECRET_NAME, namespace=namespace.metadata.name),

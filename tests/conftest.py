@@ -36,6 +36,17 @@ def config(base: dict[str, Any], **changes: Any) -> dict[str, Any]:
     return out
 
 
+def assert_config_error(base: dict[str, Any], changes: dict[str, Any], expected: str) -> None:
+    """`base` (a stack config) with `changes` to its `multiarch:` keys is refused with `expected`."""
+    from components import settings
+
+    raw = {k.split(":", 1)[1]: v for k, v in base.items() if k.startswith("multiarch:")}
+    raw.update(changes)
+    with pytest.raises(settings.ConfigError) as exc:
+        settings.parse(raw, stack="t", aws_region="eu-west-3", gcp_project="p")
+    assert any(expected in e for e in exc.value.errors), exc.value.errors
+
+
 @pytest.fixture
 def recording() -> mockengine.Recording:
     """Installs the recording mock engine for a `@pulumi.runtime.test` test and returns its log."""

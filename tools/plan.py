@@ -32,7 +32,7 @@ from typing import Any, TextIO
 
 import yaml
 
-from tools import diagram, mockengine, policyrun, prices, schemas, stackfile
+from tools import cli, diagram, mockengine, policyrun, prices, schemas, stackfile
 from tools.mockengine import Recording, Registered, redact
 
 EXIT_OK, EXIT_FAILED, EXIT_CONFIG = 0, 1, 2
@@ -373,8 +373,4 @@ def main(argv: Sequence[str] | None = None, out: TextIO = sys.stdout, err: TextI
 
 
 if __name__ == "__main__":
-    try:
-        sys.exit(main())
-    except BrokenPipeError:  # `| head`: the reader left; nothing to report
-        sys.stderr.close()
-        sys.exit(0)
+    cli.run(main)

@@ -36,7 +36,7 @@ import botocore.exceptions
 from components import arch
 from components import settings as settings_mod
 from components.settings import NodePool, Settings
-from tools import stackfile
+from tools import cli, stackfile
 
 OK, FAIL, SKIP = "ok", "fail", "skip"
 RETRIES = botocore.config.Config(retries={"mode": "standard", "max_attempts": 5})
@@ -289,8 +289,4 @@ def main(argv: Sequence[str] | None = None, out: TextIO = sys.stdout, err: TextI
 
 
 if __name__ == "__main__":
-    try:
-        sys.exit(main())
-    except BrokenPipeError:  # `| head`: the reader left; nothing to report
-        sys.stderr.close()
-        sys.exit(0)
+    cli.run(main)

@@ -9,7 +9,7 @@ import pytest
 
 from components import autoscaler, settings, versions
 from tests.components.test_storage import GKE, OPENSHIFT
-from tests.conftest import EKS_CONFIG, config
+from tests.conftest import EKS_CONFIG, assert_config_error, config
 from tools import mockengine
 from tools.mockengine import Recording
 
@@ -225,11 +225,7 @@ def test_gke_profile_and_scale_from_zero() -> None:
     ],
 )
 def test_bad_autoscaling_input(base: dict[str, Any], changes: dict[str, Any], expected: str) -> None:
-    raw = {k.split(":", 1)[1]: v for k, v in base.items() if k.startswith("multiarch:")}
-    raw.update(changes)
-    with pytest.raises(settings.ConfigError) as exc:
-        settings.parse(raw, stack="t", aws_region="eu-west-3", gcp_project="p")
-    assert any(expected in e for e in exc.value.errors), exc.value.errors
+    assert_config_error(base, changes, expected)
 
 
 def test_min_zero_is_fine_with_autoscaling() -> None:

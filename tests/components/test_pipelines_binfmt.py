@@ -10,7 +10,7 @@ import yaml
 
 from components import binfmt, pipelines, settings, versions
 from tests.components.test_storage import GKE, OPENSHIFT
-from tests.conftest import EKS_CONFIG, config
+from tests.conftest import EKS_CONFIG, assert_config_error, config
 from tools import mockengine
 from tools.mockengine import Recording
 
@@ -276,11 +276,7 @@ def test_bottlerocket_pool_is_warned_about() -> None:
 )
 def test_bad_build_layer_input(platform: str, changes: dict[str, Any], expected: str) -> None:
     base = {"eks": EKS_CONFIG, "gke": GKE, "openshift": OPENSHIFT}[platform]
-    raw = {k.split(":", 1)[1]: v for k, v in base.items() if k.startswith("multiarch:")}
-    raw.update(changes)
-    with pytest.raises(settings.ConfigError) as exc:
-        settings.parse(raw, stack="t", aws_region="eu-west-3", gcp_project="p")
-    assert any(expected in e for e in exc.value.errors), exc.value.errors
+    assert_config_error(base, changes, expected)
 
 
 def test_readme_example_is_the_dev_stack_pipeline_run() -> None:
