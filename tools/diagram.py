@@ -48,11 +48,19 @@ def _edges(rec: Recording) -> tuple[set[tuple[str, str]], set[tuple[str, str]]]:
     return uses, deps
 
 
-def mermaid(rec: Recording) -> str:
-    children: dict[str, list[Registered]] = defaultdict(list)
+def _children(rec: Recording) -> dict[str, list[Registered]]:
+    """Resources by parent URN; "" holds the top level, sorted components first."""
+    out: dict[str, list[Registered]] = defaultdict(list)
     known = {r.urn for r in rec.resources}
     for r in rec.resources:
-        children[r.parent if r.parent in known else ""].append(r)
+        out[r.parent if r.parent in known else ""].append(r)
+    for items in out.values():
+        items.sort(key=lambda x: (x.custom, x.type, x.name))
+    return out
+
+
+def mermaid(rec: Recording) -> str:
+    children = _children(rec)
     lines = ["flowchart LR"]
 
     def emit(r: Registered, depth: int) -> None:
@@ -61,13 +69,13 @@ def mermaid(rec: Recording) -> str:
             lines.append(f'{pad}{_id(r.urn)}{{{{"{r.type.rsplit(":", 1)[-1]} provider<br/>{r.name}"}}}}')
         elif not r.custom:
             lines.append(f'{pad}subgraph {_id(r.urn)}["{r.type}<br/>{r.name}"]')
-            for c in sorted(children.get(r.urn, []), key=lambda x: (x.custom, x.type, x.name)):
+            for c in children.get(r.urn, []):
                 emit(c, depth + 1)
             lines.append(f"{pad}end")
         else:
             lines.append(f'{pad}{_id(r.urn)}["{_label(r)}"]')
 
-    for r in sorted(children[""], key=lambda x: (x.custom, x.type, x.name)):
+    for r in children[""]:
         emit(r, 1)
     uses, deps = _edges(rec)
     for provider, component in sorted(uses):
@@ -98,10 +106,7 @@ def components(rec: Recording) -> str:
 
 
 def dot(rec: Recording) -> str:
-    children: dict[str, list[Registered]] = defaultdict(list)
-    known = {r.urn for r in rec.resources}
-    for r in rec.resources:
-        children[r.parent if r.parent in known else ""].append(r)
+    children = _children(rec)
     lines = ["digraph stack {", "  rankdir=LR;", '  node [shape=box, fontsize=10, fontname="Helvetica"];']
 
     def emit(r: Registered, depth: int) -> None:
