@@ -1,8 +1,9 @@
 """The pipeline engine with the affinity assistant off, and the multi-arch build pipeline.
 
 `PipelineEngine` installs either upstream Tekton (its pinned release manifest into
-`tekton-pipelines`, then a server-side patch of only the `feature-flags` keys the stack owns:
-`coschedule: disabled`, plus `disable-affinity-assistant: "true"` for releases before v1.0) or
+`tekton-pipelines`, with a transform that sets the `feature-flags` keys the stack owns in the
+release's own ConfigMap: `coschedule: disabled`, plus `disable-affinity-assistant: "true"` for
+releases before v1.0; one resource owns that ConfigMap) or
 OpenShift Pipelines (the operator from OLM, then the operator-owned `TektonConfig/config` patched
 with `spec.pipeline.coschedule: disabled`; its feature-flags ConfigMap is never touched, the
 operator would revert it). The affinity assistant forbids two RWX workspaces in one TaskRun and
@@ -29,6 +30,7 @@ from components import arch, kube, versions
 from components.settings import Pipelines
 
 TEKTON_NAMESPACE = "tekton-pipelines"
+FEATURE_FLAGS = "feature-flags"
 PIPELINE_NAME = "multiarch-build"
 SERVICE_ACCOUNT = "buildbot"
 OCI_DIR = "/srv/oci-images"
@@ -48,6 +50,22 @@ def feature_flags(p: Pipelines) -> dict[str, str]:
     return flags
 
 
+def feature_flags_transform(flags: dict[str, str]) -> pulumi.ResourceTransform:
+    """A transform that sets `flags` in the release manifest's own `tekton-pipelines/feature-flags`."""
+
+    def transform(args: pulumi.ResourceTransformArgs) -> pulumi.ResourceTransformResult | None:
+        if args.type_ != "kubernetes:core/v1:ConfigMap":
+            return None
+        props: dict[str, Any] = dict(args.props)  # a rendered manifest object: plain values
+        metadata = props.get("metadata") or {}
+        if metadata.get("name") != FEATURE_FLAGS or metadata.get("namespace") != TEKTON_NAMESPACE:
+            return None
+        props["data"] = {**(props.get("data") or {}), **flags}
+        return pulumi.ResourceTransformResult(props=props, opts=args.opts)
+
+    return transform
+
+
 @dataclass(frozen=True)
 class PipelineEngineArgs:
     pipelines: Pipelines  # flavor (resolved), version or channel, affinity assistant
@@ -63,28 +81,23 @@ class PipelineEngine(pulumi.ComponentResource):
         p = args.pipelines
         if p.flavor == "openshift-pipelines":
             self.ready = self._openshift(name, p)
+            self.register_outputs({})
         else:
             self.ready = self._tekton(name, p)
-        self.register_outputs({})
+            # What the transform writes into the release's ConfigMap: visible to the plan and its diff.
+            self.register_outputs({"featureFlags": feature_flags(p)})
 
     def _tekton(self, name: str, p: Pipelines) -> pulumi.Resource:
-        install = k8s.yaml.v2.ConfigFile(
+        # The release manifest creates `feature-flags`; a transform sets our keys in it, so the
+        # ConfigMap has one owner. A second resource patching it would be a second field manager:
+        # on the next release bump the two conflict, or the release's defaults silently win and
+        # turn the affinity assistant back on.
+        release: pulumi.Resource = k8s.yaml.v2.ConfigFile(
             f"{name}-release",
             file=release_url(p.version),
-            opts=pulumi.ResourceOptions(parent=self),
+            opts=pulumi.ResourceOptions(parent=self, transforms=[feature_flags_transform(feature_flags(p))]),
         )
-        # Server-side apply of our keys only: the rest of the ConfigMap stays Tekton's.
-        patch: pulumi.Resource = k8s.core.v1.ConfigMapPatch(
-            f"{name}-feature-flags",
-            metadata=k8s.meta.v1.ObjectMetaPatchArgs(
-                name="feature-flags",
-                namespace=TEKTON_NAMESPACE,
-                annotations={"pulumi.com/patchForce": "true"},
-            ),
-            data=feature_flags(p),
-            opts=pulumi.ResourceOptions(parent=self, depends_on=[install]),
-        )
-        return patch
+        return release
 
     def _openshift(self, name: str, p: Pipelines) -> pulumi.Resource:
         subscription = k8s.apiextensions.CustomResource(

@@ -301,18 +301,21 @@ def tekton_affinity_assistant(args: StackValidationArgs, report: Report) -> None
         for r in args.resources
         if r.resource_type == "kubernetes:yaml/v2:ConfigFile" and "tektoncd/pipeline" in str(r.props.get("file", ""))
     ]
+    # The release's own ConfigMap as the engine renders it (after the stack's transform), or a
+    # patch of it: `pulumi preview` shows the rendered children; an offline plan does not.
     flags = [
         r
         for r in args.resources
-        if r.resource_type == "kubernetes:core/v1:ConfigMapPatch"
+        if r.resource_type in ("kubernetes:core/v1:ConfigMap", "kubernetes:core/v1:ConfigMapPatch")
         and (r.props.get("metadata") or {}).get("name") == "feature-flags"
+        and (r.props.get("metadata") or {}).get("namespace", "tekton-pipelines") == "tekton-pipelines"
     ]
     configs = [
         r for r in args.resources if r.resource_type == "kubernetes:operator.tekton.dev/v1alpha1:TektonConfigPatch"
     ]
     if not rwx or not (tekton or configs):
         return
-    if tekton and not any((f.props.get("data") or {}).get("coschedule") == "disabled" for f in flags):
+    if tekton and flags and not any((f.props.get("data") or {}).get("coschedule") == "disabled" for f in flags):
         report(
             "Tekton runs with RWX workspaces but the affinity assistant is on: set feature-flags coschedule: disabled"
         )

@@ -108,7 +108,8 @@ class Registered:
     aliases: list[str]
     additional_secret_outputs: list[str] = field(default_factory=list)
     id: str = ""
-    outputs: dict[str, Any] = field(default_factory=dict)
+    outputs: dict[str, Any] = field(default_factory=dict)  # components: their registered outputs
+    transforms: int = 0  # resource transforms attached (they run on the children the engine renders)
 
     @property
     def plain_inputs(self) -> dict[str, Any]:
@@ -252,6 +253,21 @@ class FakeCloud(pulumi.runtime.Mocks):
         return _fake_invoke(args.token, dict(args.args)), []
 
 
+def _alias_urn(request: Any, alias: Any) -> str:
+    """The URN an alias names: given whole, or a spec whose unset parts are the resource's own,
+    built the way the mock monitor builds every URN (`MockMonitor.make_urn`), so that it matches
+    the URN the resource had before the rename."""
+    if alias.WhichOneof("alias") == "urn":
+        return str(alias.urn)
+    spec = alias.spec
+    parent = "" if spec.noParent else (spec.parentUrn or request.parent)
+    prefix = f"{parent.split('::')[2].split('$')[-1]}$" if parent else ""
+    return (
+        f"urn:pulumi:{spec.stack or pulumi.get_stack()}::{spec.project or pulumi.get_project()}::"
+        f"{prefix}{spec.type or request.type}::{spec.name or request.name}"
+    )
+
+
 class RecordingMonitor(pmocks.MockMonitor):
     def __init__(self, mocks: FakeCloud, recording: Recording) -> None:
         super().__init__(mocks)
@@ -271,21 +287,28 @@ class RecordingMonitor(pmocks.MockMonitor):
                 parent=request.parent,
                 provider=request.provider,
                 inputs=inputs,
-                dependencies=list(request.dependencies),
+                dependencies=sorted(request.dependencies),
                 protect=bool(request.protect),
                 retain_on_delete=bool(request.retainOnDelete),
                 ignore_changes=list(request.ignoreChanges),
                 delete_before_replace=bool(request.deleteBeforeReplace),
-                aliases=[str(a) for a in request.aliasURNs],
+                aliases=sorted({*request.aliasURNs, *(_alias_urn(request, a) for a in request.aliases)}),
                 additional_secret_outputs=list(request.additionalSecretOutputs),
                 id=response.id,
+                transforms=len(request.transforms),
             )
         )
         return response
 
     def RegisterResourceOutputs(self, request: Any) -> Any:  # noqa: N802
+        outputs = _unwrap(rpc.deserialize_properties(request.outputs, keep_unknowns=True))
         if request.urn.split("::")[2] == "pulumi:pulumi:Stack":
-            self.recording.outputs.update(_unwrap(rpc.deserialize_properties(request.outputs, keep_unknowns=True)))
+            self.recording.outputs.update(outputs)
+        else:
+            # A component's registered outputs: what it says it declared (shown and diffed with it).
+            component = self.recording.by_urn(request.urn)
+            if component is not None:
+                component.outputs = outputs
         return super().RegisterResourceOutputs(request)  # type: ignore[no-untyped-call]
 
 
@@ -325,6 +348,9 @@ def run(
     root = psettings.get_root_resource()
     exports = getattr(root, "outputs", {}) or {}
     recording.outputs = {k: _sync_await(_resolve(v)) for k, v in exports.items()}
+    # Registration order follows the event loop, not the program: one canonical order for
+    # everything downstream (tree, plan.json, manifests, diagram, diff), so two runs are identical.
+    recording.resources.sort(key=lambda r: r.urn)
     # The mock monitor leaves an event loop per worker thread; collect them now, while their
     # sockets are still open, rather than at interpreter exit (where asyncio complains).
     gc.collect()

@@ -14,6 +14,10 @@ every Kubernetes object is checked against the upstream schema of the cluster's 
 are printed with their policy, level and resource, and saved in plan.json. It also writes the
 stack as a diagram (DIR/diagram*.mmd, DIR/diagram.dot, and DIR/diagram.png where Graphviz is).
 
+Everything written is canonical: resources in URN order, URN lists sorted, JSON keys sorted, so
+two plans of the same stack file are byte-identical and a plain `diff` of two plans is the change
+(`python -m tools.diff` reads it for you).
+
 Exit status: 0 planned and no mandatory violation; 1 a mandatory policy or schema failure (or any
 other failure); 2 configuration error (the same messages `pulumi up` prints).
 """
@@ -21,6 +25,7 @@ other failure); 2 configuration error (the same messages `pulumi up` prints).
 from __future__ import annotations
 
 import argparse
+import io
 import json
 import re
 import shutil
@@ -137,7 +142,10 @@ def facts(r: Registered) -> str:
     if r.type == "aws:eks/addon:Addon":
         return f"{i.get('addonName')} {i.get('addonVersion', '')}"
     if r.type == "kubernetes:yaml/v2:ConfigFile":
-        return f"manifest {i.get('file')}"
+        return f"manifest {i.get('file')}" + (f" (+{r.transforms} transform)" if r.transforms else "")
+    if r.type == "multiarch:pipelines:Engine" and "featureFlags" in r.outputs:
+        flags = " ".join(f"{k}={v}" for k, v in sorted(r.outputs["featureFlags"].items()))
+        return f"feature-flags in the release's ConfigMap, set by its transform: {flags}"
     if r.type == "kubernetes:core/v1:ConfigMapPatch":
         md = i.get("metadata", {})
         return f"patch ConfigMap {md.get('namespace')}/{md.get('name')}: " + " ".join(
@@ -269,7 +277,7 @@ def verdicts(rec: Recording, kubernetes_version: str) -> list[policyrun.Violatio
         policyrun.Violation(schemas.SCHEMA_POLICY, "mandatory", f.message, f.resource)
         for f in schemas.check(rec.kubernetes_objects(), kubernetes_version)
     ]
-    return sorted(found, key=lambda v: (not v.mandatory, v.policy, v.resource))
+    return sorted(found, key=lambda v: (not v.mandatory, v.policy, v.resource, v.message))
 
 
 def print_verdicts(found: Sequence[policyrun.Violation], checked: int, objects: int, out: TextIO) -> None:
@@ -282,19 +290,20 @@ def print_verdicts(found: Sequence[policyrun.Violation], checked: int, objects: 
         out.write(f"  [{v.level}] {v.policy}: {v.resource}: {v.message}\n")
 
 
-def write_outputs(rec: Recording, stack: stackfile.StackFile, cost: dict[str, Any], out_dir: Path) -> None:
-    if out_dir.exists():
-        shutil.rmtree(out_dir)
-    (out_dir / "manifests").mkdir(parents=True)
-    plan = {
-        "stack": stack.name,
-        "stackFile": str(stack.path),
+def plan_document(planned: Planned) -> dict[str, Any]:
+    """plan.json: canonical (resources by URN, lists of URNs sorted, keys sorted when written)."""
+    rec = planned.recording
+    return {
+        "stack": planned.stack.name,
+        "stackFile": str(planned.stack.path),
+        "platform": planned.settings.platform,
         "resources": [
             {
                 "urn": r.urn,
                 "type": r.type,
                 "name": r.name,
                 "custom": r.custom,
+                "id": r.id,
                 "parent": r.parent,
                 "provider": r.provider,
                 "dependencies": r.dependencies,
@@ -306,13 +315,26 @@ def write_outputs(rec: Recording, stack: stackfile.StackFile, cost: dict[str, An
                     "aliases": r.aliases,
                 },
                 "inputs": redact(r.inputs),
+                **({"outputs": redact(r.outputs)} if r.outputs else {}),
             }
-            for r in rec.resources
+            for r in sorted(rec.resources, key=lambda r: r.urn)
         ],
         "outputs": redact(rec.outputs),
-        "cost": cost,
+        "cost": planned.cost,
+        "verdicts": [v.__dict__ for v in planned.verdicts],
     }
-    (out_dir / "plan.json").write_text(json.dumps(plan, indent=2, sort_keys=False) + "\n")
+
+
+def dumps(doc: dict[str, Any]) -> str:
+    return json.dumps(doc, indent=2, sort_keys=True) + "\n"
+
+
+def write_outputs(planned: Planned, out_dir: Path) -> None:
+    rec = planned.recording
+    if out_dir.exists():
+        shutil.rmtree(out_dir)
+    (out_dir / "manifests").mkdir(parents=True)
+    (out_dir / "plan.json").write_text(dumps(plan_document(planned)))
     for r in rec.kubernetes_objects():
         body = {k: v for k, v in redact(r.inputs).items() if not k.startswith("__")}
         (out_dir / "manifests" / _manifest_name(r)).write_text(yaml.safe_dump(body, sort_keys=False))
@@ -323,53 +345,85 @@ def write_outputs(rec: Recording, stack: stackfile.StackFile, cost: dict[str, An
             (out_dir / relative).write_text(text)
 
 
+@dataclass
+class Planned:
+    """One stack planned offline: what it declares, its cost and its verdicts."""
+
+    stack: stackfile.StackFile
+    recording: Recording
+    settings: Any
+    cost: dict[str, Any]
+    verdicts: list[policyrun.Violation]
+    report: str  # the tree, warnings and cost table as printed
+
+
+class PlanError(Exception):
+    """The stack could not be planned: `exit_code` says why (EXIT_CONFIG or EXIT_FAILED)."""
+
+    def __init__(self, exit_code: int, lines: list[str]) -> None:
+        super().__init__("\n".join(lines))
+        self.exit_code = exit_code
+        self.lines = lines
+
+
+def make(stack_ref: str | stackfile.StackFile, *, policies: bool = True) -> Planned:
+    """Plan a stack (name, path or loaded file) under the mock engine; raises PlanError."""
+    from components import settings as settings_mod
+
+    try:
+        stack = stack_ref if isinstance(stack_ref, stackfile.StackFile) else stackfile.load(stack_ref)
+    except stackfile.StackFileError as exc:
+        raise PlanError(EXIT_FAILED, [f"error: {exc}"]) from None
+    try:
+        rec = mockengine.run_main(stack.config, stack=stack.name, secret_keys=stack.secret_keys)
+        settings = settings_mod.load()
+    except settings_mod.ConfigError as exc:
+        lines = [f"{stack.path.name}: invalid stack configuration", *(f"error: {e}" for e in exc.errors)]
+        raise PlanError(EXIT_CONFIG, lines) from None
+    except Exception as exc:
+        raise PlanError(
+            EXIT_FAILED, [f"error: the program failed under the mock engine: {type(exc).__name__}: {exc}"]
+        ) from None
+    report = io.StringIO()
+    report.write(f"Plan for stack {stack.name} ({settings.platform}, {len(rec.resources)} resources) ")
+    report.write(f"from {stack.path.name}\n\n")
+    print_tree(rec, report)
+    for warning in settings.warnings:
+        report.write(f"warning: {warning}\n")
+    cost = print_costs(settings, pool_costs(settings), report)
+    found: list[policyrun.Violation] = []
+    if policies:
+        try:
+            found = verdicts(rec, settings.cluster.kubernetes_version)
+        except Exception as exc:
+            raise PlanError(
+                EXIT_FAILED, [f"error: the policy pack could not run: {type(exc).__name__}: {exc}"]
+            ) from None
+    return Planned(stack, rec, settings, cost, found, report.getvalue())
+
+
 def main(argv: Sequence[str] | None = None, out: TextIO = sys.stdout, err: TextIO = sys.stderr) -> int:
     parser = argparse.ArgumentParser(prog="python -m tools.plan", description=__doc__.split("\n\n")[0])
     parser.add_argument("stack", help="stack name (stacks/Pulumi.<stack>.yaml) or path to a stack file")
     parser.add_argument("--out", type=Path, default=None, help="output directory (default: build/plan/<stack>)")
     args = parser.parse_args(argv)
 
-    from components import settings as settings_mod
-
     try:
-        stack = stackfile.load(args.stack)
-    except stackfile.StackFileError as exc:
-        err.write(f"error: {exc}\n")
-        return EXIT_FAILED
-    try:
-        rec = mockengine.run_main(stack.config, stack=stack.name, secret_keys=stack.secret_keys)
-        settings = settings_mod.load()
-    except settings_mod.ConfigError as exc:
-        err.write(f"{stack.path.name}: invalid stack configuration\n")
-        for line in exc.errors:
-            err.write(f"error: {line}\n")
-        return EXIT_CONFIG
-    except Exception as exc:
-        err.write(f"error: the program failed under the mock engine: {type(exc).__name__}: {exc}\n")
-        return EXIT_FAILED
-
-    out_dir = args.out or stackfile.ROOT / "build" / "plan" / stack.name
-    out.write(f"Plan for stack {stack.name} ({settings.platform}, {len(rec.resources)} resources) ")
-    out.write(f"from {stack.path.name}\n\n")
-    print_tree(rec, out)
-    for warning in settings.warnings:
-        out.write(f"warning: {warning}\n")
-    cost = print_costs(settings, pool_costs(settings), out)
-    try:
-        found = verdicts(rec, settings.cluster.kubernetes_version)
-    except Exception as exc:
-        err.write(f"error: the policy pack could not run: {type(exc).__name__}: {exc}\n")
-        return EXIT_FAILED
+        planned = make(args.stack)
+    except PlanError as exc:
+        for line in exc.lines:
+            err.write(line + "\n")
+        return exc.exit_code
+    rec = planned.recording
+    out_dir = args.out or stackfile.ROOT / "build" / "plan" / planned.stack.name
+    out.write(planned.report)
     n = len(rec.kubernetes_objects())
-    print_verdicts(found, len(policyrun.analyzed(rec.resources)), n, out)
-    write_outputs(rec, stack, cost, out_dir)
-    doc = json.loads((out_dir / "plan.json").read_text())
-    doc["verdicts"] = [v.__dict__ for v in found]
-    (out_dir / "plan.json").write_text(json.dumps(doc, indent=2) + "\n")
+    print_verdicts(planned.verdicts, len(policyrun.analyzed(rec.resources)), n, out)
+    write_outputs(planned, out_dir)
     pictures = diagram.write(rec, out_dir)
     out.write(f"\nWrote {out_dir / 'plan.json'}, {n} manifests in {out_dir / 'manifests'}, ")
     out.write(f"and the diagram ({', '.join(p.name for p in pictures)})\n")
-    return EXIT_FAILED if any(v.mandatory for v in found) else EXIT_OK
+    return EXIT_FAILED if any(v.mandatory for v in planned.verdicts) else EXIT_OK
 
 
 if __name__ == "__main__":

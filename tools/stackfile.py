@@ -1,11 +1,13 @@
 """Read Pulumi stack files (`stacks/Pulumi.<stack>.yaml`) the way the CLI would, without it.
 
 `secure:` values cannot be decrypted offline: they are replaced by a placeholder of the right
-shape and reported as secret keys, so the program sees a secret where the CLI would give one.
+shape (derived from the ciphertext, so a rotated secret plans differently) and reported as secret
+keys, so the program sees a secret where the CLI would give one.
 """
 
 from __future__ import annotations
 
+import hashlib
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -20,6 +22,14 @@ PLACEHOLDERS = {
     "multiarch:gitlabRunnerToken": "glrt-offline-plan-placeholder-0000",
 }
 DEFAULT_PLACEHOLDER = "offline-plan-placeholder"
+
+
+def placeholder(key: str, ciphertext: str) -> str:
+    """The offline stand-in for a secure value: shaped for its key, and different when the
+    ciphertext is (a rotated secret), so a diff can say that a secret changed without reading it.
+    The ciphertext is public (it is in the stack file); its digest reveals nothing more."""
+    digest = hashlib.sha256(ciphertext.encode()).hexdigest()[:12]
+    return f"{PLACEHOLDERS.get(key, DEFAULT_PLACEHOLDER)}-{digest}"
 
 
 class StackFileError(Exception):
@@ -71,7 +81,7 @@ def load(stack: str) -> StackFile:
     secret_keys: list[str] = []
     for key, value in (doc.get("config") or {}).items():
         if isinstance(value, dict) and set(value) == {"secure"}:
-            config[key] = PLACEHOLDERS.get(key, DEFAULT_PLACEHOLDER)
+            config[key] = placeholder(key, str(value["secure"]))
             secret_keys.append(key)
         else:
             config[key] = value

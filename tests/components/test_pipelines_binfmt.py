@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 import kubernetes_validate
+import pulumi
 import pytest
 import yaml
 
@@ -29,15 +30,58 @@ def eks() -> Recording:
     return run(EKS_CONFIG, pipelines=TEKTON, qemu=QEMU, storage=EFS)
 
 
-def test_tekton_release_manifest_and_only_our_flags(eks: Recording) -> None:
+def test_tekton_release_manifest_owns_feature_flags_through_a_transform(eks: Recording) -> None:
     install = eks.one("kubernetes:yaml/v2:ConfigFile")
     assert install.plain_inputs["file"] == "https://github.com/tektoncd/pipeline/releases/download/v1.9.0/release.yaml"
-    patch = eks.one("kubernetes:core/v1:ConfigMapPatch")
-    i = patch.plain_inputs
-    assert i["metadata"]["name"] == "feature-flags" and i["metadata"]["namespace"] == "tekton-pipelines"
-    assert i["data"] == {"coschedule": "disabled"}  # v1.0 removed disable-affinity-assistant
-    assert i["metadata"]["annotations"] == {"pulumi.com/patchForce": "true"}
-    assert install.urn in patch.dependencies  # patched after the install
+    # One owner for feature-flags: the release's own ConfigMap, changed by a transform; no patch.
+    assert install.transforms == 1
+    assert not [r for r in eks.resources if r.type.startswith("kubernetes:core/v1:ConfigMap")]
+    engine = eks.one("multiarch:pipelines:Engine")
+    assert engine.outputs == {"featureFlags": {"coschedule": "disabled"}}  # v1.0 removed disable-affinity-assistant
+
+
+RELEASE_FEATURE_FLAGS: dict[str, Any] = {
+    "apiVersion": "v1",
+    "kind": "ConfigMap",
+    "metadata": {
+        "name": "feature-flags",
+        "namespace": "tekton-pipelines",
+        "labels": {"app.kubernetes.io/part-of": "tekton-pipelines"},
+    },
+    "data": {"coschedule": "workspaces", "enable-api-fields": "beta", "disable-creds-init": "false"},
+}
+
+
+def _transform(type_: str, props: dict[str, Any]) -> pulumi.ResourceTransformResult | None:
+    flags = pipelines.feature_flags(settings.Pipelines.model_validate({"version": "v1.9.0"}))
+    args = pulumi.ResourceTransformArgs(
+        custom=True, type_=type_, name=props["metadata"]["name"], props=props, opts=pulumi.ResourceOptions()
+    )
+    return pipelines.feature_flags_transform(flags)(args)  # type: ignore[return-value]
+
+
+def test_the_transform_sets_our_keys_and_keeps_tektons() -> None:
+    result = _transform("kubernetes:core/v1:ConfigMap", RELEASE_FEATURE_FLAGS)
+    assert result is not None
+    assert result.props["data"] == {
+        "coschedule": "disabled",
+        "enable-api-fields": "beta",
+        "disable-creds-init": "false",
+    }
+    assert result.props["metadata"] == RELEASE_FEATURE_FLAGS["metadata"]
+    assert RELEASE_FEATURE_FLAGS["data"]["coschedule"] == "workspaces"  # the input is not mutated
+
+
+@pytest.mark.parametrize(
+    ("type_", "metadata"),
+    [
+        ("kubernetes:core/v1:ConfigMap", {"name": "config-defaults", "namespace": "tekton-pipelines"}),
+        ("kubernetes:core/v1:ConfigMap", {"name": "feature-flags", "namespace": "other"}),
+        ("kubernetes:core/v1:Secret", {"name": "feature-flags", "namespace": "tekton-pipelines"}),
+    ],
+)
+def test_the_transform_leaves_every_other_object_alone(type_: str, metadata: dict[str, str]) -> None:
+    assert _transform(type_, {**RELEASE_FEATURE_FLAGS, "metadata": metadata}) is None
 
 
 @pytest.mark.parametrize(
@@ -109,11 +153,11 @@ def test_build_pipeline_objects(eks: Recording) -> None:
         for t in ("build-amd64", "build-arm64")
     }
     assert platforms == {"build-amd64": "linux/amd64", "build-arm64": "linux/arm64"}
-    # Tasks wait for Tekton's CRDs (the feature-flags patch comes after the install).
-    patch = eks.one("kubernetes:core/v1:ConfigMapPatch")
+    # Tasks wait for Tekton's CRDs, which the release installs.
+    install = eks.one("kubernetes:yaml/v2:ConfigFile")
     for r in eks.resources:
         if r.type.startswith("kubernetes:tekton.dev/v1:"):
-            assert patch.urn in r.dependencies
+            assert install.urn in r.dependencies
     ns = eks.one("kubernetes:core/v1:Namespace", "build-pipeline-ns").plain_inputs
     kubernetes_validate.validate(ns, versions.DEFAULT_KUBERNETES_VERSION, strict=True)
 

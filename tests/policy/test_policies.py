@@ -320,7 +320,11 @@ EFS_CLASS = ("kubernetes:storage.k8s.io/v1:StorageClass", {"provisioner": "efs.c
 
 
 def flags(value: str) -> tuple[str, dict[str, Any]]:
-    return ("kubernetes:core/v1:ConfigMapPatch", {"metadata": {"name": "feature-flags"}, "data": {"coschedule": value}})
+    """The release's feature-flags ConfigMap as `pulumi preview` renders it, after the stack's transform."""
+    return (
+        "kubernetes:core/v1:ConfigMap",
+        {"metadata": {"name": "feature-flags", "namespace": "tekton-pipelines"}, "data": {"coschedule": value}},
+    )
 
 
 def test_tekton_with_assistant_off() -> None:

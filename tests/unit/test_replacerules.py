@@ -1,0 +1,110 @@
+"""The replace-on-change table: which input changes recreate a resource, and where each rule comes from."""
+
+from __future__ import annotations
+
+import re
+
+import pytest
+
+from tools import plan, replacerules
+from tools.replacerules import EKS_NODE_GROUP, GKE_NODE_POOL, MACHINE_SET
+
+EFS = "aws:efs/fileSystem:FileSystem"
+SC = "kubernetes:storage.k8s.io/v1:StorageClass"
+
+
+@pytest.mark.parametrize(
+    ("type_", "path", "source"),
+    [
+        *(
+            (EKS_NODE_GROUP, p, "TF-AWS")
+            for p in ("instanceTypes", "amiType", "capacityType", "diskSize", "nodeGroupName", "subnetIds")
+        ),
+        *((EFS, p, "TF-AWS") for p in ("performanceMode", "encrypted", "kmsKeyId", "creationToken")),
+        ("aws:efs/mountTarget:MountTarget", "subnetId", "TF-AWS"),
+        ("aws:iam/role:Role", "name", "TF-AWS"),
+        (GKE_NODE_POOL, "nodeConfig.spot", "TF-GOOGLE"),
+        (GKE_NODE_POOL, "location", "TF-GOOGLE"),
+        ("gcp:container/cluster:Cluster", "network", "TF-GOOGLE"),
+        ("gcp:container/cluster:Cluster", "ipAllocationPolicy.clusterSecondaryRangeName", "TF-GOOGLE"),
+        (SC, "provisioner", "PULUMI-K8S"),
+        (SC, "parameters.basePath", "PULUMI-K8S"),
+        (SC, "reclaimPolicy", "K8S-API"),
+        (SC, "volumeBindingMode", "K8S-API"),
+        ("kubernetes:apps/v1:DaemonSet", "spec.selector.matchLabels.app", "K8S-API"),
+        ("kubernetes:tekton.dev/v1:Task", "metadata.name", "PULUMI-K8S"),
+        ("kubernetes:core/v1:Namespace", "metadata.name", "PULUMI-K8S"),
+        ("kubernetes:operator.tekton.dev/v1alpha1:TektonConfigPatch", "metadata.namespace", "PULUMI-K8S"),
+        ("kubernetes:helm.sh/v3:Release", "namespace", "HELM"),
+        ("pulumi:providers:aws", "region", "TF-AWS"),
+    ],
+)
+def test_changes_that_replace(type_: str, path: str, source: str) -> None:
+    rule = replacerules.replacing(type_, path)
+    assert rule is not None and rule.source == source
+
+
+@pytest.mark.parametrize(
+    ("type_", "path"),
+    [
+        (EKS_NODE_GROUP, "scalingConfig.maxSize"),
+        (EKS_NODE_GROUP, "version"),
+        (EKS_NODE_GROUP, "labels.multiarch.dev/pool"),
+        (EKS_NODE_GROUP, "instanceTypesExtra"),  # a rule is a path segment, not a prefix of a name
+        (EFS, "throughputMode"),
+        (EFS, "tags.Name"),
+        (GKE_NODE_POOL, "nodeConfig.machineType"),  # in place since provider v5.10: a surge upgrade
+        (GKE_NODE_POOL, "autoscaling.totalMaxNodeCount"),
+        (SC, "allowVolumeExpansion"),
+        (SC, "metadata.labels.app"),
+        ("kubernetes:apps/v1:DaemonSet", "spec.template.spec.containers"),
+        (MACHINE_SET, "spec.template.spec.providerSpec.value.instanceType"),
+        ("kubernetes:helm.sh/v3:Release", "values.image.tag"),
+        ("kubernetes:helm.sh/v3:Release", "metadata.name"),  # a release is not an object: its name is `name`
+        ("kubernetes:yaml/v2:ConfigFile", "file"),
+    ],
+)
+def test_changes_in_place(type_: str, path: str) -> None:
+    assert replacerules.replacing(type_, path) is None
+
+
+def test_machine_set_template_changes_say_they_replace_no_machine() -> None:
+    note = replacerules.note(MACHINE_SET, "spec.template.spec.providerSpec.value.instanceType")
+    assert note is not None and "no existing Machine changes" in note.note and note.source == "MACHINE-API"
+    assert replacerules.note(MACHINE_SET, "spec.replicas") is None
+
+
+@pytest.mark.parametrize(
+    ("rule", "path", "covered"),
+    [
+        ("parameters", "parameters", True),
+        ("parameters", "parameters.fileSystemId", True),
+        ("parameters", "parametersX", False),
+        ("spec.selector", "spec.selector.matchLabels.app", True),
+        ("spec.selector", "spec.template", False),
+        ("nodeConfig.*", "nodeConfig.labels", True),
+        ("scalingConfig.desiredSize", "scalingConfig.desiredSize", True),
+        ("scalingConfig.desiredSize", "scalingConfig.maxSize", False),
+        ("spec", "spec[x86].replicas", True),
+    ],
+)
+def test_covers(rule: str, path: str, covered: bool) -> None:
+    assert replacerules.covers(rule, path) is covered
+
+
+def test_every_rule_names_a_documented_source() -> None:
+    doc = replacerules.__doc__ or ""
+    documented = set(re.findall(r"^- ([A-Z0-9-]+):", doc, re.M))
+    assert {"TF-AWS", "TF-GOOGLE", "PULUMI-K8S", "K8S-API", "HELM", "MACHINE-API"} <= documented
+    everything = [*replacerules.KUBERNETES_OBJECT, *(r for rules in replacerules.RULES.values() for r in rules)]
+    everything += [n for notes in replacerules.NOTES.values() for n in notes]  # type: ignore[misc]
+    assert {r.source for r in everything} <= documented
+
+
+def test_the_table_covers_every_resource_type_the_stacks_declare() -> None:
+    """A type without rules would be reported as updated in place whatever changed."""
+    declared: set[str] = set()
+    for stack in ("dev", "prod", "gke-dev", "openshift-dev"):
+        declared |= {r.type for r in plan.make(stack, policies=False).recording.resources if r.custom}
+    missing = {t for t in declared if t not in replacerules.RULES and not replacerules.is_kubernetes_object(t)}
+    assert missing == set()

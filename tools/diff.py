@@ -1,0 +1,813 @@
+"""Change review: what a change to a stack will do, offline, before anyone runs `pulumi up`.
+
+    python -m tools.diff BASE HEAD [--format table|json|markdown] [--terraform-report FILE]
+
+BASE and HEAD are each a stack name (`dev`), a stack file, a `plan.json` written by
+`tools.plan`, or `REF:path`, a stack file as it stands at a git ref
+(`origin/main:stacks/Pulumi.prod.yaml`). Stack files are planned offline with the current
+program, on the same mock engine and stack-file reader as `tools.plan`; to review a change to the
+program itself, plan the base revision's checkout and pass its `plan.json` as BASE.
+
+Every resource is matched by URN (or by an alias: a rename that carries its alias is the same
+resource) and classified:
+- `create`, `delete`, `same`;
+- `update`: the input paths that changed, old -> new (secrets are `[secret]` on both sides: only
+  whether they changed is said);
+- `replace`: the input that forces it and why, from the table in `tools/replacerules.py`, and the
+  resources replaced because of it (a new file system id changes its mount targets, a new
+  provider region every resource of that provider).
+Paths under a resource's `ignoreChanges` are not changes (the autoscaler owns the sizes).
+
+Then the risk, in words a reviewer acts on: a replaced or deleted `protect`ed or `retainOnDelete`
+resource is BLOCKED, with what would happen and the documented procedure; a replaced node group
+says how many nodes are drained and whose builds are interrupted; the monthly cost at min,
+initial and max, before and after; the policy verdicts that appear or disappear.
+
+A Kubernetes version change the cloud refuses (a downgrade, or a skip of a minor version) is a
+mandatory verdict of the change itself (`kubernetes-upgrade-path`).
+
+Exit status: 0 safe to apply; 1 HEAD (or the change) fails a mandatory policy or schema check; 2 either side has
+an invalid configuration (or cannot be read); 3 blocked. When several apply: 2, then 3, then 1.
+
+`--format json` writes one document (its schema: `schemaVersion`, `base`/`head` {source, stack,
+platform}, `resources` [{urn, type, name, action, renamedFrom, changes [{path, old, new, secret,
+forcesReplacement}], reasons [{path, reason, source, cascade}], notes, ignored [changes under ignoreChanges,
+not applied], blocked}], `summary`
+{create, update, replace, delete, same}, `blocked` [{urn, type, name, action, why, procedure}],
+`risks`, `cost` {base, head, delta: {atMin, initial, atMax}}, `verdicts` {appeared, resolved,
+headMandatory}, `exitCode`). `--format markdown` writes a merge-request comment.
+`--terraform-report FILE` writes GitLab's Terraform report (`{"create": N, "update": N,
+"delete": N}`, a replacement counting as one delete and one create) for the merge-request widget.
+"""
+
+from __future__ import annotations
+
+import argparse
+import dataclasses
+import json
+import re
+import subprocess
+import sys
+import tempfile
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, TextIO
+
+from tools import cli, plan, replacerules, stackfile
+from tools.mockengine import Registered, Secret
+
+EXIT_SAFE, EXIT_POLICY, EXIT_CONFIG, EXIT_BLOCKED = 0, 1, 2, 3
+SCHEMA_VERSION = 1
+ACTIONS = ("replace", "delete", "create", "update", "same")
+ABSENT = object()  # a path one side does not have
+NOT_COMPARABLE = object()  # a secret read from a plan.json: its value is not there
+POOL_TAG = "multiarch.dev/pool"
+
+# What to do before a protected resource may go, by type: the README's documented procedure.
+PROCEDURES: dict[str, list[str]] = {
+    "aws:efs/fileSystem:FileSystem": [
+        "Only if the data on it may go (README, 'Shared RWX storage'):",
+        "pulumi state unprotect '{urn}'",
+        "pulumi up --stack {stack}   # creates the new file system; the old one is retained in AWS",
+        "aws efs describe-mount-targets --file-system-id <old fs-id>   # delete them, then:",
+        "aws efs delete-file-system --file-system-id <old fs-id>",
+    ],
+}
+GENERIC_PROCEDURE = [
+    "Only if this is deliberate:",
+    "pulumi state unprotect '{urn}'",
+    "pulumi up --stack {stack}   # a retainOnDelete resource stays in the cloud: delete it there by hand",
+]
+
+
+@dataclass
+class Resource:
+    """One resource of a side, from a fresh plan or a plan.json."""
+
+    urn: str
+    type: str
+    name: str
+    custom: bool
+    provider: str
+    inputs: dict[str, Any]
+    outputs: dict[str, Any]
+    protect: bool
+    retain_on_delete: bool
+    ignore_changes: list[str]
+    aliases: list[str]
+    id: str = ""
+
+    @classmethod
+    def of(cls, r: Registered) -> Resource:
+        return cls(
+            r.urn, r.type, r.name, r.custom, r.provider, r.inputs, r.outputs, r.protect,
+            r.retain_on_delete, r.ignore_changes, r.aliases, r.id,
+        )  # fmt: skip
+
+    @classmethod
+    def from_json(cls, doc: dict[str, Any]) -> Resource:
+        opts = doc.get("options", {})
+        return cls(
+            doc["urn"], doc["type"], doc["name"], doc.get("custom", True), doc.get("provider", ""),
+            _secrets_from_json(doc.get("inputs", {})), _secrets_from_json(doc.get("outputs", {})),
+            bool(opts.get("protect")), bool(opts.get("retainOnDelete")), list(opts.get("ignoreChanges", [])),
+            list(opts.get("aliases", [])), doc.get("id", ""),
+        )  # fmt: skip
+
+
+def _secrets_from_json(value: Any) -> Any:
+    if value == "[secret]":
+        return Secret(NOT_COMPARABLE)
+    if isinstance(value, dict):
+        return {k: _secrets_from_json(v) for k, v in value.items()}
+    if isinstance(value, list):
+        return [_secrets_from_json(v) for v in value]
+    return value
+
+
+@dataclass
+class Side:
+    source: str
+    stack: str
+    platform: str
+    resources: dict[str, Resource]
+    cost: dict[str, Any]
+    verdicts: list[dict[str, str]]
+
+
+class SideError(Exception):
+    def __init__(self, source: str, lines: list[str]) -> None:
+        super().__init__("\n".join(lines))
+        self.source = source
+        self.lines = lines
+
+
+def _git_stack_file(ref: str, path: str, tmp: Path) -> stackfile.StackFile:
+    proc = subprocess.run(
+        ["git", "show", f"{ref}:{path}"], cwd=stackfile.ROOT, capture_output=True, text=True, check=False
+    )
+    if proc.returncode != 0:
+        raise SideError(f"{ref}:{path}", [f"error: {ref}:{path}: {proc.stderr.strip() or 'not found'}"])
+    target = tmp / ref.replace("/", "_") / Path(path).name
+    target.parent.mkdir(parents=True, exist_ok=True)
+    target.write_text(proc.stdout)
+    return stackfile.load(str(target))
+
+
+def _restack(resource: Resource, old: str, new: str) -> Resource:
+    """The resource as stack `new` declares it (URNs carry the stack's name)."""
+
+    def urn(u: str) -> str:
+        return u.replace(f"urn:pulumi:{old}::", f"urn:pulumi:{new}::", 1)
+
+    return dataclasses.replace(
+        resource, urn=urn(resource.urn), provider=urn(resource.provider), aliases=[urn(a) for a in resource.aliases]
+    )
+
+
+def load_side(source: str, tmp: Path, stack: str | None = None) -> Side:
+    """Plan one side: a plan.json is read, anything else is planned offline now, as stack `stack`
+    (default: the stack file's own name) so that both sides' URNs name the same stack."""
+    path = Path(source)
+    if path.suffix == ".json" and path.is_file():
+        try:
+            doc = json.loads(path.read_text())
+            name = str(doc["stack"])
+            resources = [Resource.from_json(r) for r in doc["resources"]]
+        except (ValueError, KeyError, TypeError) as exc:
+            raise SideError(source, [f"error: {source}: not a plan.json written by tools.plan ({exc})"]) from None
+        if stack and stack != name:
+            resources = [_restack(r, name, stack) for r in resources]
+        return Side(
+            source,
+            stack or name,
+            doc.get("platform", ""),
+            {r.urn: r for r in resources},
+            doc.get("cost", {}),
+            doc.get("verdicts", []),
+        )
+    try:
+        if ":" in source and not path.exists():
+            git_ref, _, git_path = source.partition(":")
+            loaded = _git_stack_file(git_ref, git_path, tmp)
+        else:
+            loaded = stackfile.load(source)
+    except stackfile.StackFileError as exc:
+        raise SideError(source, [f"error: {exc}"]) from None
+    if stack:
+        loaded = dataclasses.replace(loaded, name=stack)
+    try:
+        planned = plan.make(loaded)
+    except plan.PlanError as exc:
+        raise SideError(source, exc.lines) from None
+    return Side(
+        source,
+        planned.stack.name,
+        planned.settings.platform,
+        {r.urn: Resource.of(r) for r in planned.recording.resources},
+        planned.cost,
+        [v.__dict__ for v in planned.verdicts],
+    )
+
+
+# --- comparing inputs ---------------------------------------------------------------------
+
+
+def flatten(value: Any, prefix: str = "") -> dict[str, Any]:
+    """Leaf paths of an input value: mappings descend with `.`, lists of named items with `[name]`."""
+    if isinstance(value, dict):
+        if not value:
+            return {prefix: {}} if prefix else {}
+        out: dict[str, Any] = {}
+        for key in sorted(value):
+            out.update(flatten(value[key], f"{prefix}.{key}" if prefix else key))
+        return out
+    if (
+        isinstance(value, list)
+        and value
+        and all(isinstance(v, dict) and isinstance(v.get("name"), str) for v in value)
+        and len({v["name"] for v in value}) == len(value)
+    ):
+        out = {}
+        for item in value:
+            out.update(flatten({k: v for k, v in item.items() if k != "name"}, f"{prefix}[{item['name']}]"))
+        return out
+    return {prefix: value}
+
+
+def _same(old: Any, new: Any) -> bool:
+    if isinstance(old, Secret) and isinstance(new, Secret):
+        if old.value is NOT_COMPARABLE or new.value is NOT_COMPARABLE:
+            return True  # a plan.json does not hold secret values: nothing to compare
+        return bool(old.value == new.value)
+    return bool(old == new)
+
+
+def show(value: Any, width: int = 70) -> str:
+    """A value as a reviewer reads it; secrets never shown."""
+    if value is ABSENT:
+        return "(none)"
+    if isinstance(value, Secret) or _holds_secret(value):
+        return "[secret]"
+    text = value if isinstance(value, str) else json.dumps(value, sort_keys=True)
+    text = text.replace("\n", "\\n")
+    return text if len(text) <= width else text[: width - 1] + "…"
+
+
+def _holds_secret(value: Any) -> bool:
+    if isinstance(value, Secret):
+        return True
+    if isinstance(value, dict):
+        return any(_holds_secret(v) for v in value.values())
+    if isinstance(value, list):
+        return any(_holds_secret(v) for v in value)
+    return False
+
+
+@dataclass
+class Change:
+    path: str
+    old: Any
+    new: Any
+    forces_replacement: bool = False
+
+    @property
+    def secret(self) -> bool:
+        return _holds_secret(self.old) or _holds_secret(self.new)
+
+    def doc(self) -> dict[str, Any]:
+        if self.secret:
+            return {
+                "path": self.path,
+                "old": "[secret]",
+                "new": "[secret]",
+                "secret": True,
+                "forcesReplacement": self.forces_replacement,
+            }
+        return {
+            "path": self.path,
+            "old": None if self.old is ABSENT else self.old,
+            "new": None if self.new is ABSENT else self.new,
+            "secret": False,
+            "forcesReplacement": self.forces_replacement,
+        }
+
+    def text(self) -> str:
+        if self.secret:
+            return f"{self.path}: [secret] changed"
+        return f"{self.path}: {show(self.old)} → {show(self.new)}"
+
+
+@dataclass
+class Reason:
+    path: str
+    reason: str
+    source: str
+    cascade: str = ""  # the resource whose replacement causes this one
+
+    def text(self) -> str:
+        return f"{self.path}: {self.reason} [{self.source}]"
+
+
+@dataclass
+class Item:
+    action: str
+    base: Resource | None
+    head: Resource | None
+    changes: list[Change] = field(default_factory=list)
+    reasons: list[Reason] = field(default_factory=list)
+    notes: list[str] = field(default_factory=list)
+    ignored: list[Change] = field(default_factory=list)  # changes under ignoreChanges: not applied
+    blocked: bool = False
+
+    @property
+    def resource(self) -> Resource:
+        r = self.head or self.base
+        assert r is not None
+        return r
+
+    @property
+    def renamed_from(self) -> str | None:
+        if self.base and self.head and self.base.urn != self.head.urn:
+            return self.base.urn
+        return None
+
+    @property
+    def counted(self) -> bool:
+        """Counted in the summary: cloud and Kubernetes objects, not the program's own groupings."""
+        r = self.resource
+        return r.custom or not r.type.startswith("multiarch:") or self.action == "update"
+
+
+def _option_changes(base: Resource, head: Resource) -> list[Change]:
+    pairs = (("protect", base.protect, head.protect), ("retainOnDelete", base.retain_on_delete, head.retain_on_delete))
+    return [Change(f"options.{name}", old, new) for name, old, new in pairs if old != new]
+
+
+def compare(base: Resource, head: Resource) -> Item:
+    old, new = flatten(base.inputs), flatten(head.inputs)
+    if not head.custom:  # a component: what it registered as its outputs is what it declares
+        old.update(flatten(base.outputs, "outputs"))
+        new.update(flatten(head.outputs, "outputs"))
+    changes, ignored = [], []
+    for path in sorted(set(old) | set(new)):
+        o, n = old.get(path, ABSENT), new.get(path, ABSENT)
+        if _same(o, n):
+            continue
+        if any(replacerules.covers(pattern, path) for pattern in head.ignore_changes):
+            ignored.append(Change(path, o, n))
+        else:
+            changes.append(Change(path, o, n))
+    item = Item("same", base, head, changes + _option_changes(base, head), ignored=ignored)
+    for c in changes:
+        rule = replacerules.replacing(head.type, c.path)
+        if rule is not None:
+            c.forces_replacement = True
+            item.reasons.append(Reason(c.path, rule.reason, rule.source))
+        elif (n := replacerules.note(head.type, c.path)) is not None and n.note not in item.notes:
+            item.notes.append(n.note)
+    if item.reasons:
+        item.action = "replace"
+    elif item.changes:
+        item.action = "update"
+    return item
+
+
+def classify(base: Side, head: Side) -> list[Item]:
+    """Every resource of both sides, matched by URN or alias, with its action."""
+    matched: dict[str, str] = {urn: urn for urn in head.resources if urn in base.resources}
+    for urn, r in head.resources.items():
+        if urn not in matched:
+            alias = next((a for a in r.aliases if a in base.resources and a not in head.resources), None)
+            if alias is not None:
+                matched[urn] = alias
+    items = [
+        compare(base.resources[matched[urn]], r) if urn in matched else Item("create", None, r)
+        for urn, r in head.resources.items()
+    ]
+    kept = set(matched.values())
+    items += [Item("delete", r, None) for urn, r in base.resources.items() if urn not in kept]
+    _cascade(items)
+    order = {a: i for i, a in enumerate(ACTIONS)}
+    return sorted(items, key=lambda i: (order[i.action], i.resource.type, i.resource.name))
+
+
+def _contains(value: Any, needle: str) -> bool:
+    if isinstance(value, str):
+        return needle in value
+    return False
+
+
+def _cascade(items: list[Item]) -> None:
+    """Replacements that replacements cause: a new provider, or a new id where an input held the old."""
+    done: set[str] = set()
+    while True:
+        replaced = [i for i in items if i.action == "replace" and i.resource.urn not in done]
+        if not replaced:
+            return
+        for cause in replaced:
+            done.add(cause.resource.urn)
+            old_id = cause.base.id if cause.base else ""
+            label = f"{cause.resource.type} {cause.resource.name}"
+            for item in items:
+                if item.action not in ("same", "update") or item.base is None or item.head is None:
+                    continue
+                if cause.resource.type.startswith("pulumi:providers:") and item.head.provider.startswith(
+                    cause.resource.urn + "::"
+                ):
+                    item.reasons.append(
+                        Reason("provider", f"its provider {cause.resource.name} is replaced", "PROVIDER", label)
+                    )
+                    item.action = "replace"
+                    continue
+                if not old_id or old_id.endswith("-id"):  # the mock engine's generic ids carry no meaning
+                    continue
+                for path, value in flatten(item.base.inputs).items():
+                    if not _contains(value, old_id):
+                        continue
+                    rule = replacerules.replacing(item.head.type, path)
+                    if rule is not None:
+                        item.reasons.append(
+                            Reason(
+                                path, f"{label} is replaced: its new id changes this; {rule.reason}", rule.source, label
+                            )
+                        )
+                        item.action = "replace"
+                    else:
+                        item.notes.append(f"{path} takes the new id of {label}")
+                        item.action = "update" if item.action == "same" else item.action
+
+
+# --- risk -----------------------------------------------------------------------------------
+
+
+@dataclass
+class Blocked:
+    item: Item
+    why: str
+    procedure: list[str]
+
+    def doc(self) -> dict[str, Any]:
+        r = self.item.resource
+        return {
+            "urn": r.urn,
+            "type": r.type,
+            "name": r.name,
+            "action": self.item.action,
+            "why": self.why,
+            "procedure": self.procedure,
+        }
+
+
+def blocked(items: Iterable[Item], stack: str) -> list[Blocked]:
+    out = []
+    for item in items:
+        b = item.base
+        if item.action not in ("replace", "delete") or b is None or not (b.protect or b.retain_on_delete):
+            continue
+        item.blocked = True
+        guards = " and ".join(
+            g for g, on in (("protected", b.protect), ("retained on delete", b.retain_on_delete)) if on
+        )
+        what = (
+            f"{item.action} of {b.type} {b.name}, which is {guards}. `pulumi up` stops at it"
+            + (" (protect)" if b.protect else "")
+            + "; forced, it "
+            + ("creates a new, empty one and " if item.action == "replace" else "")
+            + (
+                "leaves the old one in the cloud, outside the stack"
+                if b.retain_on_delete
+                else "deletes it and its data"
+            )
+        )
+        if b.type == "aws:efs/fileSystem:FileSystem":
+            what += ": every build's workspace and cache stay behind on the old file system"
+        if item.reasons:
+            what += " (because " + "; ".join(r.text() for r in item.reasons) + ")"
+        steps = PROCEDURES.get(b.type, GENERIC_PROCEDURE)
+        out.append(Blocked(item, what, [s.format(urn=b.urn, stack=stack) for s in steps]))
+    return out
+
+
+def _pool_of(r: Resource) -> tuple[str, int]:
+    i = _plain(r.inputs)
+    if r.type == replacerules.EKS_NODE_GROUP:
+        return str((i.get("tags") or {}).get(POOL_TAG, r.name)), int((i.get("scalingConfig") or {}).get("maxSize") or 0)
+    if r.type == replacerules.GKE_NODE_POOL:
+        labels = (i.get("nodeConfig") or {}).get("labels") or {}
+        return str(labels.get(POOL_TAG, r.name)), int((i.get("autoscaling") or {}).get("totalMaxNodeCount") or 0)
+    labels = ((i.get("spec") or {}).get("template", {}).get("metadata", {}).get("labels")) or {}
+    return str(labels.get(POOL_TAG, r.name)), int((i.get("spec") or {}).get("replicas") or 0)
+
+
+def _plain(value: Any) -> Any:
+    if isinstance(value, Secret):
+        return None
+    if isinstance(value, dict):
+        return {k: _plain(v) for k, v in value.items()}
+    if isinstance(value, list):
+        return [_plain(v) for v in value]
+    return value
+
+
+NODE_TYPES = (replacerules.EKS_NODE_GROUP, replacerules.GKE_NODE_POOL, replacerules.MACHINE_SET)
+
+
+def risks(items: Iterable[Item]) -> list[str]:
+    out = []
+    for item in items:
+        r, b = item.resource, item.base
+        if b is not None and r.type in NODE_TYPES and item.action in ("replace", "delete"):
+            pool, most = _pool_of(b)
+            named = _plain(b.inputs).get("nodeGroupName") or _plain(b.inputs).get("name")
+            fixed = (
+                f" Its name ({named}) is fixed, so the provider deletes the old one before it creates the new one:"
+                " the pool has no nodes in between."
+                if item.action == "replace" and named
+                else ""
+            )
+            out.append(
+                f"{item.action} of {r.type} {r.name}: up to {most} node(s) of pool {pool} are drained, "
+                f"and builds running on pool {pool} are interrupted.{fixed}"
+            )
+        elif r.type == "kubernetes:storage.k8s.io/v1:StorageClass" and item.action == "replace":
+            out.append(
+                f"replace of StorageClass {r.name}: deleted, then created (its name is fixed): volumes cannot be "
+                "provisioned in between; volumes already bound keep working."
+            )
+    return out
+
+
+# Kubernetes versions a cloud upgrades in place, one minor at a time and never down (EKS:
+# UpdateClusterVersion; GKE: master upgrades). A plan cannot see this; the cloud refuses it halfway.
+VERSIONED = {
+    "aws:eks/cluster:Cluster": ("version", "EKS"),
+    "aws:eks/nodeGroup:NodeGroup": ("version", "EKS"),
+    "gcp:container/cluster:Cluster": ("minMasterVersion", "GKE"),
+}
+UPGRADE_POLICY = "kubernetes-upgrade-path"
+
+
+def _minor(version: Any) -> tuple[int, int] | None:
+    m = re.match(r"^v?(\d+)\.(\d+)", version) if isinstance(version, str) else None
+    return (int(m[1]), int(m[2])) if m else None
+
+
+def upgrade_path(items: Iterable[Item]) -> list[dict[str, str]]:
+    """Version changes the cloud refuses, as mandatory verdicts of the change (not of either side)."""
+    found = []
+    for item in items:
+        if item.base is None or item.head is None or item.resource.type not in VERSIONED:
+            continue
+        key, cloud = VERSIONED[item.resource.type]
+        old, new = _minor(item.base.inputs.get(key)), _minor(item.head.inputs.get(key))
+        if old is None or new is None or old == new:
+            continue
+        shown = f"{key} {item.base.inputs[key]} → {item.head.inputs[key]}"
+        if new < old:
+            why = f"{shown}: {cloud} cannot downgrade Kubernetes; the update would fail after the earlier steps applied"
+        elif new[0] != old[0] or new[1] > old[1] + 1:
+            steps = " → ".join(f"{old[0]}.{m}" for m in range(old[1], new[1] + 1))
+            why = f"{shown}: {cloud} upgrades one minor version at a time; apply {steps} as separate changes"
+        else:
+            continue
+        found.append({"level": "mandatory", "policy": UPGRADE_POLICY, "resource": item.resource.name, "message": why})
+    return found
+
+
+def cost_delta(base: Side, head: Side) -> dict[str, Any]:
+    def totals(side: Side) -> dict[str, float]:
+        t = side.cost.get("totalMonthlyUsd") or {}
+        return {k: float(t.get(k) or 0.0) for k in ("atMin", "initial", "atMax")}
+
+    b, h = totals(base), totals(head)
+    return {"base": b, "head": h, "delta": {k: round(h[k] - b[k], 2) for k in b}}
+
+
+def _verdict_key(v: dict[str, str]) -> tuple[str, str, str, str]:
+    return (v.get("level", ""), v.get("policy", ""), v.get("resource", ""), v.get("message", ""))
+
+
+def verdict_delta(base: Side, head: Side, change: Sequence[dict[str, str]] = ()) -> dict[str, Any]:
+    """Verdicts that appear or disappear, with the change's own (`change`: the upgrade path)."""
+    b = {_verdict_key(v): v for v in base.verdicts}
+    h = {_verdict_key(v): v for v in [*head.verdicts, *change]}
+    return {
+        "appeared": [h[k] for k in sorted(set(h) - set(b))],
+        "resolved": [b[k] for k in sorted(set(b) - set(h))],
+        "headMandatory": sum(1 for v in h.values() if v.get("level") in ("mandatory", "remediate")),
+    }
+
+
+# --- the review -----------------------------------------------------------------------------
+
+
+@dataclass
+class Review:
+    base: Side
+    head: Side
+    items: list[Item]
+    blocked: list[Blocked]
+    risks: list[str]
+    cost: dict[str, Any]
+    verdicts: dict[str, Any]
+
+    @property
+    def summary(self) -> dict[str, int]:
+        counts = dict.fromkeys(("create", "update", "replace", "delete", "same"), 0)
+        for i in self.items:
+            if i.counted:
+                counts[i.action] += 1
+        return counts
+
+    @property
+    def exit_code(self) -> int:
+        if self.blocked:
+            return EXIT_BLOCKED
+        return EXIT_POLICY if self.verdicts["headMandatory"] else EXIT_SAFE
+
+    def terraform_report(self) -> dict[str, int]:
+        s = self.summary
+        return {"create": s["create"] + s["replace"], "update": s["update"], "delete": s["delete"] + s["replace"]}
+
+    def doc(self) -> dict[str, Any]:
+        return {
+            "schemaVersion": SCHEMA_VERSION,
+            "base": {"source": self.base.source, "stack": self.base.stack, "platform": self.base.platform},
+            "head": {"source": self.head.source, "stack": self.head.stack, "platform": self.head.platform},
+            "resources": [
+                {
+                    "urn": i.resource.urn,
+                    "type": i.resource.type,
+                    "name": i.resource.name,
+                    "action": i.action,
+                    "renamedFrom": i.renamed_from,
+                    "changes": [c.doc() for c in i.changes],
+                    "reasons": [r.__dict__ for r in i.reasons],
+                    "notes": i.notes,
+                    "ignored": [c.doc() for c in i.ignored],
+                    "blocked": i.blocked,
+                }
+                for i in self.items
+            ],
+            "summary": self.summary,
+            "blocked": [b.doc() for b in self.blocked],
+            "risks": self.risks,
+            "cost": self.cost,
+            "verdicts": self.verdicts,
+            "exitCode": self.exit_code,
+        }
+
+
+def review(base: Side, head: Side) -> Review:
+    items = classify(base, head)
+    return Review(
+        base,
+        head,
+        items,
+        blocked(items, head.stack),
+        risks(items),
+        cost_delta(base, head),
+        verdict_delta(base, head, upgrade_path(items)),
+    )
+
+
+def _usd(x: float, signed: bool = False) -> str:
+    return (f"{'+' if x > 0 else '-' if x < 0 else '±'}${abs(x):,.0f}") if signed else f"${x:,.0f}"
+
+
+def _verdict_line(v: dict[str, str]) -> str:
+    return f"[{v.get('level')}] {v.get('policy')}: {v.get('resource')}: {v.get('message')}"
+
+
+def _outcome(r: Review) -> str:
+    return {
+        EXIT_SAFE: "safe to apply",
+        EXIT_POLICY: "HEAD or the change fails a mandatory policy or schema check",
+        EXIT_BLOCKED: "BLOCKED: a protected or stateful resource would be replaced or deleted",
+    }[r.exit_code]
+
+
+def render_table(r: Review, out: TextIO) -> None:
+    out.write(f"Change review of stack {r.head.stack} ({r.head.platform}): {r.base.source} → {r.head.source}\n\n")
+    changed = [i for i in r.items if i.action != "same" or i.ignored]
+    for i in changed:
+        rename = f" (renamed from {i.renamed_from.rsplit('::', 1)[-1]}, by its alias)" if i.renamed_from else ""
+        out.write(f"  {i.action:<8} {i.resource.type} {i.resource.name}{rename}\n")
+        for c in i.changes:
+            out.write(f"             {c.text()}\n")
+        for reason in i.reasons:
+            out.write(f"             forces replacement: {reason.text()}\n")
+        for note in i.notes:
+            out.write(f"             note: {note}\n")
+        for c in i.ignored:
+            out.write(f"             not applied (ignoreChanges: owned outside the stack): {c.text()}\n")
+    if not changed:
+        out.write("  no changes\n")
+    s = r.summary
+    out.write(
+        f"\nSummary: {s['replace']} to replace, {s['update']} to update, {s['create']} to create, "
+        f"{s['delete']} to delete, {s['same']} unchanged\n"
+    )
+    for b in r.blocked:
+        out.write(f"\nBLOCKED: {b.why}\n")
+        for step in b.procedure:
+            out.write(f"  {step}\n")
+    if r.risks:
+        out.write("\nRisk:\n")
+        for line in r.risks:
+            out.write(f"  - {line}\n")
+    cost = r.cost
+    out.write("\nMonthly cost (estimate, USD):")
+    for key, label in (("atMin", "at min"), ("initial", "initial"), ("atMax", "at max")):
+        before, after, delta = cost["base"][key], cost["head"][key], cost["delta"][key]
+        out.write(f"  {label} {_usd(before)} → {_usd(after)} ({_usd(delta, signed=True)})")
+    v = r.verdicts
+    out.write(f"\n\nPolicy verdicts: {len(v['appeared'])} new, {len(v['resolved'])} resolved, ")
+    out.write(f"{v['headMandatory']} mandatory in HEAD and the change\n")
+    for x in v["appeared"]:
+        out.write(f"  + {_verdict_line(x)}\n")
+    for x in v["resolved"]:
+        out.write(f"  - {_verdict_line(x)}\n")
+    out.write(f"\nResult: {_outcome(r)} (exit {r.exit_code})\n")
+
+
+def _md(text: str) -> str:
+    return text.replace("|", "\\|")
+
+
+def render_markdown(r: Review, out: TextIO) -> None:
+    s = r.summary
+    icon = {EXIT_SAFE: "✅", EXIT_POLICY: "❌", EXIT_BLOCKED: "⛔"}[r.exit_code]
+    out.write(f"### {icon} Stack `{r.head.stack}` ({r.head.platform}): {_outcome(r)}\n\n")
+    out.write(f"`{r.base.source}` → `{r.head.source}`\n\n")
+    out.write("| replace | update | create | delete | unchanged |\n| ---: | ---: | ---: | ---: | ---: |\n")
+    out.write(f"| {s['replace']} | {s['update']} | {s['create']} | {s['delete']} | {s['same']} |\n\n")
+    for b in r.blocked:
+        out.write(f"> **Blocked:** {_md(b.why)}\n>\n> ```sh\n")
+        out.writelines(f"> {step}\n" for step in b.procedure)
+        out.write("> ```\n\n")
+    changed = [i for i in r.items if i.action != "same" or i.ignored]
+    if changed:
+        out.write("| action | resource | what changes | why |\n| --- | --- | --- | --- |\n")
+        for i in changed:
+            what = "<br>".join(
+                [_md(f"`{c.text()}`") for c in i.changes]
+                + [_md(f"not applied (ignoreChanges): `{c.text()}`") for c in i.ignored]
+            )
+            why = "<br>".join(_md(x.text()) for x in i.reasons) + "".join(f"<br>{_md(n)}" for n in i.notes)
+            out.write(f"| **{i.action}** | `{i.resource.type}` {_md(i.resource.name)} | {what} | {why} |\n")
+        out.write("\n")
+    if r.risks:
+        out.write("**Risk**\n\n" + "".join(f"- {_md(x)}\n" for x in r.risks) + "\n")
+    c = r.cost
+    out.write("| monthly cost (estimate) | at min | initial | at max |\n| --- | ---: | ---: | ---: |\n")
+    for label, key in (("before", "base"), ("after", "head")):
+        out.write(f"| {label} | {_usd(c[key]['atMin'])} | {_usd(c[key]['initial'])} | {_usd(c[key]['atMax'])} |\n")
+    d = c["delta"]
+    out.write(f"| change | {_usd(d['atMin'], True)} | {_usd(d['initial'], True)} | {_usd(d['atMax'], True)} |\n\n")
+    v = r.verdicts
+    if v["appeared"] or v["resolved"]:
+        out.write("**Policy verdicts**\n\n")
+        out.writelines(f"- new: {_md(_verdict_line(x))}\n" for x in v["appeared"])
+        out.writelines(f"- resolved: {_md(_verdict_line(x))}\n" for x in v["resolved"])
+        out.write("\n")
+
+
+def main(argv: Sequence[str] | None = None, out: TextIO = sys.stdout, err: TextIO = sys.stderr) -> int:
+    parser = argparse.ArgumentParser(prog="python -m tools.diff", description=__doc__.split("\n\n")[0])
+    parser.add_argument("base", help="stack name, stack file, plan.json, or REF:path")
+    parser.add_argument("head", help="stack name, stack file, plan.json, or REF:path")
+    parser.add_argument("--format", choices=("table", "json", "markdown"), default="table")
+    parser.add_argument("--terraform-report", type=Path, help="write GitLab's Terraform report JSON here")
+    parser.add_argument("--stack", help="the stack both sides are planned as (default: BASE's stack)")
+    args = parser.parse_args(argv)
+
+    sides: list[Side] = []
+    failed = False
+    with tempfile.TemporaryDirectory(prefix="multiarch-diff-") as tmp:
+        for source in (args.base, args.head):
+            try:
+                sides.append(load_side(source, Path(tmp), args.stack or (sides[0].stack if sides else None)))
+            except SideError as exc:
+                failed = True
+                err.write(f"{exc.source}:\n")
+                err.writelines(f"  {line}\n" for line in exc.lines)
+    if failed:
+        return EXIT_CONFIG
+    result = review(*sides)
+    if args.format == "json":
+        out.write(json.dumps(result.doc(), indent=2, sort_keys=True, default=str) + "\n")
+    elif args.format == "markdown":
+        render_markdown(result, out)
+    else:
+        render_table(result, out)
+    if args.terraform_report:
+        args.terraform_report.parent.mkdir(parents=True, exist_ok=True)
+        args.terraform_report.write_text(json.dumps(result.terraform_report()) + "\n")
+    return result.exit_code
+
+
+if __name__ == "__main__":
+    cli.run(main)
