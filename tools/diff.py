@@ -55,7 +55,7 @@ from pathlib import Path
 from typing import Any, TextIO
 
 from tools import cli, plan, replacerules, stackfile
-from tools.mockengine import Registered, Secret
+from tools.mockengine import Registered, Secret, contains_secret, redact
 
 EXIT_SAFE, EXIT_POLICY, EXIT_CONFIG, EXIT_BLOCKED = 0, 1, 2, 3
 SCHEMA_VERSION = 1
@@ -248,21 +248,11 @@ def show(value: Any, width: int = 70) -> str:
     """A value as a reviewer reads it; secrets never shown."""
     if value is ABSENT:
         return "(none)"
-    if isinstance(value, Secret) or _holds_secret(value):
+    if contains_secret(value):
         return "[secret]"
     text = value if isinstance(value, str) else json.dumps(value, sort_keys=True)
     text = text.replace("\n", "\\n")
     return text if len(text) <= width else text[: width - 1] + "…"
-
-
-def _holds_secret(value: Any) -> bool:
-    if isinstance(value, Secret):
-        return True
-    if isinstance(value, dict):
-        return any(_holds_secret(v) for v in value.values())
-    if isinstance(value, list):
-        return any(_holds_secret(v) for v in value)
-    return False
 
 
 @dataclass
@@ -274,7 +264,7 @@ class Change:
 
     @property
     def secret(self) -> bool:
-        return _holds_secret(self.old) or _holds_secret(self.new)
+        return contains_secret(self.old) or contains_secret(self.new)
 
     def doc(self) -> dict[str, Any]:
         if self.secret:
@@ -491,7 +481,7 @@ def blocked(items: Iterable[Item], stack: str) -> list[Blocked]:
 
 
 def _pool_of(r: Resource) -> tuple[str, int]:
-    i = _plain(r.inputs)
+    i = redact(r.inputs)
     if r.type == replacerules.EKS_NODE_GROUP:
         return str((i.get("tags") or {}).get(POOL_TAG, r.name)), int((i.get("scalingConfig") or {}).get("maxSize") or 0)
     if r.type == replacerules.GKE_NODE_POOL:
@@ -499,16 +489,6 @@ def _pool_of(r: Resource) -> tuple[str, int]:
         return str(labels.get(POOL_TAG, r.name)), int((i.get("autoscaling") or {}).get("totalMaxNodeCount") or 0)
     labels = ((i.get("spec") or {}).get("template", {}).get("metadata", {}).get("labels")) or {}
     return str(labels.get(POOL_TAG, r.name)), int((i.get("spec") or {}).get("replicas") or 0)
-
-
-def _plain(value: Any) -> Any:
-    if isinstance(value, Secret):
-        return None
-    if isinstance(value, dict):
-        return {k: _plain(v) for k, v in value.items()}
-    if isinstance(value, list):
-        return [_plain(v) for v in value]
-    return value
 
 
 NODE_TYPES = (replacerules.EKS_NODE_GROUP, replacerules.GKE_NODE_POOL, replacerules.MACHINE_SET)
@@ -520,7 +500,7 @@ def risks(items: Iterable[Item]) -> list[str]:
         r, b = item.resource, item.base
         if b is not None and r.type in NODE_TYPES and item.action in ("replace", "delete"):
             pool, most = _pool_of(b)
-            named = _plain(b.inputs).get("nodeGroupName") or _plain(b.inputs).get("name")
+            named = redact(b.inputs).get("nodeGroupName") or redact(b.inputs).get("name")
             fixed = (
                 f" Its name ({named}) is fixed, so the provider deletes the old one before it creates the new one:"
                 " the pool has no nodes in between."

@@ -455,3 +455,17 @@ def test_verdicts_that_appear_and_disappear(tmp_path: Path) -> None:
     assert [v["policy"] for v in review.verdicts["appeared"]] == ["p"]
     assert [v["policy"] for v in review.verdicts["resolved"]] == ["q"]
     assert review.exit_code == diff.EXIT_POLICY
+
+
+def test_the_readme_example_is_what_the_diff_prints(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    def edit(config: dict[str, Any]) -> None:
+        pool(0, instanceType="m5a.4xlarge")(config)
+        efs(performanceMode="maxIO")(config)
+
+    changed(tmp_path, "dev", edit, "dev-next")
+    monkeypatch.chdir(tmp_path)
+    code, out, _ = run_diff("dev", "dev-next.yaml")
+    assert code == diff.EXIT_BLOCKED
+    readme = (ROOT / "README.md").read_text()
+    shown = readme.split("$ ./venv/bin/python -m tools.diff dev dev-next.yaml\n", 1)[1].split("```", 1)[0]
+    assert shown == out.rstrip("\n") + "\n"
