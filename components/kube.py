@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Sequence
-from typing import Literal
+from typing import Any, Literal
 
 import pulumi
 import pulumi_kubernetes as k8s
@@ -136,15 +136,56 @@ def namespace(
 
 
 def scc_binding(
-    resource_name: str, namespace: pulumi.Input[str], service_account: str, scc: str, parent: pulumi.Resource
+    resource_name: str,
+    namespace: pulumi.Input[str],
+    service_account: str,
+    scc: str,
+    parent: pulumi.Resource,
+    role: k8s.rbac.v1.Role | None = None,
 ) -> k8s.rbac.v1.RoleBinding:
-    """OpenShift: let one service account (only) use a SecurityContextConstraints, e.g. `privileged`."""
+    """OpenShift: let one service account (only) use a SecurityContextConstraints.
+
+    A built-in SCC (`privileged`, `pipelines-scc`) through OpenShift's `system:openshift:scc:<name>`
+    ClusterRole; an SCC of the stack's own through `role`, a namespaced Role from `scc_use_role`.
+    """
+    ref = (
+        k8s.rbac.v1.RoleRefArgs(api_group="rbac.authorization.k8s.io", kind="Role", name=role.metadata.name)
+        if role is not None
+        else k8s.rbac.v1.RoleRefArgs(
+            api_group="rbac.authorization.k8s.io", kind="ClusterRole", name=f"system:openshift:scc:{scc}"
+        )
+    )
     return k8s.rbac.v1.RoleBinding(
         resource_name,
         metadata=k8s.meta.v1.ObjectMetaArgs(name=f"{service_account}-scc-{scc}", namespace=namespace),
-        role_ref=k8s.rbac.v1.RoleRefArgs(
-            api_group="rbac.authorization.k8s.io", kind="ClusterRole", name=f"system:openshift:scc:{scc}"
-        ),
+        role_ref=ref,
         subjects=[k8s.rbac.v1.SubjectArgs(kind="ServiceAccount", name=service_account, namespace=namespace)],
         opts=pulumi.ResourceOptions(parent=parent),
     )
+
+
+def scc_use_role(
+    resource_name: str, namespace: pulumi.Input[str], scc: str, parent: pulumi.Resource
+) -> k8s.rbac.v1.Role:
+    """OpenShift: a Role, in one namespace, allowed to `use` one SCC by name (and no other)."""
+    return k8s.rbac.v1.Role(
+        resource_name,
+        metadata=k8s.meta.v1.ObjectMetaArgs(name=f"use-scc-{scc}", namespace=namespace),
+        rules=[
+            k8s.rbac.v1.PolicyRuleArgs(
+                api_groups=["security.openshift.io"],
+                resources=["securitycontextconstraints"],
+                resource_names=[scc],
+                verbs=["use"],
+            )
+        ],
+        opts=pulumi.ResourceOptions(parent=parent),
+    )
+
+
+def object_resource(
+    resource_name: str, body: dict[str, Any], opts: pulumi.ResourceOptions | None = None
+) -> pulumi.CustomResource:
+    """A Kubernetes object whose fields sit at the top level, beside `metadata` (no `spec`:
+    SecurityContextConstraints), as the provider's generic resource for its apiVersion and kind."""
+    return pulumi.CustomResource(f"kubernetes:{body['apiVersion']}:{body['kind']}", resource_name, dict(body), opts)

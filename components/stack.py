@@ -44,10 +44,13 @@ def build(settings: Settings) -> dict[str, Any]:
             runner.GitLabRunnerArgs(
                 runner=settings.gitlab_runner,
                 token=pulumi.Output.secret(settings.gitlab_runner_token.get_secret_value()),
+                platform=settings.platform,
             ),
             opts=in_cluster,
         )
-        platform.outputs["gitlabCiTemplate"] = runner.ci_template(settings.arches, settings.gitlab_runner.tags)
+        platform.outputs["gitlabCiTemplate"] = runner.ci_template(
+            settings.arches, settings.gitlab_runner.tags, runner.BUILDERS[settings.platform]
+        )
     if settings.pipelines is not None:
         _pipelines(settings, settings.pipelines, platform, in_cluster)
     if settings.qemu is not None:

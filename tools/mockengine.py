@@ -54,6 +54,10 @@ def _unwrap(value: Any) -> Any:
         return [_unwrap(v) for v in value]
     if isinstance(value, float) and value.is_integer():
         return int(value)  # the wire carries every number as a double
+    if isinstance(value, pulumi.StringAsset):
+        return {"asset": "string", "text": value.text}  # what the file holds, e.g. a Helm values file
+    if isinstance(value, pulumi.FileAsset):
+        return {"asset": "file", "path": value.path}
     return value
 
 

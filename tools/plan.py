@@ -175,6 +175,22 @@ def facts(r: Registered) -> str:
         return f"Kubernetes {i.get('version')} in {len(i.get('vpcConfig', {}).get('subnetIds', []))} subnets"
     if r.type == "aws:iam/rolePolicyAttachment:RolePolicyAttachment":
         return str(i.get("policyArn", "")).rsplit("/", 1)[-1]
+    if r.type == "kubernetes:security.openshift.io/v1:SecurityContextConstraints":
+        host = [k.removeprefix("allowHost") for k in sorted(i) if k.startswith("allowHost") and i[k]]
+        return (
+            f"SCC {i.get('metadata', {}).get('name')}: runAsUser {i.get('runAsUser', {}).get('type')}, "
+            f"capabilities +{','.join(i.get('allowedCapabilities') or []) or 'none'}, "
+            f"privileged {'yes' if i.get('allowPrivilegedContainer') else 'no'}, host {','.join(host) or 'none'}, "
+            f"direct grants {len(i.get('users') or []) + len(i.get('groups') or [])}"
+        )
+    if r.type.startswith("kubernetes:rbac.authorization.k8s.io/v1:") and r.type.endswith("Binding"):
+        md, ref = i.get("metadata", {}), i.get("roleRef", {})
+        ns = f"{md['namespace']}/" if md.get("namespace") else ""
+        who = ", ".join(
+            f"{s.get('kind')} {s.get('namespace', '') + '/' if s.get('namespace') else ''}{s.get('name')}"
+            for s in i.get("subjects") or []
+        )
+        return f"{i.get('kind')} {ns}{md.get('name')}: {ref.get('kind')} {ref.get('name')} to {who}"
     if r.is_kubernetes_object:
         md = i.get("metadata", {})
         ns = f"{md['namespace']}/" if md.get("namespace") else ""

@@ -377,8 +377,141 @@ def test_every_policy_is_in_the_pack_with_its_level() -> None:
         "nfs-only-from-cluster": "mandatory",
         "node-pool-arch-matches": "mandatory",
         "no-plaintext-secrets": "mandatory",
+        "scc-grants-own-service-accounts": "mandatory",
+        "scc-no-privileged-or-host": "mandatory",
         "multi-arch-pools": "advisory",
         "tekton-affinity-assistant-off": "advisory",
         "images-pinned": "advisory",
         "no-al2-ami-types": "advisory",
     }
+
+
+# --- scc-grants-own-service-accounts, scc-no-privileged-or-host (OpenShift) -----------------------
+
+SA, SCC = "kubernetes:core/v1:ServiceAccount", policies.SCC_TYPE
+ROLE, ROLE_BINDING = policies.ROLE_TYPES[0], policies.BINDING_TYPES[0]
+
+
+@pytest.fixture(scope="module")
+def openshift_rbac() -> list[tuple[str, dict[str, Any]]]:
+    """The committed openshift-dev stack's service accounts, SCC, roles and bindings: the good case."""
+    from tools import plan
+
+    rec = plan.make("openshift-dev", policies=False).recording
+    kept = (SA, SCC, *policies.ROLE_TYPES, *policies.BINDING_TYPES)
+    return [(r.type, r.plain_inputs) for r in rec.resources if r.type in kept]
+
+
+def _jobs(rbac: list[tuple[str, dict[str, Any]]], type_: str) -> dict[str, Any]:
+    return next(p for t, p in rbac if t == type_ and p["metadata"]["name"].startswith(("gitlab-runner", "use-scc")))
+
+
+def test_scc_grants_of_the_committed_stack_pass(openshift_rbac: list[tuple[str, dict[str, Any]]]) -> None:
+    assert {t for t, _ in openshift_rbac} == {SA, SCC, ROLE, ROLE_BINDING}
+    assert violations(policies.scc_grants, stack(*openshift_rbac)) == []
+    for t, p in openshift_rbac:
+        assert violations(policies.scc_privileged_or_host, args(t, p)) == []
+
+
+@pytest.mark.parametrize(
+    ("subject", "expected"),
+    [
+        (
+            {"kind": "Group", "name": "system:serviceaccounts", "apiGroup": "rbac.authorization.k8s.io"},
+            "to group system:serviceaccounts (every service account of the cluster); grant it to the one service account that needs it",
+        ),
+        (
+            {"kind": "Group", "name": "system:authenticated", "apiGroup": "rbac.authorization.k8s.io"},
+            "to group system:authenticated; grant it to the one service account that needs it",
+        ),
+        (
+            {"kind": "ServiceAccount", "name": "default", "namespace": "gitlab-runner"},
+            "to service account gitlab-runner/default, which the stack does not own (every pod of the namespace runs as default); grant it to a service account the stack declares for that workload",
+        ),
+        (
+            {"kind": "ServiceAccount", "name": "gitlab-runner", "namespace": "gitlab-runner"},
+            "to service account gitlab-runner/gitlab-runner, which the stack does not own; grant it to a service account the stack declares for that workload",
+        ),
+        (
+            {"kind": "ServiceAccount", "name": "gitlab-runner-jobs", "namespace": "other"},
+            "to service account other/gitlab-runner-jobs, which the stack does not own;",
+        ),
+        ({"kind": "User", "name": "alice"}, "to user alice; grant it to a service account the stack owns"),
+    ],
+)
+def test_a_broadened_scc_grant_is_refused(
+    openshift_rbac: list[tuple[str, dict[str, Any]]], subject: dict[str, Any], expected: str
+) -> None:
+    rbac = copy.deepcopy(openshift_rbac)
+    binding = _jobs(rbac, ROLE_BINDING)
+    binding["subjects"].append(subject)
+    (message,) = violations(policies.scc_grants, stack(*rbac))
+    prefix = "RoleBinding gitlab-runner/gitlab-runner-jobs-scc-gitlab-runner-buildah grants SCC gitlab-runner-buildah "
+    assert message.startswith(prefix) and expected in message, message
+
+
+def test_a_role_for_every_scc_or_a_direct_grant_is_refused(openshift_rbac: list[tuple[str, dict[str, Any]]]) -> None:
+    rbac = copy.deepcopy(openshift_rbac)
+    del _jobs(rbac, ROLE)["rules"][0]["resourceNames"]
+    assert violations(policies.scc_grants, stack(*rbac)) == [
+        "Role gitlab-runner/use-scc-gitlab-runner-buildah lets its subjects use every SCC; name the one SCC (resourceNames)"
+    ]
+    rbac = copy.deepcopy(openshift_rbac)
+    _jobs(rbac, SCC)["groups"] = ["system:serviceaccounts:gitlab-runner"]
+    assert violations(policies.scc_grants, stack(*rbac)) == [
+        "SCC gitlab-runner-buildah is granted directly to system:serviceaccounts:gitlab-runner (users/groups); leave "
+        "both empty and grant `use` through RBAC to a service account the stack owns"
+    ]
+
+
+def test_a_built_in_scc_to_an_account_the_stack_does_not_own_is_refused(
+    openshift_rbac: list[tuple[str, dict[str, Any]]],
+) -> None:
+    rbac = copy.deepcopy(openshift_rbac)
+    pipeline = next(p for t, p in rbac if t == ROLE_BINDING and p["metadata"]["name"].startswith("buildbot"))
+    pipeline["subjects"][0]["name"] = "pipeline"  # OpenShift Pipelines' own account, not the stack's
+    assert violations(policies.scc_grants, stack(*rbac)) == [
+        "RoleBinding builds/buildbot-scc-pipelines-scc grants SCC pipelines-scc to service account builds/pipeline, "
+        "which the stack does not own; grant it to a service account the stack declares for that workload"
+    ]
+
+
+@pytest.mark.parametrize(
+    ("change", "wide"),
+    [
+        ({"allowPrivilegedContainer": True}, "allowPrivilegedContainer"),
+        ({"allowHostNetwork": True}, "allowHostNetwork"),
+        ({"allowHostPID": True}, "allowHostPID"),
+        ({"allowHostIPC": True}, "allowHostIPC"),
+        ({"allowHostPorts": True}, "allowHostPorts"),
+        ({"allowHostDirVolumePlugin": True}, "allowHostDirVolumePlugin"),
+        ({"volumes": ["emptyDir", "hostPath"]}, "volumes hostPath"),
+        ({"volumes": ["*"]}, "volumes *"),
+        ({"allowedCapabilities": ["SETFCAP", "SYS_ADMIN"]}, "capability SYS_ADMIN"),
+    ],
+)
+def test_a_widened_scc_is_refused(
+    openshift_rbac: list[tuple[str, dict[str, Any]]], change: dict[str, Any], wide: str
+) -> None:
+    scc = {**_jobs(openshift_rbac, SCC), **change}
+    assert violations(policies.scc_privileged_or_host, args(SCC, scc)) == [
+        f"SCC gitlab-runner-buildah allows privileged or host access ({wide}); a build needs none of it "
+        "(buildah: any UID and SETFCAP)"
+    ]
+
+
+def test_only_binfmt_gets_a_privileged_built_in_scc(openshift_rbac: list[tuple[str, dict[str, Any]]]) -> None:
+    binfmt = next(p for t, p in openshift_rbac if t == ROLE_BINDING and p["metadata"]["name"].startswith("qemu"))
+    assert binfmt["roleRef"]["name"] == "system:openshift:scc:privileged"
+    assert violations(policies.scc_privileged_or_host, args(ROLE_BINDING, binfmt)) == []
+    jobs = copy.deepcopy(_jobs(openshift_rbac, ROLE_BINDING))
+    jobs["roleRef"] = {
+        "apiGroup": "rbac.authorization.k8s.io",
+        "kind": "ClusterRole",
+        "name": "system:openshift:scc:hostnetwork-v2",
+    }
+    assert violations(policies.scc_privileged_or_host, args(ROLE_BINDING, jobs)) == [
+        "RoleBinding gitlab-runner/gitlab-runner-jobs-scc-gitlab-runner-buildah grants the hostnetwork-v2 SCC "
+        "(privileged or host access) to ServiceAccount gitlab-runner/gitlab-runner-jobs; only qemu-binfmt/qemu-binfmt "
+        "(the qemu binfmt DaemonSet) may have it"
+    ]
