@@ -1,10 +1,11 @@
 """Kubernetes objects checked against the upstream schema of the cluster's version.
 
 Built-in kinds go through `kubernetes-validate` (strict: unknown fields are errors). Custom
-resources whose CRD is vendored in `tools/crds/` (each file records its source and version) are
-validated against its `openAPIV3Schema`, with unknown fields as errors: the API server would
-prune them silently. The others (Tekton, OLM, MachineSet, TektonConfig, ClusterCSIDriver,
-autoscalers) have their envelope (apiVersion, kind, metadata.name) checked.
+resources (Tekton, OLM, MachineSet, TektonConfig, ClusterCSIDriver, autoscalers, SCC) are
+validated against the `openAPIV3Schema` of their CRD, vendored in `tools/crds/` (SOURCES.md
+records each one's source and version), with unknown fields as errors: the API server would
+prune them silently. A kind without a vendored CRD has its envelope (apiVersion, kind,
+metadata.name) checked.
 """
 
 from __future__ import annotations
@@ -46,10 +47,11 @@ def body(r: Registered) -> dict[str, Any]:
     return out
 
 
-def json_schema(s: dict[str, Any]) -> dict[str, Any]:
+def json_schema(s: dict[str, Any], partial: bool = False) -> dict[str, Any]:
     """A CRD's structural schema as JSON Schema, as the API server applies it: unknown fields are
     errors (where the server would prune them), `nullable` admits null, int-or-string is either,
-    `metadata` is left to the server's own checks, other `x-kubernetes-*` and formats are dropped."""
+    `metadata` is left to the server's own checks, other `x-kubernetes-*` and formats are dropped.
+    `partial`: no field is required (a server-side-apply patch sets some fields of an object)."""
     if s.get("x-kubernetes-preserve-unknown-fields"):
         return {}
     out: dict[str, Any] = {}
@@ -57,39 +59,52 @@ def json_schema(s: dict[str, Any]) -> dict[str, Any]:
         out["type"] = ["integer", "string"]
     elif "type" in s:
         out["type"] = [s["type"], "null"] if s.get("nullable") else s["type"]
-    for key in ("enum", "required", "minimum", "maximum", "minLength", "maxLength", "pattern", "minItems", "maxItems"):
+    for key in (
+        "enum",
+        *(() if partial else ("required",)),
+        "minimum",
+        "maximum",
+        "minLength",
+        "maxLength",
+        "pattern",
+        "minItems",
+        "maxItems",
+    ):
         if key in s:
             out[key] = s[key]
     if "enum" in out and s.get("nullable"):
         out["enum"] = [*out["enum"], None]
     if "properties" in s:
         out["properties"] = {
-            k: ({"type": "object"} if k == "metadata" else json_schema(v)) for k, v in s["properties"].items()
+            k: ({"type": "object"} if k == "metadata" else json_schema(v, partial)) for k, v in s["properties"].items()
         }
         out["additionalProperties"] = False
     elif isinstance(s.get("additionalProperties"), dict):
-        out["additionalProperties"] = json_schema(s["additionalProperties"])
+        out["additionalProperties"] = json_schema(s["additionalProperties"], partial)
     if isinstance(s.get("items"), dict):
-        out["items"] = json_schema(s["items"])
+        out["items"] = json_schema(s["items"], partial)
     return out
 
 
 @cache
-def crd_schemas() -> dict[tuple[str, str], tuple[dict[str, Any], str]]:
+def crd_schemas(partial: bool = False) -> dict[tuple[str, str], tuple[dict[str, Any], str]]:
     """(apiVersion, kind) -> (JSON schema, vendored file) for every CRD in `tools/crds/`."""
     found: dict[tuple[str, str], tuple[dict[str, Any], str]] = {}
     for path in sorted(CRDS.glob("*.yaml")):
-        crd = yaml.safe_load(path.read_text())
-        spec = crd["spec"]
-        for version in spec["versions"]:
-            key = (f"{spec['group']}/{version['name']}", spec["names"]["kind"])
-            found[key] = (json_schema(version["schema"]["openAPIV3Schema"]), path.name)
+        for crd in yaml.load_all(path.read_text(), Loader=getattr(yaml, "CSafeLoader", yaml.SafeLoader)):
+            if not crd or crd.get("kind") != "CustomResourceDefinition":
+                continue
+            spec = crd["spec"]
+            for version in spec["versions"]:
+                key = (f"{spec['group']}/{version['name']}", spec["names"]["kind"])
+                found[key] = (json_schema(version["schema"]["openAPIV3Schema"], partial), path.name)
     return found
 
 
-def check_custom(obj: dict[str, Any]) -> list[str]:
-    """What the CRD refuses in a custom resource, one message per problem; [] when valid or no CRD."""
-    vendored = crd_schemas().get((str(obj.get("apiVersion")), str(obj.get("kind"))))
+def check_custom(obj: dict[str, Any], patch: bool = False) -> list[str]:
+    """What the CRD refuses in a custom resource (or a `patch` of one), one message per problem;
+    [] when valid or when no CRD is vendored for its kind."""
+    vendored = crd_schemas(patch).get((str(obj.get("apiVersion")), str(obj.get("kind"))))
     if vendored is None:
         return []
     schema, source = vendored
@@ -113,8 +128,8 @@ def check(objects: Iterable[Registered], kubernetes_version: str) -> list[Schema
             failures.append(SchemaFailure(where, f"missing {', '.join(missing)}"))
             continue
         if not is_builtin(str(obj["apiVersion"])):
-            if not r.type.endswith("Patch"):  # a patch sets some fields of an object that exists
-                failures += [SchemaFailure(where, m) for m in check_custom(obj)]
+            # A patch sets some fields of an object that exists: unknown fields count, missing ones not.
+            failures += [SchemaFailure(where, m) for m in check_custom(obj, patch=r.type.endswith("Patch"))]
             continue
         try:
             kubernetes_validate.validate(obj, kubernetes_version, strict=True)
