@@ -20,7 +20,7 @@ from typing import Any
 import pulumi
 import pulumi_kubernetes as k8s
 
-from components import arch, iam, versions
+from components import arch, iam, names, versions
 from components.settings import Autoscaling
 
 NAMESPACE = "kube-system"
@@ -120,7 +120,7 @@ class EksClusterAutoscaler(pulumi.ComponentResource):
         child = pulumi.ResourceOptions(parent=self)
         role = aws.iam.Role(
             f"{name}-role",
-            name=f"{args.cluster_name}-cluster-autoscaler",
+            name=names.autoscaler_role(args.cluster_name),
             assume_role_policy=iam.assume_role_policy("pods.eks.amazonaws.com", ("sts:AssumeRole", "sts:TagSession")),
             opts=child,
         )

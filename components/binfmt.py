@@ -18,10 +18,10 @@ from typing import Any
 import pulumi
 import pulumi_kubernetes as k8s
 
-from components import arch, kube, versions
+from components import arch, kube, names, versions
 from components.settings import Taint
 
-NAMESPACE = "qemu-binfmt"
+NAMESPACE = names.QEMU_NAMESPACE
 NAME = "qemu-binfmt"
 
 

@@ -26,10 +26,10 @@ import pulumi
 import pulumi_kubernetes as k8s
 import yaml
 
-from components import arch, kube, versions
+from components import arch, kube, names, versions
 from components.settings import Pipelines
 
-TEKTON_NAMESPACE = "tekton-pipelines"
+TEKTON_NAMESPACE = names.TEKTON_NAMESPACE
 FEATURE_FLAGS = "feature-flags"
 PIPELINE_NAME = "multiarch-build"
 SERVICE_ACCOUNT = "buildbot"

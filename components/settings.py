@@ -11,14 +11,23 @@ from __future__ import annotations
 import json
 import re
 from collections.abc import Callable, Collection, Mapping, Sequence
-from typing import Annotated, Any, Literal
+from typing import Annotated, Any, Literal, get_args
 from urllib.parse import urlparse
 
 import pulumi
-from pydantic import BaseModel, ConfigDict, Field, SecretStr, ValidationError, field_validator
+from pydantic import (
+    AfterValidator,
+    BaseModel,
+    ConfigDict,
+    Field,
+    SecretStr,
+    ValidationError,
+    ValidationInfo,
+    field_validator,
+)
 from pydantic.alias_generators import to_camel
 
-from components import arch, versions
+from components import arch, limits, names, regions, versions
 
 PROJECT = "multiarch"
 Platform = Literal["eks", "gke", "openshift"]
@@ -31,6 +40,16 @@ STRING_KEYS = ("platform",)
 SECRET_KEYS: tuple[str, ...] = ("gitlabRunnerToken",)
 
 _DNS_LABEL = r"^[a-z0-9]([-a-z0-9]*[a-z0-9])?$"
+
+
+def _dns_label(value: str) -> str:
+    problem = limits.NAMES["namespace"].problem(value)
+    if problem:
+        raise ValueError(f"{value!r}: {problem.replace('Kubernetes namespace names', 'DNS labels (RFC 1123)')}")
+    return value
+
+
+DnsLabel = Annotated[str, AfterValidator(_dns_label)]  # namespaces, StorageClasses: DNS labels
 
 
 class ConfigError(pulumi.RunError):
@@ -47,8 +66,45 @@ class ConfigError(pulumi.RunError):
         )
 
 
+def _strict_int(value: Any) -> Any:
+    """A whole number: an int, or a string of digits (`pulumi config set` stores strings); never a
+    boolean (YAML's `true` is not 1) nor a fraction."""
+    if isinstance(value, bool):
+        raise ValueError(f"{json.dumps(value)} is a boolean; expected a whole number")
+    if isinstance(value, float):
+        raise ValueError(f"{value!r} is not a whole number" + (f"; write {int(value)}" if value.is_integer() else ""))
+    if isinstance(value, str):
+        if not re.fullmatch(r"[0-9]+", value.strip()):
+            raise ValueError(f"{value!r} is not a whole number")
+        return int(value)
+    return value
+
+
+def _strict_bool(value: Any) -> Any:
+    """true or false (or the strings "true"/"false" the CLI stores); never 1, 0, yes or on."""
+    if isinstance(value, str) and value in ("true", "false"):
+        return value == "true"
+    if not isinstance(value, bool):
+        raise ValueError(f"{value!r} is not a boolean; expected true or false")
+    return value
+
+
 class _Model(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True, alias_generator=to_camel, populate_by_name=True)
+
+    @field_validator("*", mode="before")
+    @classmethod
+    def _strict_scalars(cls, value: Any, info: ValidationInfo) -> Any:
+        """Every int and bool field of every model, now and later: no silent coercion."""
+        if value is None or info.field_name is None:
+            return value
+        annotation = cls.model_fields[info.field_name].annotation
+        kinds = set(get_args(annotation)) or {annotation}
+        if bool in kinds:
+            return _strict_bool(value)
+        if int in kinds:
+            return _strict_int(value)
+        return value
 
 
 def _no_numbers(value: Any) -> Any:
@@ -108,6 +164,7 @@ class Cluster(_Model):
     location: str | None = None
     infrastructure_name: str | None = None
     zones: tuple[str, ...] = ()
+    unlisted_region: bool = False  # the region is newer than components/regions.py: skip that check
 
     _version_not_number = field_validator("version", mode="before")(_no_numbers)
 
@@ -144,7 +201,7 @@ _NUMERIC = Field(default=None, pattern=r"^[0-9]+$")
 class EfsStorageClass(_Model):
     """The EFS StorageClass (dynamic provisioning through access points)."""
 
-    name: Annotated[str, Field(pattern=_DNS_LABEL)] = "efs-csi"
+    name: DnsLabel = "efs-csi"
     directory_perms: str = "700"
     uid: str | None = Field(default="0", pattern=r"^[0-9]+$")  # 0/0: root pods see consistent ownership (seed 001)
     gid: str | None = Field(default="0", pattern=r"^[0-9]+$")
@@ -188,7 +245,7 @@ class Efs(_Model):
 
 
 class FilestoreStorageClass(_Model):
-    name: Annotated[str, Field(pattern=_DNS_LABEL)] = "filestore-rwx"
+    name: DnsLabel = "filestore-rwx"
     tier: Literal["standard", "premium", "enterprise", "zonal", "regional", "BASIC_HDD", "BASIC_SSD"] = "standard"
     network: str = "default"
     reclaim_policy: Literal["Delete", "Retain"] = "Delete"
@@ -243,7 +300,7 @@ class Pipelines(_Model):
     version: str = versions.TEKTON_DEFAULT_VERSION  # upstream Tekton release tag
     channel: str = versions.OPENSHIFT_PIPELINES_DEFAULT_CHANNEL  # OLM channel of openshift-pipelines
     affinity_assistant: Literal["disabled", "enabled"] = "disabled"  # disabled: RWX workspaces in parallel tasks
-    namespace: str = Field(default="builds", pattern=_DNS_LABEL)  # where the build pipeline lives
+    namespace: DnsLabel = "builds"  # where the build pipeline lives
 
     _version_not_number = field_validator("version", mode="before")(_no_numbers)
 
@@ -299,7 +356,7 @@ class GitLabRunner(_Model):
     node_selector_overwrite_allowed: str = f"{arch.ARCH_LABEL}=.*"  # jobs may only choose the arch label
     privileged: bool = False
     concurrent: int = Field(default=10, ge=1, le=500)
-    namespace: str = Field(default="gitlab-runner", pattern=_DNS_LABEL)
+    namespace: DnsLabel = "gitlab-runner"
     build_resources: BuildResources = BuildResources()
 
     @field_validator("gitlab_url")
@@ -498,8 +555,11 @@ def _check_pool_for_platform(ctx: _Context, pool: NodePool, at: str, errors: lis
                     "do not declare it (it would fight GKE and never converge)"
                 )
         location = ctx.cluster.location if ctx.cluster else None
+        unlisted = ctx.cluster is not None and ctx.cluster.unlisted_region
+        known = location and (regions.gcp_region_of(location) in regions.GCP_REGIONS or unlisted)
         if (
             location
+            and known
             and arch.family_of(arch.Cloud.GCP, pool.instance_type) == "t2a"
             and not arch.t2a_offered_in(location)
         ):
@@ -635,6 +695,12 @@ def parse(
     _check_pools(ctx, raw_pools, pools, errors)
     _check_storage(ctx, storage, errors)
     _check_autoscaling(ctx, autoscaling, pools, errors)
+    enabled_runner = runner if runner is not None and runner.enabled else None
+    enabled_pipelines = pipelines if pipelines is not None and pipelines.enabled else None
+    _check_limits(ctx, pools, storage, autoscaling, errors)
+    _check_namespaces(ctx, enabled_pipelines, enabled_runner, qemu is not None and qemu.enabled, errors)
+    if enabled_runner is not None:
+        _check_build_resources(enabled_runner.build_resources, errors)
     if pipelines is not None and pipelines.enabled and platform is not None:
         pipelines = _check_pipelines(platform, pipelines, errors)
     warnings = _warnings(platform, pools, qemu)
@@ -743,6 +809,168 @@ def _check_autoscaling(ctx: _Context, a: Autoscaling, pools: Sequence[NodePool],
                     f"{PROJECT}:nodePools[{pool.name}].instanceType: {pool.instance_type}: its vCPU and memory are not "
                     "in components/arch.py, and scale-from-zero annotations need them; add the family there"
                 )
+
+
+def _derived_names(
+    ctx: _Context, pools: Sequence[NodePool], storage: Storage, autoscaling: Autoscaling
+) -> list[tuple[str, str, str, str, str]]:
+    """(config key, configured value, what it names, derived name, limit) for every derived name."""
+    c = ctx.cluster
+    out: list[tuple[str, str, str, str, str]] = []
+    if c is None:
+        return out
+    key = f"{PROJECT}:cluster.name"
+    if ctx.platform == "eks":
+        out.append((key, c.name, "EKS cluster", c.name, "eks-cluster"))
+        if c.create:
+            out.append((key, c.name, "IAM role", names.eks_cluster_role(c.name), "iam-role"))
+        out.append((key, c.name, "IAM role", names.eks_node_role(c.name), "iam-role"))
+        if autoscaling.enabled:
+            out.append((key, c.name, "IAM role", names.autoscaler_role(c.name), "iam-role"))
+        efs = storage.efs
+        if efs is not None and efs.enabled:
+            out.append((key, c.name, "IAM role", names.efs_csi_role(c.name), "iam-role"))
+            if not efs.adopted:
+                out.append((key, c.name, "security group", names.efs_security_group(c.name), "security-group"))
+        for pool in pools:
+            group = names.eks_node_group(c.name, pool.name)
+            out.append((key, c.name, "node group", group, "eks-node-group"))
+            out.append((f"{PROJECT}:nodePools[{pool.name}].name", pool.name, "node group", group, "eks-node-group"))
+    elif ctx.platform == "gke":
+        out.append((key, c.name, "GKE cluster", c.name, "gke-cluster"))
+        for pool in pools:
+            at = f"{PROJECT}:nodePools[{pool.name}].name"
+            out.append((at, pool.name, "GKE node pool", pool.name, "gke-node-pool"))
+    elif ctx.platform == "openshift" and c.infrastructure_name:
+        for pool in pools:
+            at = f"{PROJECT}:nodePools[{pool.name}].name"
+            for zone in c.zones:
+                machine_set = names.machine_set(c.infrastructure_name, pool.name, zone)
+                out.append((at, pool.name, "MachineSet (and its machines' label)", machine_set, "label-value"))
+    return out
+
+
+def _check_limits(
+    ctx: _Context, pools: Sequence[NodePool], storage: Storage, autoscaling: Autoscaling, errors: list[str]
+) -> None:
+    """The clouds' limits: derived names, regions, CIDRs, subnets, sizes (`components/limits.py`)."""
+    c = ctx.cluster
+    reported: set[str] = set()
+    by_key: dict[str, list[tuple[str, str, str, str, str]]] = {}
+    for entry in _derived_names(ctx, pools, storage, autoscaling):
+        by_key.setdefault(entry[0], []).append(entry)
+    for key, entries in by_key.items():  # cluster.name first: a pool is not blamed for a long cluster name
+        if key != f"{PROJECT}:cluster.name" and f"{PROJECT}:cluster.name" in reported:
+            continue
+        # One line per key: the derived name that limits it most.
+        worst = None
+        for _, value, what, derived, kind in entries:
+            limit = limits.NAMES[kind]
+            if limit.problem(derived) is None:
+                continue
+            room = limit.max_length - (len(derived) - len(value))
+            if worst is None or room < worst[0]:
+                worst = (room, value, what, derived, limit)
+        if worst is None:
+            continue
+        reported.add(key)
+        room, value, what, derived, limit = worst
+        problem = limit.problem(derived)
+        if len(derived) > limit.max_length:
+            fix = (
+                f"shorten it to at most {room} characters"
+                if room >= 1
+                else "the rest of that name already exceeds the limit"
+            )
+            errors.append(
+                f"{key}: {value!r} makes the {what} name {derived!r} ({len(derived)} characters); {problem} ({fix})"
+            )
+        else:
+            errors.append(f"{key}: {value!r} makes the {what} name {derived!r}; {problem}")
+    if c is not None:
+        _check_region(ctx, c, errors)
+        at = f"{PROJECT}:cluster"
+        for i, cidr in enumerate(c.public_access_cidrs):
+            problem = limits.cidr_problem(cidr)
+            if problem:
+                errors.append(f"{at}.publicAccessCidrs[{i}]: {cidr!r} {problem}")
+        for dup in sorted({s for s in c.subnet_ids if c.subnet_ids.count(s) > 1}):
+            errors.append(f"{at}.subnetIds: {dup} is listed {c.subnet_ids.count(dup)} times; list each subnet once")
+    for pool in pools:
+        at = f"{PROJECT}:nodePools[{pool.name}].maxSize"
+        if ctx.platform == "eks" and pool.max_size > limits.EKS_MAX_NODES_PER_GROUP:
+            errors.append(
+                f"{at}: {pool.max_size} is above the {limits.EKS_MAX_NODES_PER_GROUP} nodes an EKS managed node group "
+                "can hold (EKS service quota 'Nodes per managed node group'); split the pool"
+            )
+        if ctx.platform == "gke" and c is not None and c.location:
+            zones = 1 if c.location.count("-") >= 2 else 3
+            most = limits.GKE_MAX_NODES_PER_POOL_ZONE * zones
+            if pool.max_size > most:
+                errors.append(
+                    f"{at}: {pool.max_size} is above the {most} nodes a GKE node pool can hold in {c.location} "
+                    f"({limits.GKE_MAX_NODES_PER_POOL_ZONE} per zone, GKE quotas and limits)"
+                )
+
+
+def _check_region(ctx: _Context, c: Cluster, errors: list[str]) -> None:
+    if c.unlisted_region:
+        return
+    way_out = (
+        f"check the spelling, or set {PROJECT}:cluster.unlistedRegion: true for a region newer than the list "
+        f"(components/regions.py, as of {regions.REGIONS_AS_OF})"
+    )
+    if ctx.platform in ("eks", "openshift") and ctx.aws_region and ctx.aws_region not in regions.AWS_REGIONS:
+        errors.append(f"aws:region: {ctx.aws_region!r} is not an AWS region; {way_out}")
+    if ctx.platform == "gke" and c.location and regions.gcp_region_of(c.location) not in regions.GCP_REGIONS:
+        errors.append(f"{PROJECT}:cluster.location: {c.location!r} is not in a Google Cloud region; {way_out}")
+
+
+def _check_namespaces(
+    ctx: _Context, pipelines: Pipelines | None, runner: GitLabRunner | None, qemu: bool, errors: list[str]
+) -> None:
+    """Namespaces the stack creates: none the platform owns, and each created once."""
+    created: list[tuple[str, str]] = []
+    if pipelines is not None:
+        created.append((f"{PROJECT}:pipelines.namespace", pipelines.namespace))
+        if ctx.platform in ("eks", "gke"):
+            created.append((f"{PROJECT}:pipelines (the Tekton release)", names.TEKTON_NAMESPACE))
+    if runner is not None:
+        created.append((f"{PROJECT}:gitlabRunner.namespace", runner.namespace))
+    if qemu:
+        created.append((f"{PROJECT}:qemu (the binfmt DaemonSet)", names.QEMU_NAMESPACE))
+    first: dict[str, str] = {}
+    for key, namespace in created:
+        if limits.owned_namespace(namespace) and key.endswith(".namespace"):
+            errors.append(
+                f"{key}: {namespace!r} is a namespace the platform owns; the stack creates (and would delete) "
+                "its namespace: choose another name"
+            )
+        elif namespace in first:
+            errors.append(
+                f"{key}: {namespace!r} is also {first[namespace]}; each creates its namespace, and one namespace "
+                "has one owner: choose another name"
+            )
+        first.setdefault(namespace, key)
+
+
+def _check_build_resources(r: BuildResources, errors: list[str]) -> None:
+    at = f"{PROJECT}:gitlabRunner.buildResources"
+    values = {}
+    for name in ("cpu_request", "cpu_limit", "memory_request", "memory_limit"):
+        raw = getattr(r, name)
+        value = limits.quantity(raw)
+        if value is None:
+            example = "500m or 2" if name.startswith("cpu") else "512Mi or 4Gi"
+            errors.append(f"{at}.{to_camel(name)}: {raw!r} is not a Kubernetes quantity such as {example}")
+        values[name] = value
+    for kind in ("cpu", "memory"):
+        request, limit = values[f"{kind}_request"], values[f"{kind}_limit"]
+        if request is not None and limit is not None and request > limit:
+            errors.append(
+                f"{at}.{kind}Request: {getattr(r, f'{kind}_request')!r} is above {kind}Limit "
+                f"{getattr(r, f'{kind}_limit')!r}; Kubernetes refuses a request above its limit"
+            )
 
 
 def _check_pipelines(platform: Platform, p: Pipelines, errors: list[str]) -> Pipelines:

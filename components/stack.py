@@ -14,7 +14,7 @@ from typing import Any
 import pulumi
 import pulumi_kubernetes as k8s
 
-from components import arch, kube
+from components import arch, kube, names
 from components.settings import Settings
 
 
@@ -33,6 +33,9 @@ def common_tags(settings: Settings) -> dict[str, str]:
 
 def build(settings: Settings) -> dict[str, Any]:
     """Declare the whole stack; returns the exports."""
+    from components import identity
+
+    identity.watch()  # no two resources may create one object, from the first resource on
     builders = {"eks": _eks, "gke": _gke, "openshift": _openshift}
     platform = builders[settings.platform](settings)
     in_cluster = pulumi.ResourceOptions(providers={"kubernetes": platform.kubernetes})
@@ -168,7 +171,7 @@ def _eks(settings: Settings) -> Platform:
                 cluster=cluster.cluster_name,
                 region=settings.aws_region,
                 kubernetes_version=c.kubernetes_version,
-                node_group_names=[f"{c.name}-{p.name}" for p in settings.node_pools],
+                node_group_names=[names.eks_node_group(c.name, p.name) for p in settings.node_pools],
                 autoscaling=settings.autoscaling,
                 pod_identity_agent=cluster.pod_identity_agent,
             ),

@@ -20,7 +20,7 @@ from typing import Literal
 import pulumi
 import pulumi_kubernetes as k8s
 
-from components import iam, versions
+from components import iam, names, versions
 from components.settings import Efs, EfsStorageClass, FilestoreStorageClass
 
 EFS_PROVISIONER = "efs.csi.aws.com"
@@ -142,7 +142,7 @@ class EfsStorage(pulumi.ComponentResource):
         )
         sg = aws.ec2.SecurityGroup(
             f"{name}-nfs",
-            name=f"{args.name_prefix}-efs",
+            name=names.efs_security_group(args.name_prefix),
             description="NFS to the build workspaces file system, from the cluster's nodes only",
             vpc_id=args.vpc_id,
             tags={"Name": f"{args.name_prefix}-efs"},
@@ -188,7 +188,9 @@ class EfsStorage(pulumi.ComponentResource):
                 lambda v: irsa_trust_policy(v[0], v[1], "kube-system", EFS_CONTROLLER_SA)
             )
             depends = []
-        role = aws.iam.Role(f"{name}-csi", name=f"{args.name_prefix}-efs-csi", assume_role_policy=trust, opts=child)
+        role = aws.iam.Role(
+            f"{name}-csi", name=names.efs_csi_role(args.name_prefix), assume_role_policy=trust, opts=child
+        )
         attachment = aws.iam.RolePolicyAttachment(
             f"{name}-csi-policy",
             role=role.name,

@@ -388,6 +388,8 @@ def make(stack_ref: str | stackfile.StackFile, *, policies: bool = True) -> Plan
 
     try:
         stack = stack_ref if isinstance(stack_ref, stackfile.StackFile) else stackfile.load(stack_ref)
+    except stackfile.UnreadableStackFileError as exc:
+        raise PlanError(EXIT_CONFIG, [f"error: {exc}"]) from None
     except stackfile.StackFileError as exc:
         raise PlanError(EXIT_FAILED, [f"error: {exc}"]) from None
     try:

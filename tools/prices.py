@@ -3,6 +3,8 @@
 Linux on-demand USD per hour, as published by AWS and Google Cloud for the regions the
 committed stacks use; rounded, checked on PRICES_AS_OF. An estimate for reviewers, not a bill:
 no storage, traffic, discounts or Spot. A type missing here is reported as "no price".
+The regions each platform knows, which the settings check, are listed beside this table's in
+`components/regions.py` (a test keeps every priced region there).
 """
 
 from __future__ import annotations

@@ -33,7 +33,40 @@ def placeholder(key: str, ciphertext: str) -> str:
 
 
 class StackFileError(Exception):
-    pass
+    """The stack file cannot be found."""
+
+
+class UnreadableStackFileError(StackFileError):
+    """The stack file is not a valid stack file (YAML syntax, a tab, a duplicate key, its shape):
+    an invalid configuration, with the line and column."""
+
+
+class _StrictLoader(yaml.SafeLoader):
+    """YAML as the CLI should read a stack file: a key given twice is an error, not "last wins"."""
+
+    def construct_mapping(self, node: yaml.MappingNode, deep: bool = False) -> dict[Any, Any]:
+        seen: dict[Any, yaml.Node] = {}
+        for key_node, _ in node.value:
+            key = self.construct_object(key_node, deep=True)
+            if key in seen:
+                first = seen[key].start_mark
+                raise yaml.constructor.ConstructorError(
+                    None,
+                    None,
+                    f"duplicate key {key!r} (first at line {first.line + 1}); a key may appear once",
+                    key_node.start_mark,
+                )
+            seen[key] = key_node
+        return super().construct_mapping(node, deep=deep)
+
+
+def _yaml_error(path: Path, exc: yaml.YAMLError) -> UnreadableStackFileError:
+    mark = getattr(exc, "problem_mark", None)
+    where = f"{path}:{mark.line + 1}:{mark.column + 1}" if mark is not None else str(path)
+    problem = getattr(exc, "problem", None) or str(exc)
+    if "'\\t'" in problem or "\t" in problem:
+        problem += " (a tab: YAML indents with spaces only)"
+    return UnreadableStackFileError(f"{where}: not a valid stack file: {problem}")
 
 
 @dataclass(frozen=True)
@@ -72,11 +105,11 @@ def _project_config() -> dict[str, Any]:
 def load(stack: str) -> StackFile:
     path = resolve(stack)
     try:
-        doc = yaml.safe_load(path.read_text()) or {}
+        doc = yaml.load(path.read_text(), Loader=_StrictLoader) or {}  # a SafeLoader subclass
     except yaml.YAMLError as exc:
-        raise StackFileError(f"{path}: not valid YAML: {exc}") from None
+        raise _yaml_error(path, exc) from None
     if not isinstance(doc, dict) or not isinstance(doc.get("config", {}), dict):
-        raise StackFileError(f"{path}: expected a mapping with a `config:` section")
+        raise UnreadableStackFileError(f"{path}: not a valid stack file: expected a mapping with a `config:` section")
     config = _project_config()
     secret_keys: list[str] = []
     for key, value in (doc.get("config") or {}).items():

@@ -17,7 +17,7 @@ from typing import Any
 import pulumi
 import pulumi_aws as aws
 
-from components import iam, kube, versions
+from components import iam, kube, names, versions
 
 
 @dataclass(frozen=True)
@@ -68,7 +68,7 @@ class EksCluster(pulumi.ComponentResource):
         child = pulumi.ResourceOptions(parent=self)
         role = aws.iam.Role(
             f"{name}-cluster",
-            name=f"{args.name}-cluster",
+            name=names.eks_cluster_role(args.name),
             assume_role_policy=iam.assume_role_policy("eks.amazonaws.com", ("sts:AssumeRole", "sts:TagSession")),
             tags=args.tags,
             opts=child,

@@ -16,7 +16,7 @@ from dataclasses import dataclass, field
 import pulumi
 import pulumi_aws as aws
 
-from components import arch, iam
+from components import arch, iam, names
 from components.autoscaler import discovery_tags
 from components.settings import NodePool
 
@@ -53,7 +53,7 @@ class EksNodePools(pulumi.ComponentResource):
         child = pulumi.ResourceOptions(parent=self)
         role = aws.iam.Role(
             f"{name}-node",
-            name=f"{args.name_prefix}-node",
+            name=names.eks_node_role(args.name_prefix),
             assume_role_policy=iam.assume_role_policy("ec2.amazonaws.com"),
             tags=args.tags,
             opts=child,
@@ -70,7 +70,7 @@ class EksNodePools(pulumi.ComponentResource):
             self.node_groups[pool.name] = aws.eks.NodeGroup(
                 f"{name}-{pool.name}",
                 cluster_name=args.cluster_name,
-                node_group_name=f"{args.name_prefix}-{pool.name}",
+                node_group_name=names.eks_node_group(args.name_prefix, pool.name),
                 node_role_arn=role.arn,
                 subnet_ids=args.subnet_ids,
                 version=args.version,

@@ -17,7 +17,7 @@ from typing import Any
 import pulumi
 import pulumi_kubernetes as k8s
 
-from components import arch
+from components import arch, names
 from components.settings import NodePool
 
 NAMESPACE = "openshift-machine-api"
@@ -26,7 +26,7 @@ MACHINESET_LABEL = "machine.openshift.io/cluster-api-machineset"
 
 
 def machineset_name(infrastructure_name: str, pool: NodePool, zone: str) -> str:
-    return f"{infrastructure_name}-{pool.name}-{zone}"
+    return names.machine_set(infrastructure_name, pool.name, zone)
 
 
 def split_replicas(total: int, zones: Sequence[str]) -> dict[str, int]:

@@ -8,6 +8,7 @@ import subprocess
 import sys
 from pathlib import Path
 
+import pytest
 import yaml
 
 from tools import plan, stackfile
@@ -103,3 +104,35 @@ def test_command_line_entry_point(tmp_path: Path) -> None:
     assert proc.returncode == 2, proc.stderr
     assert "m6g.2xlarge is an arm64 instance type" in proc.stderr
     assert "Traceback" not in proc.stderr
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        (
+            "config:\n  aws:region: eu-west-3\n\tmultiarch:platform: eks\n",
+            ":3:1: not a valid stack file: found character '\\t' that cannot start any token "
+            "(a tab: YAML indents with spaces only)",
+        ),
+        (
+            "config:\n  aws:region: eu-west-3\n  multiarch:platform: eks\n  aws:region: eu-west-1\n",
+            ":4:3: not a valid stack file: duplicate key 'aws:region' (first at line 2); a key may appear once",
+        ),
+        (
+            "config:\n  multiarch:nodePools:\n    - name: x86\n      name: arm64\n",
+            ":4:7: not a valid stack file: duplicate key 'name' (first at line 3); a key may appear once",
+        ),
+        (
+            "config:\n  multiarch:qemu: {platforms: [arm64}\n",
+            ":2:37: not a valid stack file: expected ',' or ']', but got '}'",
+        ),
+        ("- just\n- a list\n", ": not a valid stack file: expected a mapping with a `config:` section"),
+    ],
+)
+def test_an_unreadable_stack_file_exits_2_with_line_and_column(tmp_path: Path, text: str, expected: str) -> None:
+    path = tmp_path / "Pulumi.bad.yaml"
+    path.write_text(text)
+    code, out, err = run_plan(str(path), "--out", str(tmp_path / "out"))
+    assert code == 2 and out == ""
+    assert err == f"error: {path}{expected}\n"
+    assert not (tmp_path / "out").exists()

@@ -1,0 +1,44 @@
+"""The physical names the stack derives from configuration, in one place.
+
+Components name their cloud and Kubernetes objects with these functions, and the settings check
+the same derived names against the clouds' limits (`components/limits.py`) before anything is
+declared: a 70-character cluster name is refused because of the IAM role name it makes, not
+because of its own length.
+"""
+
+from __future__ import annotations
+
+
+# EKS
+def eks_cluster_role(cluster: str) -> str:
+    return f"{cluster}-cluster"
+
+
+def eks_node_role(cluster: str) -> str:
+    return f"{cluster}-node"
+
+
+def eks_node_group(cluster: str, pool: str) -> str:
+    return f"{cluster}-{pool}"
+
+
+def autoscaler_role(cluster: str) -> str:
+    return f"{cluster}-cluster-autoscaler"
+
+
+def efs_csi_role(cluster: str) -> str:
+    return f"{cluster}-efs-csi"
+
+
+def efs_security_group(cluster: str) -> str:
+    return f"{cluster}-efs"
+
+
+# OpenShift: one MachineSet (and its MachineAutoscaler) per pool and zone, named as the installer does.
+def machine_set(infrastructure_name: str, pool: str, zone: str) -> str:
+    return f"{infrastructure_name}-{pool}-{zone}"
+
+
+# Namespaces the stack creates under fixed names (the configurable ones are in the settings).
+QEMU_NAMESPACE = "qemu-binfmt"
+TEKTON_NAMESPACE = "tekton-pipelines"  # the upstream release manifest's own
