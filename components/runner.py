@@ -151,15 +151,55 @@ def helm_values(runner: RunnerSettings, openshift: bool = False) -> dict[str, An
 OPENSHIFT_MANAGER_VALUES = {"podSecurityContext": {"runAsUser": None, "fsGroup": None}}
 
 
+# The CI/CD component: include-safe (only its own `multiarch-` jobs; no default, workflow, global
+# variables or stages), driven by typed inputs whose defaults come from the stack.
+COMPONENT_PATH = "templates/build-multi-arch.yml"  # GitLab's catalog layout: templates/<name>.yml
+JOB_PREFIX = "multiarch-"
+BUILD_JOB = f"{JOB_PREFIX}build"
+MANIFEST_JOB = f"{JOB_PREFIX}manifest"
+PER_ARCH_IMAGE = "${MULTIARCH_IMAGE}-${ARCH}:${MULTIARCH_TAG}"
+ARCHES_DIR = "multiarch-arches"  # what the build jobs built, handed to the manifest job as artifacts
 KANIKO_AUTH = (
     'echo "{\\"auths\\":{\\"${CI_REGISTRY}\\":{\\"auth\\":\\"$(printf \'%s:%s\' "${CI_REGISTRY_USER}" '
     '"${CI_REGISTRY_PASSWORD}" | base64 | tr -d \'\\n\')\\"}}}" > /kaniko/.docker/config.json'
 )
-PER_ARCH_IMAGE = "${CI_REGISTRY_IMAGE}/${IMAGE_NAME}-${ARCH}:${IMAGE_TAG}"
+
+
+def component_inputs(arches: Sequence[arch.Arch], tags: Sequence[str]) -> dict[str, dict[str, Any]]:
+    """The component's typed, documented inputs; the stack gives the defaults of arches and tags."""
+    return {
+        "stage": {"default": "build", "description": "The stage of the component's jobs (one of yours)."},
+        "tags": {
+            "type": "array",
+            "default": list(tags),
+            "description": "Runner tags: the tags of the stack's multi-arch runner.",
+        },
+        "arches": {
+            "type": "array",
+            "default": list(arches),
+            "description": "Architectures to build, one native job each (amd64, arm64): the stack's pools.",
+        },
+        "image-name": {
+            "default": "${CI_PROJECT_NAME}",
+            "description": "Image name under the registry; each arch is pushed as <name>-<arch>.",
+        },
+        "image-tag": {"default": "${CI_COMMIT_SHORT_SHA}", "description": "Image tag."},
+        "registry": {
+            "default": "${CI_REGISTRY_IMAGE}",
+            "description": "Target repository prefix (the project's GitLab registry, logged in with the job token).",
+        },
+        "dockerfile": {"default": "Dockerfile", "description": "Dockerfile or Containerfile path."},
+        "context": {"default": ".", "description": "Build context directory."},
+        "push": {
+            "type": "boolean",
+            "default": True,
+            "description": "Push each arch's image and the manifest list (false: build only, no manifest job).",
+        },
+    }
 
 
 def _build_steps(builder: Builder) -> tuple[dict[str, str], list[str], list[str]]:
-    """A builder's job variables, login and build-and-push commands (one arch, its own nodes)."""
+    """A builder's job variables, login and build (and push, when asked) commands for one arch."""
     if builder == "buildah":
         # vfs storage and chroot isolation: no privileges, only root and SETFCAP (the jobs' SCC).
         return (
@@ -169,58 +209,85 @@ def _build_steps(builder: Builder) -> tuple[dict[str, str], list[str], list[str]
                 'buildah login --username "${CI_REGISTRY_USER}" --password-stdin "${CI_REGISTRY}"'
             ],
             [
-                'buildah build --file "${DOCKERFILE_LOCATION}/Dockerfile" '
-                f'--tag "{PER_ARCH_IMAGE}" "${{DOCKERFILE_LOCATION}}"',
-                f'buildah push "{PER_ARCH_IMAGE}"',
+                f'buildah build --file "${{MULTIARCH_DOCKERFILE}}" --tag "{PER_ARCH_IMAGE}" "${{MULTIARCH_CONTEXT}}"',
+                f'if [ "${{MULTIARCH_PUSH}}" = "push-true" ]; then buildah push "{PER_ARCH_IMAGE}"; fi',
             ],
         )
     return (
         {},
         [KANIKO_AUTH],
         [
-            '/kaniko/executor --context "${DOCKERFILE_LOCATION}" '
-            '--dockerfile "${DOCKERFILE_LOCATION}/Dockerfile" '
-            f'--destination "{PER_ARCH_IMAGE}"'
+            'if [ "${MULTIARCH_PUSH}" = "push-true" ]; then '
+            f'OUTPUT="--destination {PER_ARCH_IMAGE}"; else OUTPUT="--no-push"; fi',
+            '/kaniko/executor --context "${MULTIARCH_CONTEXT}" --dockerfile "${MULTIARCH_DOCKERFILE}" ${OUTPUT}',
         ],
     )
 
 
-def ci_template(arches: Sequence[arch.Arch], tags: Sequence[str], builder: Builder = "kaniko") -> str:
-    """The `.gitlab-ci.yml` include: a build job per arch on its own nodes, then the manifest list."""
+def ci_component(
+    arches: Sequence[arch.Arch], tags: Sequence[str], builder: Builder = "kaniko", arm64_taint: bool = False
+) -> str:
+    """The CI/CD component: `spec: inputs:`, then a build job per arch (a matrix over the `arches`
+    input, each pinned to its nodes) and the manifest-list job, which needs exactly those."""
     image = (
         {"name": versions.BUILDAH_IMAGE}
         if builder == "buildah"
         else {"name": versions.KANIKO_IMAGE, "entrypoint": [""]}
     )
-    doc: dict[str, Any] = {"default": {"tags": list(tags), "image": image}}
     builder_variables, login, build = _build_steps(builder)
-    for a in arches:
-        variables: dict[str, str] = {"KUBERNETES_NODE_SELECTOR_ARCH": f"{arch.ARCH_LABEL}={a}", "ARCH": a}
-        if a == "arm64":
-            # GKE taints arm64 nodes; harmless where there is no such taint.
-            variables["KUBERNETES_NODE_TOLERATIONS_ARCH"] = f"{arch.ARCH_LABEL}=arm64:NoSchedule"
-        doc[f".build-{a}"] = {
+    variables = {
+        "KUBERNETES_NODE_SELECTOR_ARCH": f"{arch.ARCH_LABEL}=${{ARCH}}",
+        # The platform (GKE) taints arm64 nodes: the job tolerates its own arch's taint.
+        **({"KUBERNETES_NODE_TOLERATIONS_ARCH": f"{arch.ARCH_LABEL}=${{ARCH}}:NoSchedule"} if arm64_taint else {}),
+        "MULTIARCH_IMAGE": "$[[ inputs.registry ]]/$[[ inputs.image-name ]]",
+        "MULTIARCH_TAG": "$[[ inputs.image-tag ]]",
+        "MULTIARCH_DOCKERFILE": "$[[ inputs.dockerfile ]]",
+        "MULTIARCH_CONTEXT": "$[[ inputs.context ]]",
+        "MULTIARCH_PUSH": "push-$[[ inputs.push ]]",  # in a string: a variable's value is text
+        **builder_variables,
+    }
+    jobs: dict[str, Any] = {
+        BUILD_JOB: {
+            "stage": "$[[ inputs.stage ]]",
+            "tags": "$[[ inputs.tags ]]",
+            "image": image,
             "needs": [],
-            "variables": {**variables, **builder_variables},
-            "before_script": list(login),  # copies: the YAML has no anchors
-            "script": list(build),
-        }
-    platforms = ",".join(arch.ARCH_FACTS[a].oci_platform for a in arches)
-    doc[".build-multi-arch"] = {
-        "image": {"name": versions.MANIFEST_TOOL_IMAGE, "entrypoint": [""]},
-        "variables": {"KUBERNETES_NODE_SELECTOR_ARCH": f"{arch.ARCH_LABEL}={DEFAULT_JOB_ARCH}"},
-        "script": [
-            'manifest-tool --username "${CI_REGISTRY_USER}" --password "${CI_REGISTRY_PASSWORD}" push from-args '
-            f"--platforms {platforms} "
-            '--template "${CI_REGISTRY_IMAGE}/${IMAGE_NAME}-ARCH:${IMAGE_TAG}" '
-            '--target "${CI_REGISTRY_IMAGE}/${IMAGE_NAME}:${IMAGE_TAG}"'
-        ],
+            "parallel": {"matrix": [{"ARCH": "$[[ inputs.arches ]]"}]},
+            "variables": variables,
+            "before_script": login,
+            # Each build leaves its arch for the manifest job (an input list is not text to parse).
+            "script": [*build, f"mkdir -p {ARCHES_DIR} && touch {ARCHES_DIR}/${{ARCH}}"],
+            "artifacts": {"paths": [f"{ARCHES_DIR}/"], "expire_in": "1 day"},
+        },
+        # push: false leaves no manifest job (a hidden job of that name is never run).
+        f".{MANIFEST_JOB}-false": {"rules": [{"when": "never"}]},
+        f".{MANIFEST_JOB}-true": {},
+        MANIFEST_JOB: {
+            "extends": f".{MANIFEST_JOB}-$[[ inputs.push ]]",
+            "stage": "$[[ inputs.stage ]]",
+            "tags": "$[[ inputs.tags ]]",
+            "image": {"name": versions.MANIFEST_TOOL_IMAGE, "entrypoint": [""]},
+            "needs": [BUILD_JOB],
+            "variables": {
+                "KUBERNETES_NODE_SELECTOR_ARCH": f"{arch.ARCH_LABEL}={DEFAULT_JOB_ARCH}",
+                "MULTIARCH_IMAGE": "$[[ inputs.registry ]]/$[[ inputs.image-name ]]",
+                "MULTIARCH_TAG": "$[[ inputs.image-tag ]]",
+            },
+            "script": [
+                f"PLATFORMS=$(ls {ARCHES_DIR} | sed 's|^|linux/|' | paste -sd, -)",
+                'manifest-tool --username "${CI_REGISTRY_USER}" --password "${CI_REGISTRY_PASSWORD}" push from-args '
+                '--platforms "${PLATFORMS}" --template "${MULTIARCH_IMAGE}-ARCH:${MULTIARCH_TAG}" '
+                '--target "${MULTIARCH_IMAGE}:${MULTIARCH_TAG}"',
+            ],
+        },
     }
     header = (
-        f"# Generated by multiarch (components/runner.py): include it from .gitlab-ci.yml. Builder: {builder}.\n"
-        "# Each .build-<arch> job runs natively on that arch's nodes; .build-multi-arch pushes the manifest list.\n"
+        f"# Generated by multiarch (components/runner.py), builder {builder}: a GitLab CI/CD component.\n"
+        f"# include: component: <host>/<project>/build-multi-arch@<version>, or include: local: {COMPONENT_PATH}\n"
     )
-    return header + yaml.safe_dump(doc, sort_keys=False, width=200)
+    return header + yaml.safe_dump_all(
+        [{"spec": {"inputs": component_inputs(arches, tags)}}, jobs], sort_keys=False, width=200
+    )
 
 
 @dataclass(frozen=True)

@@ -51,8 +51,11 @@ def build(settings: Settings) -> dict[str, Any]:
             ),
             opts=in_cluster,
         )
-        platform.outputs["gitlabCiTemplate"] = runner.ci_template(
-            settings.arches, settings.gitlab_runner.tags, runner.BUILDERS[settings.platform]
+        platform.outputs["gitlabCiTemplate"] = runner.ci_component(
+            settings.arches,
+            settings.gitlab_runner.tags,
+            runner.BUILDERS[settings.platform],
+            arm64_taint=settings.platform == "gke",  # GKE taints every arm64 node by itself
         )
     if settings.pipelines is not None:
         _pipelines(settings, settings.pipelines, platform, in_cluster)

@@ -41,7 +41,7 @@ from tools import cli, diagram, mockengine, policyrun, prices, schemas, stackfil
 from tools.mockengine import Recording, Registered, redact
 
 EXIT_OK, EXIT_FAILED, EXIT_CONFIG = 0, 1, 2
-CI_TEMPLATE = "ci/build-multi-arch.gitlab-ci.yml"
+CI_TEMPLATE = "templates/build-multi-arch.yml"  # the CI/CD component, as GitLab's catalog lays it out
 PIPELINE_RUN = "examples/pipelinerun.yaml"
 
 

@@ -3,14 +3,12 @@
 from __future__ import annotations
 
 import tomllib
-from pathlib import Path
 from typing import Any
 
 import pytest
-import yaml
 
 from components import runner, settings, versions
-from tests.conftest import EKS_CONFIG, ROOT, config
+from tests.conftest import EKS_CONFIG, config
 from tools import mockengine
 
 TOKEN = "glrt-t1_s3cr3tTokenValue0123456789"
@@ -92,25 +90,6 @@ def test_the_check_can_see_a_leak() -> None:
     assert not _plain_token_anywhere({"a": mockengine.Secret(TOKEN)})
 
 
-def test_ci_template_matches_the_committed_file_and_selects_arches() -> None:
-    committed = (ROOT / "ci" / "build-multi-arch.gitlab-ci.yml").read_text()
-    assert committed == runner.ci_template(("amd64", "arm64"), ("multi-arch",))
-    doc = yaml.safe_load(committed)
-    assert doc["default"]["tags"] == ["multi-arch"]
-    assert doc[".build-amd64"]["variables"]["KUBERNETES_NODE_SELECTOR_ARCH"] == "kubernetes.io/arch=amd64"
-    assert doc[".build-arm64"]["variables"]["KUBERNETES_NODE_SELECTOR_ARCH"] == "kubernetes.io/arch=arm64"
-    assert doc[".build-arm64"]["variables"]["KUBERNETES_NODE_TOLERATIONS_ARCH"] == "kubernetes.io/arch=arm64:NoSchedule"
-    assert "--platforms linux/amd64,linux/arm64" in doc[".build-multi-arch"]["script"][0]
-
-
-def test_ci_template_only_for_the_stack_arches() -> None:
-    only_arm = config(EKS_CONFIG, nodePools=[EKS_CONFIG["multiarch:nodePools"][1]])
-    rec = run(only_arm)
-    doc = yaml.safe_load(rec.outputs["gitlabCiTemplate"])
-    assert ".build-arm64" in doc and ".build-amd64" not in doc
-    assert "--platforms linux/arm64 " in doc[".build-multi-arch"]["script"][0]
-
-
 def test_privileged_runner_namespace_is_privileged() -> None:
     r = settings.GitLabRunner.model_validate({"privileged": True})
     assert tomllib.loads(runner.config_toml(r))["runners"][0]["kubernetes"]["privileged"] is True
@@ -174,10 +153,3 @@ def test_plaintext_token_in_the_stack_config_is_refused_before_anything_is_regis
         "`pulumi config set --secret multiarch:gitlabRunnerToken glrt-...`"
     ]
     assert rec.resources == []
-
-
-def test_readme_shows_the_ci_include() -> None:
-    readme = (ROOT / "README.md").read_text()
-    assert "ci/build-multi-arch.gitlab-ci.yml" in readme
-    assert "extends: .build-arm64" in readme and "extends: .build-multi-arch" in readme
-    assert Path(ROOT / "ci" / "build-multi-arch.gitlab-ci.yml").exists()
