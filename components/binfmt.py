@@ -25,6 +25,46 @@ NAMESPACE = names.QEMU_NAMESPACE
 NAME = "qemu-binfmt"
 
 
+@dataclass(frozen=True)
+class Handler:
+    """One binfmt_misc registration: `:name:M:0:magic:mask:interpreter:flags`."""
+
+    name: str
+    magic: str  # as binfmt_misc takes it (\x escapes)
+    mask: str
+    flags: str
+
+    def line(self, interpreter: str) -> str:
+        return f":{self.name}:M:0:{self.magic}:{self.mask}:{interpreter}:{self.flags}"
+
+
+# What the DaemonSet's `binfmt --install <arch>` (tonistiigi/binfmt) registers on a node: qemu's
+# handler name, ELF magic and mask per arch, and flags P (preserve argv[0]: a multi-call binary such
+# as busybox, re-executing itself, keeps its applet name), O (open the binary), C (credentials of
+# the binary) and F (fix binary: the emulator is opened now, so it works in containers' mount
+# namespaces). The build lab (tools/buildlab.py) registers the very same on this machine.
+HANDLERS = {
+    "arm64": Handler(
+        "qemu-aarch64",
+        r"\x7fELF\x02\x01\x01\x00\x00\x00\x00\x00\x00\x00\x00\x00\x02\x00\xb7\x00",
+        r"\xff\xff\xff\xff\xff\xff\xff\x00\xff\xff\xff\xff\xff\xff\xff\xff\xfe\xff\xff\xff",
+        "POCF",
+    ),
+    "amd64": Handler(
+        "qemu-x86_64",
+        r"\x7fELF\x02\x01\x01\x00\x00\x00\x00\x00\x00\x00\x00\x00\x02\x00\x3e\x00",
+        r"\xff\xff\xff\xff\xff\xfe\xfe\x00\xff\xff\xff\xff\xff\xff\xff\xff\xfe\xff\xff\xff",
+        "POCF",
+    ),
+}
+# The lab's emulators, by the arch they run: Debian's qemu-user-static, through its wrapper that
+# takes argv[0] as the P flag passes it (tonistiigi/binfmt's qemu is built to take it directly).
+QEMU_INTERPRETERS = {
+    "arm64": "/usr/libexec/qemu-binfmt/aarch64-binfmt-P",
+    "amd64": "/usr/libexec/qemu-binfmt/x86_64-binfmt-P",
+}
+
+
 def emulating_node_arches(pool_arches: Sequence[arch.Arch], platforms: Sequence[str]) -> list[arch.Arch]:
     """Node arches that have at least one configured platform to emulate (a foreign one)."""
     return [a for a in pool_arches if any(p != a for p in platforms)]
@@ -73,7 +113,7 @@ def daemonset_spec(
                         "name": "register",
                         "image": versions.BINFMT_IMAGE,
                         # binfmt registers with the F (fix binary) flag, which containers need.
-                        "args": ["--install", ",".join(platforms)],
+                        "args": ["--install", ",".join(p for p in platforms if p in HANDLERS)],
                         "securityContext": {"privileged": True},
                         "resources": {
                             "requests": {"cpu": "10m", "memory": "32Mi"},

@@ -172,7 +172,8 @@ def build_task() -> dict[str, Any]:
                     "src=$(workspaces.source.path)/src\n"
                     'buildah build --platform "$(params.platform)" -t localhost/image:$(params.arch) '
                     '-f "$src/$(params.containerfile-path)" "$src/$(params.context-dir)"\n'
-                    f"buildah push localhost/image:$(params.arch) oci-archive:{OCI_DIR}/$(params.arch).tar\n"
+                    "buildah push localhost/image:$(params.arch) "
+                    'oci-archive:"$(workspaces.oci-images.path)/$(params.arch).tar"\n'
                 ),
                 "securityContext": {"capabilities": {"add": ["SETFCAP"]}},
                 "volumeMounts": [{"name": "container-storage", "mountPath": "/var/lib/containers"}],
@@ -207,9 +208,8 @@ def push_task() -> dict[str, Any]:
                     '  export DOCKER_CONFIG="$cfg"\n'
                     "fi\n"
                     "buildah manifest create localhost/multi-arch\n"
-                    'for arch; do buildah manifest add localhost/multi-arch "oci-archive:'
-                    + OCI_DIR
-                    + '/$arch.tar"; done\n'
+                    "for arch; do buildah manifest add localhost/multi-arch "
+                    '"oci-archive:$(workspaces.oci-images.path)/$arch.tar"; done\n'
                     'buildah manifest push --all localhost/multi-arch "docker://$(params.image)"\n'
                 ),
                 "securityContext": {"capabilities": {"add": ["SETFCAP"]}},

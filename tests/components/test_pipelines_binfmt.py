@@ -142,7 +142,7 @@ def test_build_pipeline_objects(eks: Recording) -> None:
     assert step["securityContext"] == {"capabilities": {"add": ["SETFCAP"]}}  # only SETFCAP, not privileged
     assert step["volumeMounts"] == [{"name": "container-storage", "mountPath": "/var/lib/containers"}]
     assert build["volumes"] == [{"name": "container-storage", "emptyDir": {}}]
-    assert "oci-archive:/srv/oci-images/$(params.arch).tar" in step["script"]
+    assert 'oci-archive:"$(workspaces.oci-images.path)/$(params.arch).tar"' in step["script"]
     pipe = objs["multiarch-build"]["spec"]
     tasks = {t["name"]: t for t in pipe["tasks"]}
     assert set(tasks) == {"clone", "build-amd64", "build-arm64", "push"}
