@@ -31,13 +31,17 @@ def stacks_for(changed: Iterable[str], known: Sequence[str]) -> list[str]:
     return sorted(out)
 
 
+def changed_paths(base: str) -> list[str]:
+    """The files that differ between `base` and the working tree (in CI, the commit under test)."""
+    proc = subprocess.run(["git", "diff", "--name-only", base], cwd=ROOT, capture_output=True, text=True, check=False)
+    if proc.returncode != 0:
+        raise SystemExit(f"error: git diff {base}: {proc.stderr.strip()}")
+    return proc.stdout.split()
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     args = list(sys.argv[1:] if argv is None else argv)
-    base = args[0] if args else "HEAD~1"
-    changed = subprocess.run(
-        ["git", "diff", "--name-only", base, "HEAD"], cwd=ROOT, capture_output=True, text=True, check=True
-    ).stdout.split()
-    print("\n".join(stacks_for(changed, all_stacks())))
+    print("\n".join(stacks_for(changed_paths(args[0] if args else "HEAD~1"), all_stacks())))
     return 0
 
 

@@ -91,7 +91,7 @@ class Resource:
     custom: bool
     provider: str
     inputs: dict[str, Any]
-    outputs: dict[str, Any]
+    outputs: dict[str, Any] | None  # None: not recorded (a plan.json from before components' outputs were)
     protect: bool
     retain_on_delete: bool
     ignore_changes: list[str]
@@ -108,9 +108,12 @@ class Resource:
     @classmethod
     def from_json(cls, doc: dict[str, Any]) -> Resource:
         opts = doc.get("options", {})
+        custom = doc.get("custom", True)
+        # A component's outputs are recorded since plan.json had them; an older plan.json did not.
+        outputs = _secrets_from_json(doc.get("outputs", {})) if "outputs" in doc or custom else None
         return cls(
-            doc["urn"], doc["type"], doc["name"], doc.get("custom", True), doc.get("provider", ""),
-            _secrets_from_json(doc.get("inputs", {})), _secrets_from_json(doc.get("outputs", {})),
+            doc["urn"], doc["type"], doc["name"], custom, doc.get("provider", ""),
+            _secrets_from_json(doc.get("inputs", {})), outputs,
             bool(opts.get("protect")), bool(opts.get("retainOnDelete")), list(opts.get("ignoreChanges", [])),
             list(opts.get("aliases", [])), doc.get("id", ""),
         )  # fmt: skip
@@ -255,6 +258,13 @@ def show(value: Any, width: int = 70) -> str:
     return text if len(text) <= width else text[: width - 1] + "…"
 
 
+def _from_difference(line: str, other: str, context: int = 12) -> str:
+    """`line` from a little before where it starts to differ from `other`."""
+    same = next((i for i, (a, b) in enumerate(zip(line, other, strict=False)) if a != b), min(len(line), len(other)))
+    start = max(0, same - context)
+    return show(("…" if start else "") + line[start:], 60)
+
+
 @dataclass
 class Change:
     path: str
@@ -286,6 +296,17 @@ class Change:
     def text(self) -> str:
         if self.secret:
             return f"{self.path}: [secret] changed"
+        if isinstance(self.old, str) and isinstance(self.new, str) and "\n" in self.old + self.new:
+            # A script or a file: the lines that changed, not two truncated copies.
+            old, new = self.old.splitlines(), self.new.splitlines()
+            changed = [
+                f"line {i + 1}: {_from_difference(a, b)} → {_from_difference(b, a)}"
+                for i, (a, b) in enumerate(zip(old, new, strict=False))
+                if a != b
+            ]
+            if len(old) != len(new):
+                changed.append(f"{len(old)} → {len(new)} lines")
+            return f"{self.path}: " + "; ".join(changed)
         return f"{self.path}: {show(self.old)} → {show(self.new)}"
 
 
@@ -337,7 +358,8 @@ def _option_changes(base: Resource, head: Resource) -> list[Change]:
 
 def compare(base: Resource, head: Resource) -> Item:
     old, new = flatten(base.inputs), flatten(head.inputs)
-    if not head.custom:  # a component: what it registered as its outputs is what it declares
+    if not head.custom and base.outputs is not None and head.outputs is not None:
+        # A component: what it registered as its outputs is what it declares (when both sides say).
         old.update(flatten(base.outputs, "outputs"))
         new.update(flatten(head.outputs, "outputs"))
     changes, ignored = [], []
@@ -383,12 +405,6 @@ def classify(base: Side, head: Side) -> list[Item]:
     return sorted(items, key=lambda i: (order[i.action], i.resource.type, i.resource.name))
 
 
-def _contains(value: Any, needle: str) -> bool:
-    if isinstance(value, str):
-        return needle in value
-    return False
-
-
 def _cascade(items: list[Item]) -> None:
     """Replacements that replacements cause: a new provider, or a new id where an input held the old."""
     done: set[str] = set()
@@ -414,7 +430,7 @@ def _cascade(items: list[Item]) -> None:
                 if not old_id or old_id.endswith("-id"):  # the mock engine's generic ids carry no meaning
                     continue
                 for path, value in flatten(item.base.inputs).items():
-                    if not _contains(value, old_id):
+                    if not (isinstance(value, str) and old_id in value):
                         continue
                     rule = replacerules.replacing(item.head.type, path)
                     if rule is not None:

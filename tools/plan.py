@@ -331,7 +331,8 @@ def plan_document(planned: Planned) -> dict[str, Any]:
                     "aliases": r.aliases,
                 },
                 "inputs": redact(r.inputs),
-                **({"outputs": redact(r.outputs)} if r.outputs else {}),
+                # Components always (their registered outputs, maybe none): a reader tells "none" from "not recorded".
+                **({"outputs": redact(r.outputs)} if r.outputs or not r.custom else {}),
             }
             for r in sorted(rec.resources, key=lambda r: r.urn)
         ],

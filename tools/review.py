@@ -57,13 +57,6 @@ def _git(*args: str) -> subprocess.CompletedProcess[str]:
     return subprocess.run(["git", *args], cwd=stackfile.ROOT, capture_output=True, text=True, check=False)
 
 
-def changed_paths(base_sha: str) -> list[str]:
-    proc = _git("diff", "--name-only", base_sha)
-    if proc.returncode != 0:
-        raise SystemExit(f"error: git diff {base_sha}: {proc.stderr.strip()}")
-    return proc.stdout.split()
-
-
 def _exists_at(sha: str, path: str) -> bool:
     return _git("cat-file", "-e", f"{sha}:{path}").returncode == 0
 
@@ -162,7 +155,7 @@ def main(argv: Sequence[str] | None = None, out: TextIO = sys.stdout, err: TextI
     parser.add_argument("--out", type=Path, default=stackfile.ROOT / "build" / "review")
     args = parser.parse_args(argv)
 
-    paths = changed_paths(args.base_sha)
+    paths = changed_stacks.changed_paths(args.base_sha)
     stacks = changed_stacks.stacks_for(paths, changed_stacks.all_stacks())
     program_changed = any(p.startswith(changed_stacks.PROGRAM) for p in paths)
     args.out.mkdir(parents=True, exist_ok=True)

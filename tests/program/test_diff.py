@@ -469,3 +469,25 @@ def test_the_readme_example_is_what_the_diff_prints(tmp_path: Path, monkeypatch:
     readme = (ROOT / "README.md").read_text()
     shown = readme.split("$ ./venv/bin/python -m tools.diff dev dev-next.yaml\n", 1)[1].split("```", 1)[0]
     assert shown == out.rstrip("\n") + "\n"
+
+
+def test_a_plan_json_without_component_outputs_reports_no_output_changes(tmp_path: Path) -> None:
+    """A plan.json written before components' outputs were recorded: nothing to compare them with."""
+    assert plan.main(["dev", "--out", str(tmp_path / "base")], out=io.StringIO(), err=io.StringIO()) == 0
+    path = tmp_path / "base" / "plan.json"
+    doc = json.loads(path.read_text())
+    assert any("outputs" in r for r in doc["resources"] if not r["custom"])
+    for r in doc["resources"]:
+        r.pop("outputs", None)
+    path.write_text(json.dumps(doc))
+    code, review = as_json(str(path), "dev")
+    assert code == diff.EXIT_SAFE and changes(review) == {}
+
+
+def test_a_changed_script_shows_its_changed_lines() -> None:
+    old = "#!/bin/sh\nset -eu\nbuildah push localhost/image:x oci-archive:/srv/oci-images/x.tar\n"
+    new = old.replace("/srv/oci-images", "$(workspaces.oci-images.path)") + "echo done\n"
+    assert diff.Change("spec.steps[build].script", old, new).text() == (
+        "spec.steps[build].script: line 3: …oci-archive:/srv/oci-images/x.tar → "
+        "…oci-archive:$(workspaces.oci-images.path)/x.tar; 3 → 4 lines"
+    )
