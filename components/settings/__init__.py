@@ -1,0 +1,301 @@
+"""Stack configuration: the only reader of `pulumi.Config`.
+
+`load()` reads the `multiarch:*` keys (and the provider keys the stack needs), checks them, and
+returns frozen, typed `Settings`. Every problem is reported at once, each naming its config path,
+the value and what was expected, and the program stops before any resource is registered.
+`parse()` does the same from plain Python values, so the rules are unit-tested without Pulumi.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable, Collection, Mapping, Sequence
+from typing import Any
+
+import pulumi
+from pydantic import SecretStr
+
+from components import arch
+from components.settings.autoscaling import Autoscaling, AutoscalingLimits, Range, _check_autoscaling
+from components.settings.base import (
+    PLATFORMS,
+    PROJECT,
+    CapacityType,
+    ConfigError,
+    DnsLabel,
+    Platform,
+    _Context,
+    _Model,
+    _validate,
+)
+from components.settings.pools import (
+    Cluster,
+    NodePool,
+    Taint,
+    _check_limits,
+    _check_platform,
+    _check_pools,
+    _pool_list,
+    _warnings,
+)
+from components.settings.storage import (
+    EFS_CREATION_OPTIONS,
+    Efs,
+    EfsStorageClass,
+    Filestore,
+    FilestoreStorageClass,
+    Storage,
+    _check_storage,
+    _storage,
+)
+from components.settings.workloads import (
+    BuildResources,
+    GitLabRunner,
+    Pipelines,
+    PipelinesFlavor,
+    Qemu,
+    _check_build_resources,
+    _check_namespaces,
+    _check_pipelines,
+    _check_runner_token,
+)
+
+__all__ = [
+    "EFS_CREATION_OPTIONS",
+    "PLATFORMS",
+    "PROJECT",
+    "Autoscaling",
+    "AutoscalingLimits",
+    "BuildResources",
+    "CapacityType",
+    "Cluster",
+    "ConfigError",
+    "DnsLabel",
+    "Efs",
+    "EfsStorageClass",
+    "Filestore",
+    "FilestoreStorageClass",
+    "GitLabRunner",
+    "NodePool",
+    "Pipelines",
+    "PipelinesFlavor",
+    "Platform",
+    "Qemu",
+    "Range",
+    "Settings",
+    "Storage",
+    "Taint",
+    "from_config",
+    "load",
+    "parse",
+]
+
+
+# Top-level keys of the `multiarch:` namespace this program reads (the public interface).
+OBJECT_KEYS = ("cluster", "nodePools", "autoscaling", "storage", "pipelines", "qemu", "gitlabRunner")
+STRING_KEYS = ("platform",)
+SECRET_KEYS: tuple[str, ...] = ("gitlabRunnerToken",)
+
+
+class Settings(_Model):
+    """Everything the program needs, typed and checked. Built by `parse()`/`load()` only."""
+
+    project: str = PROJECT
+    stack: str
+    platform: Platform
+    cluster: Cluster
+    node_pools: tuple[NodePool, ...]
+    aws_region: str | None = None
+    gcp_project: str | None = None
+    gcp_region: str | None = None
+    kubeconfig: SecretStr | None = None  # openshift: `kubernetes:kubeconfig`, a secret (else KUBECONFIG)
+    autoscaling: Autoscaling = Autoscaling()
+    storage: Storage = Storage()
+    pipelines: Pipelines | None = None  # None: no pipeline engine
+    qemu: Qemu | None = None  # None: no binfmt DaemonSet
+    warnings: tuple[str, ...] = ()  # worth saying, not worth stopping for
+    gitlab_runner: GitLabRunner | None = None  # None: no runner
+    gitlab_runner_token: SecretStr | None = None  # `multiarch:gitlabRunnerToken`, a secret
+
+    @property
+    def cloud(self) -> arch.Cloud:
+        return arch.Cloud.GCP if self.platform == "gke" else arch.Cloud.AWS
+
+    @property
+    def arches(self) -> tuple[arch.Arch, ...]:
+        return tuple(a for a in arch.ARCHES if any(p.arch == a for p in self.node_pools))
+
+    def pool(self, name: str) -> NodePool:
+        return next(p for p in self.node_pools if p.name == name)
+
+
+def parse(
+    raw: Mapping[str, Any],
+    *,
+    stack: str,
+    aws_region: str | None = None,
+    gcp_project: str | None = None,
+    gcp_region: str | None = None,
+    kubeconfig: str | None = None,
+    gitlab_runner_token: str | None = None,
+    unknown_keys: Sequence[str] = (),
+    catalog: bool = True,
+) -> Settings:
+    """Settings from the `multiarch:*` values (without the namespace). Raises ConfigError.
+
+    `catalog=False` skips the instance-family checks (for preflight, which asks EC2 instead).
+    """
+    errors: list[str] = [
+        f"{PROJECT}:{k}: is not a known key (check the spelling against the README's config table)"
+        for k in unknown_keys
+    ]
+    platform = raw.get("platform")
+    if platform is None:
+        errors.append(f"{PROJECT}:platform: is required: one of {', '.join(PLATFORMS)}")
+    elif platform not in PLATFORMS:
+        errors.append(f"{PROJECT}:platform: {platform!r} is not a platform; expected one of {', '.join(PLATFORMS)}")
+        platform = None
+
+    cluster = None
+    if raw.get("cluster") is None:
+        errors.append(f"{PROJECT}:cluster: is required (at least `name`)")
+    else:
+        cluster = _validate(f"{PROJECT}:cluster", Cluster, raw["cluster"], errors)
+    raw_pools = raw.get("nodePools")
+    pools: list[NodePool] = []
+    if raw_pools is None:
+        errors.append(f"{PROJECT}:nodePools: is required: a list with one pool per architecture")
+    else:
+        pools = _pool_list(raw_pools, errors)
+
+    storage = _storage(raw.get("storage"), errors)
+    autoscaling = Autoscaling()
+    if raw.get("autoscaling") is not None:
+        autoscaling = _validate(f"{PROJECT}:autoscaling", Autoscaling, raw["autoscaling"], errors) or Autoscaling()
+
+    pipelines = None
+    if raw.get("pipelines") is not None:
+        pipelines = _validate(f"{PROJECT}:pipelines", Pipelines, raw["pipelines"], errors)
+    qemu = None
+    if raw.get("qemu") is not None:
+        qemu = _validate(f"{PROJECT}:qemu", Qemu, raw["qemu"], errors)
+
+    runner = None
+    if raw.get("gitlabRunner") is not None:
+        runner = _validate(f"{PROJECT}:gitlabRunner", GitLabRunner, raw["gitlabRunner"], errors)
+        if runner is not None and runner.enabled:
+            _check_runner_token(gitlab_runner_token, errors)
+
+    ctx = _Context(platform, cluster, aws_region, catalog)
+    _check_platform(ctx, gcp_project, errors)
+    _check_pools(ctx, raw_pools, pools, errors)
+    _check_storage(ctx, storage, errors)
+    _check_autoscaling(ctx, autoscaling, pools, errors)
+    enabled_runner = runner if runner is not None and runner.enabled else None
+    enabled_pipelines = pipelines if pipelines is not None and pipelines.enabled else None
+    _check_limits(ctx, pools, storage, autoscaling, errors)
+    _check_namespaces(ctx, enabled_pipelines, enabled_runner, qemu is not None and qemu.enabled, errors)
+    if enabled_runner is not None:
+        _check_build_resources(enabled_runner.build_resources, errors)
+    if pipelines is not None and pipelines.enabled and platform is not None:
+        pipelines = _check_pipelines(platform, pipelines, errors)
+    warnings = _warnings(platform, pools, qemu)
+    if errors or platform is None or cluster is None:
+        raise ConfigError(errors)
+    return Settings(
+        stack=stack,
+        platform=platform,
+        cluster=cluster,
+        node_pools=tuple(pools),
+        aws_region=aws_region,
+        gcp_project=gcp_project,
+        gcp_region=gcp_region,
+        kubeconfig=SecretStr(kubeconfig) if kubeconfig else None,
+        autoscaling=autoscaling,
+        storage=storage,
+        pipelines=pipelines if pipelines is not None and pipelines.enabled else None,
+        qemu=qemu if qemu is not None and qemu.enabled else None,
+        warnings=warnings,
+        gitlab_runner=runner if runner is not None and runner.enabled else None,
+        gitlab_runner_token=SecretStr(gitlab_runner_token) if gitlab_runner_token else None,
+    )
+
+
+def _present_keys() -> list[str]:
+    """Every `multiarch:` key set on this stack (to catch misspelt top-level keys)."""
+    keys = set(pulumi.runtime.config.CONFIG.get()) | set(pulumi.runtime.config.get_config_env())
+    prefix = f"{PROJECT}:"
+    return sorted(k[len(prefix) :] for k in keys if k.startswith(prefix))
+
+
+def _is_secret(key: str) -> bool:
+    # The engine names secret keys in PULUMI_CONFIG_SECRET_KEYS; the mock engine via set_all_config.
+    return pulumi.runtime.config.is_config_secret(key) or key in pulumi.runtime.config.get_config_secret_keys_env()
+
+
+def _from_reader(
+    read: Callable[[str], Any],
+    present: Sequence[str],
+    is_secret: Callable[[str], bool],
+    stack: str,
+    catalog: bool = True,
+) -> Settings:
+    """The common path of `load()` and `from_config()`: `read("ns:key")` gives a key's value or None."""
+    raw: dict[str, Any] = {}
+    errors: list[str] = []
+    for key in STRING_KEYS:
+        raw[key] = read(f"{PROJECT}:{key}")
+    for key in OBJECT_KEYS:
+        value = read(f"{PROJECT}:{key}")
+        if isinstance(value, str):
+            try:
+                value = json.loads(value)
+            except json.JSONDecodeError:
+                errors.append(f"{PROJECT}:{key}: is not a valid YAML/JSON object or list")
+                value = None
+        raw[key] = value
+    known = set(STRING_KEYS) | set(OBJECT_KEYS) | set(SECRET_KEYS)
+    unknown = [k for k in present if k not in known]
+    token = read(f"{PROJECT}:gitlabRunnerToken")
+    if token is not None and not is_secret(f"{PROJECT}:gitlabRunnerToken"):
+        errors.append(
+            f"{PROJECT}:gitlabRunnerToken: is stored in plaintext; set it with "
+            f"`pulumi config set --secret {PROJECT}:gitlabRunnerToken glrt-...`"
+        )
+    try:
+        settings = parse(
+            raw,
+            stack=stack,
+            aws_region=read("aws:region"),
+            gcp_project=read("gcp:project"),
+            gcp_region=read("gcp:region"),
+            # A secret: held as SecretStr here and wrapped as a Pulumi secret where it is used.
+            kubeconfig=read("kubernetes:kubeconfig"),
+            gitlab_runner_token=token,
+            unknown_keys=unknown,
+            catalog=catalog,
+        )
+    except ConfigError as exc:
+        raise ConfigError(errors + exc.errors) from None
+    if errors:
+        raise ConfigError(errors)
+    return settings
+
+
+def load() -> Settings:
+    """Read the stack's configuration. Raises ConfigError (a pulumi.RunError) when invalid."""
+
+    def read(key: str) -> Any:
+        namespace, _, name = key.partition(":")
+        return pulumi.Config(namespace).get(name)
+
+    return _from_reader(read, _present_keys(), _is_secret, pulumi.get_stack())
+
+
+def from_config(
+    config: Mapping[str, Any], *, stack: str, secret_keys: Collection[str] = (), catalog: bool = True
+) -> Settings:
+    """Settings from a stack file's `config:` mapping, for tools that run without the engine."""
+    prefix = f"{PROJECT}:"
+    present = sorted(k[len(prefix) :] for k in config if k.startswith(prefix))
+    return _from_reader(config.get, present, lambda key: key in secret_keys, stack, catalog)
