@@ -46,6 +46,7 @@ COMPONENT_KEYS = {
     "multiarch:gke:NodePools": "multiarch:nodePools",
     "multiarch:openshift:NodePools": "multiarch:nodePools",
     "multiarch:eks:ClusterAutoscaler": "multiarch:autoscaling",
+    "multiarch:eks:Karpenter": "multiarch:autoscaling",
     "multiarch:openshift:Autoscaling": "multiarch:autoscaling",
     "multiarch:storage:Efs": "multiarch:storage.efs",
     "multiarch:storage:Filestore": "multiarch:storage.filestore",

@@ -6,12 +6,27 @@ cluster's endpoint and CA and is exported only as a secret.
 
 from __future__ import annotations
 
+import copy
 import json
 from collections.abc import Sequence
 from typing import Any, Literal
 
 import pulumi
 import pulumi_kubernetes as k8s
+
+from components import arch, names
+
+# Build pods: no autoscaler may evict them mid-build, whichever scales the pools (Karpenter's
+# consolidation, drift and expiry; the Cluster Autoscaler's scale-down, on EKS, GKE and OpenShift).
+BUILD_POD_ANNOTATIONS = {
+    "karpenter.sh/do-not-disrupt": "true",
+    "cluster-autoscaler.kubernetes.io/safe-to-evict": "false",
+}
+
+# The system node group's taint (engine karpenter), the one EKS add-ons and Karpenter's chart
+# tolerate: only controllers run there, never builds. The stack's own controllers tolerate it.
+SYSTEM_TAINT = {"key": "CriticalAddonsOnly", "value": "true", "effect": "NoSchedule"}
+SYSTEM_TOLERATION = {"key": "CriticalAddonsOnly", "operator": "Exists"}
 
 
 def exec_kubeconfig(
@@ -189,3 +204,31 @@ def object_resource(
     """A Kubernetes object whose fields sit at the top level, beside `metadata` (no `spec`:
     SecurityContextConstraints), as the provider's generic resource for its apiVersion and kind."""
     return pulumi.CustomResource(f"kubernetes:{body['apiVersion']}:{body['kind']}", resource_name, dict(body), opts)
+
+
+def prefer_system_nodes() -> dict[str, Any]:
+    """Node affinity preferring the system node group (engine karpenter): a controller that lands on a
+    build node keeps that node, and its cost, alive."""
+    term = {"matchExpressions": [{"key": arch.POOL_LABEL, "operator": "In", "values": [names.SYSTEM_POOL]}]}
+    return {"nodeAffinity": {"preferredDuringSchedulingIgnoredDuringExecution": [{"weight": 100, "preference": term}]}}
+
+
+def system_nodes_transform(namespaces: Sequence[str]) -> pulumi.ResourceTransform:
+    """A transform giving the Deployments of a release manifest in `namespaces` the system toleration
+    and the preference for system nodes (engine karpenter), keeping their own affinity."""
+
+    def transform(args: pulumi.ResourceTransformArgs) -> pulumi.ResourceTransformResult | None:
+        if args.type_ != "kubernetes:apps/v1:Deployment":
+            return None
+        props: dict[str, Any] = copy.deepcopy(dict(args.props))  # a rendered manifest object: plain values
+        if (props.get("metadata") or {}).get("namespace") not in namespaces:
+            return None
+        pod = props.setdefault("spec", {}).setdefault("template", {}).setdefault("spec", {})
+        pod["tolerations"] = [*(pod.get("tolerations") or []), SYSTEM_TOLERATION]
+        node_affinity = pod.setdefault("affinity", {}).setdefault("nodeAffinity", {})
+        preferred = prefer_system_nodes()["nodeAffinity"]["preferredDuringSchedulingIgnoredDuringExecution"]
+        key = "preferredDuringSchedulingIgnoredDuringExecution"
+        node_affinity[key] = [*(node_affinity.get(key) or []), *preferred]
+        return pulumi.ResourceTransformResult(props=props, opts=args.opts)
+
+    return transform

@@ -42,6 +42,12 @@ NAMES = {
     "eks-node-group": NameLimit(
         "EKS node group names", 63, r"[0-9A-Za-z][A-Za-z0-9_-]*", "letters, digits, - and _, starting alphanumeric"
     ),
+    # IAM CreatePolicy: PolicyName, 1-128 of [\w+=,.@-] (IAM API reference).
+    "iam-policy": NameLimit("IAM policy names", 128, r"[\w+=,.@-]+", "letters, digits and +=,.@_-"),
+    # SQS CreateQueue: QueueName, 1-80 of alphanumerics, - and _ (SQS API reference).
+    "sqs-queue": NameLimit("SQS queue names", 80, r"[A-Za-z0-9_-]+", "letters, digits, - and _"),
+    # EventBridge PutRule: Name, 1-64 of [\.\-_A-Za-z0-9]+ (EventBridge API reference).
+    "eventbridge-rule": NameLimit("EventBridge rule names", 64, r"[.A-Za-z0-9_-]+", "letters, digits, ., - and _"),
     # EC2 CreateSecurityGroup: GroupName, up to 255 (EC2 API reference).
     "security-group": NameLimit("security group names", 255, r"[ -~]+", "printable ASCII"),
     # GKE: cluster and node pool names, 1-40, lowercase, starting with a letter (GKE API reference).

@@ -26,6 +26,35 @@ def autoscaler_role(cluster: str) -> str:
     return f"{cluster}-cluster-autoscaler"
 
 
+# Karpenter (engine karpenter): its controller's and nodes' roles, policies, queue and rules.
+SYSTEM_POOL = "system"  # the managed node group Karpenter and the controllers run on
+# The controller's policies, as the upstream CloudFormation splits them (zonal shift is not enabled).
+KARPENTER_POLICIES = ("node-lifecycle", "iam-integration", "eks-integration", "interruption", "resource-discovery")
+# The interruption queue's EventBridge rules: Spot interruption warning, rebalance recommendation,
+# instance state change, scheduled change (AWS Health).
+KARPENTER_EVENTS = ("spot", "rebalance", "state-change", "health")
+
+
+def karpenter_controller_role(cluster: str) -> str:
+    return f"{cluster}-karpenter"
+
+
+def karpenter_node_role(cluster: str) -> str:
+    return f"{cluster}-karpenter-node"
+
+
+def karpenter_policy(cluster: str, part: str) -> str:
+    return f"{cluster}-karpenter-{part}"
+
+
+def karpenter_queue(cluster: str) -> str:
+    return f"{cluster}-karpenter"
+
+
+def karpenter_rule(cluster: str, event: str) -> str:
+    return f"{cluster}-karpenter-{event}"
+
+
 def efs_csi_role(cluster: str) -> str:
     return f"{cluster}-efs-csi"
 

@@ -31,6 +31,8 @@ from components.settings import Pipelines
 
 TEKTON_NAMESPACE = names.TEKTON_NAMESPACE
 FEATURE_FLAGS = "feature-flags"
+# Where the release manifest puts its controllers and webhooks.
+TEKTON_CONTROLLER_NAMESPACES = (TEKTON_NAMESPACE, "tekton-pipelines-resolvers")
 PIPELINE_NAME = "multiarch-build"
 SERVICE_ACCOUNT = "buildbot"
 OCI_DIR = "/srv/oci-images"
@@ -69,6 +71,7 @@ def feature_flags_transform(flags: dict[str, str]) -> pulumi.ResourceTransform:
 @dataclass(frozen=True)
 class PipelineEngineArgs:
     pipelines: Pipelines  # flavor (resolved), version or channel, affinity assistant
+    system_nodes: bool = False  # engine karpenter: Tekton's controllers run on the tainted system nodes
 
 
 class PipelineEngine(pulumi.ComponentResource):
@@ -83,11 +86,11 @@ class PipelineEngine(pulumi.ComponentResource):
             self.ready = self._openshift(name, p)
             self.register_outputs({})
         else:
-            self.ready = self._tekton(name, p)
+            self.ready = self._tekton(name, p, args.system_nodes)
             # What the transform writes into the release's ConfigMap: visible to the plan and its diff.
             self.register_outputs({"featureFlags": feature_flags(p)})
 
-    def _tekton(self, name: str, p: Pipelines) -> pulumi.Resource:
+    def _tekton(self, name: str, p: Pipelines, system_nodes: bool) -> pulumi.Resource:
         # The release manifest creates `feature-flags`; a transform sets our keys in it, so the
         # ConfigMap has one owner. A second resource patching it would be a second field manager:
         # on the next release bump the two conflict, or the release's defaults silently win and
@@ -95,7 +98,13 @@ class PipelineEngine(pulumi.ComponentResource):
         release: pulumi.Resource = k8s.yaml.v2.ConfigFile(
             f"{name}-release",
             file=release_url(p.version),
-            opts=pulumi.ResourceOptions(parent=self, transforms=[feature_flags_transform(feature_flags(p))]),
+            opts=pulumi.ResourceOptions(
+                parent=self,
+                transforms=[
+                    feature_flags_transform(feature_flags(p)),
+                    *([kube.system_nodes_transform(TEKTON_CONTROLLER_NAMESPACES)] if system_nodes else []),
+                ],
+            ),
         )
         return release
 
@@ -317,7 +326,12 @@ def example_pipeline_run(
     run = {
         "apiVersion": "tekton.dev/v1",
         "kind": "PipelineRun",
-        "metadata": {"generateName": "multiarch-build-", "namespace": namespace},
+        "metadata": {
+            "generateName": "multiarch-build-",
+            "namespace": namespace,
+            # Tekton copies these to its TaskRuns and their pods: no autoscaler evicts a build.
+            "annotations": dict(kube.BUILD_POD_ANNOTATIONS),
+        },
         "spec": {
             "pipelineRef": {"name": PIPELINE_NAME},
             "params": [

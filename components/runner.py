@@ -123,6 +123,8 @@ def config_toml(runner: RunnerSettings, default_arch: arch.Arch = DEFAULT_JOB_AR
                         "memory_limit": r.memory_limit,
                         "helper_cpu_request": "100m",
                         "helper_memory_request": "128Mi",
+                        # No autoscaler may evict a running job (Karpenter, Cluster Autoscaler).
+                        "pod_annotations": dict(kube.BUILD_POD_ANNOTATIONS),
                     },
                 }
             ]
@@ -130,8 +132,12 @@ def config_toml(runner: RunnerSettings, default_arch: arch.Arch = DEFAULT_JOB_AR
     )
 
 
-def helm_values(runner: RunnerSettings, openshift: bool = False) -> dict[str, Any]:
-    """Chart values: no token anywhere here, only the name of the Secret that holds it."""
+def helm_values(runner: RunnerSettings, openshift: bool = False, system_nodes: bool = False) -> dict[str, Any]:
+    """Chart values: no token anywhere here, only the name of the Secret that holds it.
+
+    `system_nodes`: the cluster has a tainted system node group (engine karpenter), where the
+    manager belongs: it tolerates that taint and prefers those nodes.
+    """
     values: dict[str, Any] = {
         "gitlabUrl": runner.gitlab_url,
         "concurrent": runner.concurrent,
@@ -141,6 +147,9 @@ def helm_values(runner: RunnerSettings, openshift: bool = False) -> dict[str, An
         "tolerations": [ARM64_TOLERATION],
         "securityContext": {"allowPrivilegeEscalation": False, "runAsNonRoot": True},
     }
+    if system_nodes:
+        values["tolerations"] = [ARM64_TOLERATION, kube.SYSTEM_TOLERATION]
+        values["affinity"] = kube.prefer_system_nodes()
     return values
 
 
@@ -295,6 +304,7 @@ class GitLabRunnerArgs:
     runner: RunnerSettings  # URL, concurrency, overwrite regex, namespace, job resources
     token: pulumi.Input[str]  # the runner authentication token (glrt-...), a secret
     platform: str = "eks"  # openshift: jobs get their own service account and SCC
+    system_nodes: bool = False  # engine karpenter: the manager runs on the tainted system node group
 
 
 class GitLabRunnerRelease(pulumi.ComponentResource):
@@ -327,7 +337,7 @@ class GitLabRunnerRelease(pulumi.ComponentResource):
             version=versions.GITLAB_RUNNER_CHART_VERSION,
             repository_opts=k8s.helm.v3.RepositoryOptsArgs(repo=versions.GITLAB_RUNNER_CHART_REPO),
             namespace=namespace.metadata.name,
-            values=helm_values(runner, openshift=openshift),
+            values=helm_values(runner, openshift=openshift, system_nodes=args.system_nodes),
             value_yaml_files=[pulumi.StringAsset(yaml.safe_dump(OPENSHIFT_MANAGER_VALUES))] if openshift else None,
             atomic=True,
             # The chart reads the Secret at start; it must exist first (no data flows to the values).

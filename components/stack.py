@@ -25,6 +25,7 @@ class Platform:
     kubernetes: k8s.Provider
     outputs: dict[str, Any] = field(default_factory=dict)
     rwx_storage_class: str | None = None  # the StorageClass build workspaces use, when storage is on
+    system_nodes: bool = False  # a tainted system node group (engine karpenter): controllers tolerate it
 
 
 def common_tags(settings: Settings) -> dict[str, str]:
@@ -48,6 +49,7 @@ def build(settings: Settings) -> dict[str, Any]:
                 runner=settings.gitlab_runner,
                 token=pulumi.Output.secret(settings.gitlab_runner_token.get_secret_value()),
                 platform=settings.platform,
+                system_nodes=platform.system_nodes,
             ),
             opts=in_cluster,
         )
@@ -93,7 +95,9 @@ def build(settings: Settings) -> dict[str, Any]:
 def _pipelines(settings: Settings, p: Any, platform: Platform, in_cluster: pulumi.ResourceOptions) -> None:
     from components import pipelines
 
-    engine = pipelines.PipelineEngine("pipelines", pipelines.PipelineEngineArgs(pipelines=p), opts=in_cluster)
+    engine = pipelines.PipelineEngine(
+        "pipelines", pipelines.PipelineEngineArgs(pipelines=p, system_nodes=platform.system_nodes), opts=in_cluster
+    )
     pipelines.BuildPipeline(
         "build-pipeline",
         pipelines.BuildPipelineArgs(
@@ -148,14 +152,16 @@ def _eks(settings: Settings) -> Platform:
         ),
         opts=cloud,
     )
+    system = settings.system_pool  # engine karpenter: the only managed node group
     pools = EksNodePools(
         f"{c.name}-pools",
         EksNodePoolsArgs(
             cluster_name=cluster.cluster_name,
             name_prefix=c.name,
             subnet_ids=cluster.subnet_ids,
-            pools=settings.node_pools,
+            pools=[system] if system is not None else settings.node_pools,
             version=cluster.version,
+            autoscaler_discovery=system is None,
         ),
         opts=cloud,
     )
@@ -164,7 +170,29 @@ def _eks(settings: Settings) -> Platform:
         kubernetesVersion=cluster.version,
         nodeGroupNames={n: g.node_group_name for n, g in pools.node_groups.items()},
     )
-    if settings.autoscaling.enabled:
+    platform.system_nodes = system is not None
+    if system is not None:
+        from components.karpenter import Karpenter, KarpenterArgs
+
+        karpenter = Karpenter(
+            "karpenter",
+            KarpenterArgs(
+                cluster_name=c.name,
+                cluster=cluster.cluster_name,
+                region=settings.aws_region,
+                subnet_ids=c.subnet_ids,
+                security_group_id=cluster.security_group_id,
+                pools=settings.node_pools,
+                settings=settings.autoscaling.karpenter_settings,
+                tags=common_tags(settings),
+                pod_identity_agent=cluster.pod_identity_agent,
+                system_nodes=pools,
+            ),
+            opts=pulumi.ResourceOptions(providers={"aws": aws_provider, "kubernetes": platform.kubernetes}),
+        )
+        platform.outputs["karpenterPolicies"] = karpenter.policies
+        platform.outputs["karpenterInterruptionQueue"] = karpenter.queue_name
+    elif settings.autoscaling.enabled:
         from components.autoscaler import EksClusterAutoscaler, EksClusterAutoscalerArgs
 
         autoscaler = EksClusterAutoscaler(
@@ -200,6 +228,7 @@ def _eks(settings: Settings) -> Platform:
                 cluster_name=cluster.cluster_name,
                 oidc_issuer=cluster.oidc_issuer,
                 pod_identity_agent=cluster.pod_identity_agent,
+                system_nodes=platform.system_nodes,
             ),
             opts=pulumi.ResourceOptions(
                 providers={"aws": aws_provider, "kubernetes": platform.kubernetes}, depends_on=[pools]

@@ -20,7 +20,7 @@ from typing import Literal
 import pulumi
 import pulumi_kubernetes as k8s
 
-from components import iam, names, versions
+from components import iam, kube, names, versions
 from components.settings import Efs, EfsStorageClass, FilestoreStorageClass
 
 EFS_PROVISIONER = "efs.csi.aws.com"
@@ -82,6 +82,7 @@ class EfsStorageArgs:
     cluster_name: pulumi.Input[str] | None = None  # eks: the cluster the add-on is installed on
     oidc_issuer: pulumi.Input[str] | None = None  # eks with identity irsa: the cluster's OIDC issuer URL
     pod_identity_agent: pulumi.Resource | None = None  # eks with identity podIdentity: the agent add-on
+    system_nodes: bool = False  # eks with engine karpenter: the CSI controller runs on the system nodes
 
 
 class EfsStorage(pulumi.ComponentResource):
@@ -209,6 +210,10 @@ class EfsStorage(pulumi.ComponentResource):
                 else None
             ),
             service_account_role_arn=None if pod_identity else role.arn,
+            # The controller belongs on the tainted system node group (engine karpenter).
+            configuration_values=(
+                json.dumps({"controller": {"tolerations": [kube.SYSTEM_TOLERATION]}}) if args.system_nodes else None
+            ),
             resolve_conflicts_on_update="OVERWRITE",
             opts=pulumi.ResourceOptions(parent=self, depends_on=[attachment, *depends]),
         )

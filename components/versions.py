@@ -60,3 +60,16 @@ CLUSTER_AUTOSCALER: dict[str, tuple[str, str]] = {
     "1.32": ("9.46.6", "v1.32.1"),
     "1.33": ("9.46.6", "v1.33.0"),
 }
+
+# Karpenter (EKS, `autoscaling.engine: karpenter`): the controller chart and its CRD chart (Helm does
+# not upgrade CRDs in a chart's crds/ directory; the karpenter-crd chart does), same version.
+KARPENTER_CHART = "karpenter"
+KARPENTER_CRD_CHART = "karpenter-crd"
+KARPENTER_CHART_REPO = "oci://public.ecr.aws/karpenter"
+KARPENTER_VERSION = "1.14.1"
+# The EKS-optimized AL2023 AMI release Karpenter's nodes boot (amiSelectorTerms alias). Pinned, as
+# Karpenter recommends: bumping it drifts the nodes, which Karpenter replaces (never mid-build:
+# build pods carry karpenter.sh/do-not-disrupt).
+KARPENTER_AMI_ALIAS = "al2023@v20250915"
+# The system node group's default: one small Graviton burstable instance.
+SYSTEM_POOL_INSTANCE_TYPE = "t4g.medium"

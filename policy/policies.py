@@ -214,6 +214,58 @@ def node_pool_arch(args: ResourceValidationArgs, report: Report) -> None:
             )
 
 
+NODEPOOL_TYPE = "kubernetes:karpenter.sh/v1:NodePool"
+INSTANCE_TYPE_KEY = "node.kubernetes.io/instance-type"
+INSTANCE_FAMILY_KEY = "karpenter.k8s.aws/instance-family"
+
+
+def _nodepool_requirements(props: Mapping[str, Any]) -> list[dict[str, Any]]:
+    spec = props.get("spec") or {}
+    return list((((spec.get("template") or {}).get("spec")) or {}).get("requirements") or [])
+
+
+def _nodepool_arches(props: Mapping[str, Any]) -> set[str] | None:
+    """The arches a NodePool's kubernetes.io/arch requirement allows (None: no such requirement)."""
+    allowed: set[str] | None = None
+    for req in _nodepool_requirements(props):
+        if req.get("key") != arch.ARCH_LABEL:
+            continue
+        values = set(req.get("values") or [])
+        here = values if req.get("operator") == "In" else set(arch.ARCHES) - values
+        allowed = here if allowed is None else allowed & here
+    return allowed
+
+
+def karpenter_nodepool_arch(args: ResourceValidationArgs, report: Report) -> None:
+    if args.resource_type != NODEPOOL_TYPE:
+        return
+    p = args.props
+    name = (p.get("metadata") or {}).get("name")
+    allowed = _nodepool_arches(p)
+    chosen = [
+        (str(v), req.get("key"))
+        for req in _nodepool_requirements(p)
+        if req.get("key") in (INSTANCE_TYPE_KEY, INSTANCE_FAMILY_KEY) and req.get("operator") == "In"
+        for v in req.get("values") or []
+    ]
+    if allowed is None:
+        report(
+            f"NodePool {name}: no {arch.ARCH_LABEL} requirement: Karpenter may launch any architecture for it; "
+            "a build pool is exactly one"
+        )
+        return
+    for value, key in chosen:
+        what = "instance type" if key == INSTANCE_TYPE_KEY else "instance family"
+        actual = _arch_or_none(arch.Cloud.AWS, value if key == INSTANCE_TYPE_KEY else f"{value}.large")
+        if actual is None:
+            report(f"NodePool {name}: {what} {value} is not in the architecture catalog")
+        elif actual not in allowed:
+            report(
+                f"NodePool {name}: {what} {value} is {actual} but its {arch.ARCH_LABEL} requirement allows "
+                f"{', '.join(sorted(allowed)) or 'nothing'}"
+            )
+
+
 CREDENTIAL_PATTERNS = (
     re.compile(r"glrt-[A-Za-z0-9_\-]{8,}"),  # GitLab runner authentication token
     re.compile(r"GR1348941[A-Za-z0-9_\-]{8,}"),  # GitLab runner registration token
@@ -276,6 +328,8 @@ def _pool_arches(resources: Any) -> set[str]:
             a = _arch_or_none(arch.Cloud.AWS, value.get("instanceType", ""))
             if a:
                 found.add(a)
+        elif r.resource_type == NODEPOOL_TYPE:
+            found |= _nodepool_arches(p) or set()
     return found
 
 
@@ -513,6 +567,12 @@ ALL = [
         name="node-pool-arch-matches",
         description="A node pool's instance type has the architecture of its AMI type (or declared arch).",
         validate=node_pool_arch,
+        enforcement_level=MANDATORY,
+    ),
+    ResourceValidationPolicy(
+        name="karpenter-nodepool-arch",
+        description="A Karpenter NodePool requires one architecture, and its instance types or families have it.",
+        validate=karpenter_nodepool_arch,
         enforcement_level=MANDATORY,
     ),
     ResourceValidationPolicy(

@@ -176,6 +176,14 @@ def _fake_outputs(typ: str, name: str, inputs: dict[str, Any]) -> dict[str, Any]
             },
             platformVersion="eks.1",
         )
+    elif typ == "aws:iam/policy:Policy":
+        out["arn"] = f"arn:aws:iam::{ACCOUNT_ID}:policy/{inputs.get('name', name)}"
+    elif typ == "aws:sqs/queue:Queue":
+        queue = inputs.get("name", name)
+        out.update(
+            arn=f"arn:aws:sqs:{region}:{ACCOUNT_ID}:{queue}",
+            url=f"https://sqs.{region}.amazonaws.com/{ACCOUNT_ID}/{queue}",
+        )
     elif typ == "aws:eks/nodeGroup:NodeGroup":
         out["status"] = "ACTIVE"
     elif typ == "gcp:container/cluster:Cluster":

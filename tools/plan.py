@@ -67,19 +67,31 @@ def price_region(settings: Any) -> str | None:
 
 
 def pool_costs(settings: Any) -> list[PoolCost]:
+    """Each pool at min, initial and max size; with Karpenter, the system node group first, then each
+    build pool from zero (idle) to its limit, priced at its dearest instance type."""
     region = price_region(settings)
-    return [
-        PoolCost(
-            p.name,
-            p.arch,
-            p.instance_type,
-            prices.hourly(region, p.instance_type),
-            p.min_size,
-            p.initial_size,
-            p.max_size,
+    system = settings.system_pool
+    costs = []
+    if system is not None:
+        hourly = prices.hourly(region, system.instance_type)
+        costs.append(
+            PoolCost(
+                system.name,
+                system.arch,
+                system.instance_type,
+                hourly,
+                system.min_size,
+                system.min_size,
+                system.max_size,
+            )
         )
-        for p in settings.node_pools
-    ]
+    for p in settings.node_pools:
+        types = p.all_instance_types if system is not None else (p.instance_type,)
+        hourlies = [prices.hourly(region, t) for t in types]
+        known = [(h, t) for h, t in zip(hourlies, types, strict=True) if h is not None]
+        hourly, instance_type = max(known) if len(known) == len(types) else (None, types[0])
+        costs.append(PoolCost(p.name, p.arch, instance_type, hourly, p.min_size, p.initial_size, p.max_size))
+    return costs
 
 
 def _num(v: Any) -> str:
@@ -125,6 +137,42 @@ def facts(r: Registered) -> str:
             f"{_arch_or_unknown(arch.Cloud.AWS, machine)} {machine} {value.get('ami', {}).get('id', '')} "
             f"{value.get('placement', {}).get('availabilityZone', '')} replicas={_num(spec.get('replicas'))}"
         )
+    if r.type == "kubernetes:karpenter.sh/v1:NodePool":
+        spec = i.get("spec", {})
+        reqs = {
+            q.get("key"): q.get("values", []) for q in spec.get("template", {}).get("spec", {}).get("requirements", [])
+        }
+        limits = spec.get("limits", {})
+        disruption = spec.get("disruption", {})
+        return (
+            f"NodePool {i.get('metadata', {}).get('name')}: {','.join(reqs.get(arch.ARCH_LABEL, ['any arch']))} "
+            f"{','.join(reqs.get('node.kubernetes.io/instance-type', ['any type']))} "
+            f"{','.join(reqs.get('karpenter.sh/capacity-type', ['any capacity']))} "
+            f"limits cpu={limits.get('cpu')} memory={limits.get('memory')}; "
+            f"{disruption.get('consolidationPolicy')} after {disruption.get('consolidateAfter')}"
+        )
+    if r.type == "kubernetes:karpenter.k8s.aws/v1:EC2NodeClass":
+        spec = i.get("spec", {})
+        root = next((b.get("ebs", {}) for b in spec.get("blockDeviceMappings", []) if b.get("rootVolume")), {})
+        aliases = ",".join(t.get("alias", "?") for t in spec.get("amiSelectorTerms", []))
+        return (
+            f"EC2NodeClass {i.get('metadata', {}).get('name')}: {aliases}, role {spec.get('role')}, "
+            f"root {root.get('volumeSize')} {root.get('volumeType')}"
+        )
+    if r.type == "aws:cloudwatch/eventRule:EventRule":
+        pattern = json.loads(i.get("eventPattern", "{}") or "{}")
+        return f"{','.join(pattern.get('detail-type', []))} -> the interruption queue"
+    if r.type == "aws:sqs/queue:Queue":
+        return (
+            f"{i.get('name')} retention {_num(i.get('messageRetentionSeconds'))} s, SSE {i.get('sqsManagedSseEnabled')}"
+        )
+    if r.type == "aws:eks/accessEntry:AccessEntry":
+        return f"{i.get('type')} for {i.get('principalArn')}"
+    if r.type == "aws:ec2/tag:Tag":
+        return f"{i.get('key')}={i.get('value')} on {i.get('resourceId')}"
+    if r.type == "aws:iam/policy:Policy":
+        doc = json.loads(i.get("policy", "{}") or "{}")
+        return f"{i.get('name')}: " + ", ".join(st.get("Sid", "") for st in doc.get("Statement", []))
     if r.type == "kubernetes:helm.sh/v3:Release":
         return f"chart {i.get('chart')} {i.get('version')} in namespace {i.get('namespace')}"
     if r.type == "kubernetes:storage.k8s.io/v1:StorageClass":

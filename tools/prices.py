@@ -28,6 +28,7 @@ HOURLY: dict[tuple[str, str], float] = {
     ("eu-west-3", "m7g.2xlarge"): 0.381,
     ("eu-west-3", "c6g.2xlarge"): 0.317,
     ("eu-west-3", "c7g.2xlarge"): 0.337,
+    ("eu-west-3", "t4g.medium"): 0.0378,  # the Karpenter system node group's default
     # AWS us-east-1 (N. Virginia)
     ("us-east-1", "m5a.2xlarge"): 0.344,
     ("us-east-1", "m5.2xlarge"): 0.384,
@@ -35,6 +36,7 @@ HOURLY: dict[tuple[str, str], float] = {
     ("us-east-1", "m6g.2xlarge"): 0.308,
     ("us-east-1", "m7g.2xlarge"): 0.3264,
     ("us-east-1", "c6g.2xlarge"): 0.272,
+    ("us-east-1", "t4g.medium"): 0.0336,
     # GCP europe-west4 (Netherlands)
     ("europe-west4", "n2-standard-4"): 0.214,
     ("europe-west4", "n2-standard-8"): 0.428,

@@ -39,6 +39,7 @@ class EksNodePoolsArgs:
     subnet_ids: pulumi.Input[Sequence[str]]  # where nodes run (the cluster's private subnets)
     pools: Sequence[NodePool]  # one node group per pool, keyed by pool name
     version: pulumi.Input[str] | None = None  # default: the cluster's version
+    autoscaler_discovery: bool = True  # the Cluster Autoscaler's tags (not with engine karpenter)
     tags: dict[str, str] = field(default_factory=dict)  # default: none beyond the provider's
 
 
@@ -93,7 +94,7 @@ class EksNodePools(pulumi.ComponentResource):
                 ],
                 tags={
                     **args.tags,
-                    **discovery_tags(args.name_prefix),
+                    **(discovery_tags(args.name_prefix) if args.autoscaler_discovery else {}),
                     arch.POOL_LABEL: pool.name,
                     "multiarch.dev/arch": pool.arch,
                 },

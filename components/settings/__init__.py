@@ -15,8 +15,16 @@ from typing import Any
 import pulumi
 from pydantic import SecretStr
 
-from components import arch
-from components.settings.autoscaling import Autoscaling, AutoscalingLimits, Range, _check_autoscaling
+from components import arch, kube, names
+from components.settings.autoscaling import (
+    Autoscaling,
+    AutoscalingLimits,
+    Engine,
+    Karpenter,
+    Range,
+    SystemPool,
+    _check_autoscaling,
+)
 from components.settings.base import (
     PLATFORMS,
     PROJECT,
@@ -73,9 +81,11 @@ __all__ = [
     "DnsLabel",
     "Efs",
     "EfsStorageClass",
+    "Engine",
     "Filestore",
     "FilestoreStorageClass",
     "GitLabRunner",
+    "Karpenter",
     "NodePool",
     "Pipelines",
     "PipelinesFlavor",
@@ -84,6 +94,7 @@ __all__ = [
     "Range",
     "Settings",
     "Storage",
+    "SystemPool",
     "Taint",
     "from_config",
     "load",
@@ -124,6 +135,23 @@ class Settings(_Model):
     @property
     def arches(self) -> tuple[arch.Arch, ...]:
         return tuple(a for a in arch.ARCHES if any(p.arch == a for p in self.node_pools))
+
+    @property
+    def system_pool(self) -> NodePool | None:
+        """engine karpenter: the system node group, as a pool (tainted: controllers only)."""
+        if not self.autoscaling.uses_karpenter:
+            return None
+        system = self.autoscaling.karpenter_settings.system_pool
+        return NodePool(
+            name=names.SYSTEM_POOL,
+            arch=arch.arch_of(arch.Cloud.AWS, system.instance_type),
+            instance_type=system.instance_type,
+            min_size=system.min_size,
+            max_size=system.max_size,
+            capacity_type=system.capacity_type,
+            disk_size=system.disk_size,
+            taints=(Taint(**kube.SYSTEM_TAINT),),
+        )
 
     def pool(self, name: str) -> NodePool:
         return next(p for p in self.node_pools if p.name == name)

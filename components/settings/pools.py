@@ -44,6 +44,7 @@ class NodePool(_Model):
     name: Annotated[str, Field(pattern=_DNS_LABEL, max_length=40)]
     arch: arch.Arch
     instance_type: str = Field(min_length=1)
+    instance_types: tuple[str, ...] = ()  # engine karpenter: more types the NodePool may launch
     min_size: int = Field(default=1, ge=0)
     max_size: int = Field(default=3, ge=1)
     desired_size: int | None = Field(default=None, ge=0)  # default: minSize
@@ -62,6 +63,11 @@ class NodePool(_Model):
                 f"{v!r} is not Kubernetes' name for it: use {_ARCH_ALIASES[v]!r} (expected amd64 or arm64)"
             )
         return v
+
+    @property
+    def all_instance_types(self) -> tuple[str, ...]:
+        """`instanceType` first, then `instanceTypes`, each once."""
+        return tuple(dict.fromkeys((self.instance_type, *self.instance_types)))
 
     @property
     def initial_size(self) -> int:
@@ -280,7 +286,17 @@ def _derived_names(
         if c.create:
             out.append((key, c.name, "IAM role", names.eks_cluster_role(c.name), "iam-role"))
         out.append((key, c.name, "IAM role", names.eks_node_role(c.name), "iam-role"))
-        if autoscaling.enabled:
+        if autoscaling.uses_karpenter:
+            out.append((key, c.name, "IAM role", names.karpenter_controller_role(c.name), "iam-role"))
+            out.append((key, c.name, "IAM role", names.karpenter_node_role(c.name), "iam-role"))
+            for part in names.KARPENTER_POLICIES:
+                out.append((key, c.name, "IAM policy", names.karpenter_policy(c.name, part), "iam-policy"))
+            out.append((key, c.name, "SQS queue", names.karpenter_queue(c.name), "sqs-queue"))
+            for event in names.KARPENTER_EVENTS:
+                out.append((key, c.name, "EventBridge rule", names.karpenter_rule(c.name, event), "eventbridge-rule"))
+            system = names.eks_node_group(c.name, names.SYSTEM_POOL)
+            out.append((key, c.name, "node group", system, "eks-node-group"))
+        elif autoscaling.enabled:
             out.append((key, c.name, "IAM role", names.autoscaler_role(c.name), "iam-role"))
         efs = storage.efs
         if efs is not None and efs.enabled:
@@ -288,9 +304,13 @@ def _derived_names(
             if not efs.adopted:
                 out.append((key, c.name, "security group", names.efs_security_group(c.name), "security-group"))
         for pool in pools:
+            at = f"{PROJECT}:nodePools[{pool.name}].name"
+            if autoscaling.uses_karpenter:  # a NodePool: a cluster-scoped Kubernetes object
+                out.append((at, pool.name, "Karpenter NodePool", pool.name, "object"))
+                continue
             group = names.eks_node_group(c.name, pool.name)
             out.append((key, c.name, "node group", group, "eks-node-group"))
-            out.append((f"{PROJECT}:nodePools[{pool.name}].name", pool.name, "node group", group, "eks-node-group"))
+            out.append((at, pool.name, "node group", group, "eks-node-group"))
     elif ctx.platform == "gke":
         out.append((key, c.name, "GKE cluster", c.name, "gke-cluster"))
         for pool in pools:
@@ -353,7 +373,7 @@ def _check_limits(
             errors.append(f"{at}.subnetIds: {dup} is listed {c.subnet_ids.count(dup)} times; list each subnet once")
     for pool in pools:
         at = f"{PROJECT}:nodePools[{pool.name}].maxSize"
-        if ctx.platform == "eks" and pool.max_size > limits.EKS_MAX_NODES_PER_GROUP:
+        if ctx.platform == "eks" and not autoscaling.uses_karpenter and pool.max_size > limits.EKS_MAX_NODES_PER_GROUP:
             errors.append(
                 f"{at}: {pool.max_size} is above the {limits.EKS_MAX_NODES_PER_GROUP} nodes an EKS managed node group "
                 "can hold (EKS service quota 'Nodes per managed node group'); split the pool"
