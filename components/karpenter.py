@@ -22,6 +22,7 @@ drift and expiry wait for a running build (no `terminationGracePeriod` is set, s
 
 from __future__ import annotations
 
+import functools
 import json
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
@@ -385,6 +386,10 @@ class KarpenterArgs:
     system_nodes: pulumi.Resource | None = None  # the system node group the controller runs on
 
 
+def _document(documents: dict[str, str], part: str) -> str:
+    return documents[part]
+
+
 class Karpenter(pulumi.ComponentResource):
     """Karpenter's IAM, queue, rules, discovery tags, charts, EC2NodeClass and NodePools.
 
@@ -479,7 +484,7 @@ class Karpenter(pulumi.ComponentResource):
                 f"{name}-{part}",
                 name=names.karpenter_policy(cluster, part),
                 description=f"Karpenter controller of {cluster}: {part}",
-                policy=documents.apply(lambda d, part=part: d[part]),
+                policy=documents.apply(functools.partial(_document, part=part)),
                 opts=child,
             )
             attachments.append(

@@ -230,8 +230,8 @@ def _nodepool_arches(props: Mapping[str, Any]) -> set[str] | None:
     for req in _nodepool_requirements(props):
         if req.get("key") != arch.ARCH_LABEL:
             continue
-        values = set(req.get("values") or [])
-        here = values if req.get("operator") == "In" else set(arch.ARCHES) - values
+        values: set[str] = {str(v) for v in req.get("values") or []}
+        here = values if req.get("operator") == "In" else {str(a) for a in arch.ARCHES} - values
         allowed = here if allowed is None else allowed & here
     return allowed
 

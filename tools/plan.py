@@ -153,7 +153,9 @@ def facts(r: Registered) -> str:
         )
     if r.type == "kubernetes:karpenter.k8s.aws/v1:EC2NodeClass":
         spec = i.get("spec", {})
-        root = next((b.get("ebs", {}) for b in spec.get("blockDeviceMappings", []) if b.get("rootVolume")), {})
+        root: dict[str, Any] = next(
+            (b.get("ebs", {}) for b in spec.get("blockDeviceMappings", []) if b.get("rootVolume")), {}
+        )
         aliases = ",".join(t.get("alias", "?") for t in spec.get("amiSelectorTerms", []))
         return (
             f"EC2NodeClass {i.get('metadata', {}).get('name')}: {aliases}, role {spec.get('role')}, "

@@ -20,6 +20,9 @@ Sources (read for this table; versions as bundled by pulumi-aws 7, pulumi-gcp 10
 - HELM: pulumi-kubernetes `helm_release.go`: a release's `name` and `namespace` are its identity.
 - MACHINE-API: OpenShift's machine API: a MachineSet's template applies only to Machines created
   after the change; existing Machines keep theirs.
+- KARPENTER: Karpenter v1's NodePool/EC2NodeClass CRDs (`x-kubernetes-validations`: nodeClassRef's
+  group and kind are immutable) and its drift: a NodePool template or EC2NodeClass change is applied
+  in place, and Karpenter then replaces the nodes that no longer match, within the disruption budget.
 """
 
 from __future__ import annotations
@@ -49,6 +52,8 @@ def _rules(source: str, reason: str, *paths: str) -> list[Rule]:
 
 EKS_NODE_GROUP = "aws:eks/nodeGroup:NodeGroup"
 GKE_NODE_POOL = "gcp:container/nodePool:NodePool"
+KARPENTER_NODE_POOL = "kubernetes:karpenter.sh/v1:NodePool"
+KARPENTER_NODE_CLASS = "kubernetes:karpenter.k8s.aws/v1:EC2NodeClass"
 MACHINE_SET = "kubernetes:machine.openshift.io/v1beta1:MachineSet"
 
 RULES: dict[str, list[Rule]] = {
@@ -93,7 +98,29 @@ RULES: dict[str, list[Rule]] = {
     "aws:iam/rolePolicyAttachment:RolePolicyAttachment": _rules(
         "TF-AWS", "an attachment is one role and one policy", "role", "policyArn"
     ),
-    "aws:iam/policy:Policy": _rules("TF-AWS", "a managed policy's name is its identity", "name", "namePrefix", "path"),
+    "aws:iam/policy:Policy": _rules(
+        "TF-AWS", "a managed policy's name, path and description are fixed", "name", "namePrefix", "path", "description"
+    ),
+    "aws:eks/accessEntry:AccessEntry": _rules(
+        "TF-AWS", "an access entry is one principal of one cluster, of one type", "clusterName", "principalArn", "type"
+    ),
+    "aws:sqs/queue:Queue": _rules(
+        "TF-AWS", "a queue's name and kind are its identity", "name", "namePrefix", "fifoQueue"
+    ),
+    "aws:sqs/queuePolicy:QueuePolicy": _rules("TF-AWS", "a queue policy belongs to one queue", "queueUrl"),
+    "aws:cloudwatch/eventRule:EventRule": _rules(
+        "TF-AWS", "a rule's name and event bus are its identity", "name", "namePrefix", "eventBusName"
+    ),
+    "aws:cloudwatch/eventTarget:EventTarget": _rules(
+        "TF-AWS", "a target is one id on one rule", "rule", "targetId", "eventBusName"
+    ),
+    "aws:ec2/tag:Tag": _rules("TF-AWS", "a tag resource is one key on one resource", "resourceId", "key"),
+    KARPENTER_NODE_POOL: _rules(
+        "KARPENTER",
+        "a NodePool's EC2NodeClass reference cannot change kind or group",
+        "spec.template.spec.nodeClassRef.group",
+        "spec.template.spec.nodeClassRef.kind",
+    ),
     "aws:ec2/securityGroup:SecurityGroup": _rules(
         "TF-AWS", "a security group's name, description and VPC are fixed", "name", "namePrefix", "description", "vpcId"
     ),
@@ -213,6 +240,22 @@ NOTES: dict[str, list[Note]] = {
             "TF-AWS",
         ),
         Note("releaseVersion", "updated in place: EKS rolls the group's nodes", "TF-AWS"),
+    ],
+    KARPENTER_NODE_POOL: [
+        Note(
+            "spec.template",
+            "updated in place; Karpenter then replaces the pool's drifted nodes within its disruption budget, "
+            "never one running a build (karpenter.sh/do-not-disrupt)",
+            "KARPENTER",
+        )
+    ],
+    KARPENTER_NODE_CLASS: [
+        Note(
+            "spec",
+            "updated in place; Karpenter then replaces the nodes it launched from the old class (drift), never "
+            "one running a build (karpenter.sh/do-not-disrupt)",
+            "KARPENTER",
+        )
     ],
     "aws:eks/cluster:Cluster": [
         Note("version", "updated in place: the control plane is upgraded one minor version at a time", "TF-AWS")

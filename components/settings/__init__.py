@@ -150,7 +150,7 @@ class Settings(_Model):
             max_size=system.max_size,
             capacity_type=system.capacity_type,
             disk_size=system.disk_size,
-            taints=(Taint(**kube.SYSTEM_TAINT),),
+            taints=(Taint.model_validate(kube.SYSTEM_TAINT),),
         )
 
     def pool(self, name: str) -> NodePool:

@@ -376,6 +376,7 @@ def test_every_policy_is_in_the_pack_with_its_level() -> None:
         "efs-encrypted-and-protected": "mandatory",
         "nfs-only-from-cluster": "mandatory",
         "node-pool-arch-matches": "mandatory",
+        "karpenter-nodepool-arch": "mandatory",
         "no-plaintext-secrets": "mandatory",
         "scc-grants-own-service-accounts": "mandatory",
         "scc-no-privileged-or-host": "mandatory",
@@ -384,6 +385,70 @@ def test_every_policy_is_in_the_pack_with_its_level() -> None:
         "images-pinned": "advisory",
         "no-al2-ami-types": "advisory",
     }
+
+
+# --- karpenter-nodepool-arch ---------------------------------------------------------------------
+
+
+def karpenter_node_pool(**pool: Any) -> dict[str, Any]:
+    """A NodePool as the stack writes it, from a pool's settings."""
+    from components import karpenter
+
+    p = settings.NodePool.model_validate({"name": "arm64", "arch": "arm64", "instanceType": "m6g.2xlarge", **pool})
+    return {
+        "apiVersion": "karpenter.sh/v1",
+        "kind": "NodePool",
+        "metadata": {"name": p.name},
+        "spec": karpenter.node_pool(p, "5m"),
+    }
+
+
+def _requirement(node_pool: dict[str, Any], key: str) -> dict[str, Any]:
+    reqs: list[dict[str, Any]] = node_pool["spec"]["template"]["spec"]["requirements"]
+    return next(r for r in reqs if r["key"] == key)
+
+
+def test_karpenter_node_pool_of_the_stack_is_good() -> None:
+    good = karpenter_node_pool(instanceTypes=["m7g.2xlarge", "c7g.2xlarge"])
+    assert violations(policies.karpenter_nodepool_arch, args(policies.NODEPOOL_TYPE, good)) == []
+
+
+def test_karpenter_arch_requirement_disagrees_with_an_instance_type() -> None:
+    bad = karpenter_node_pool(instanceTypes=["m7g.2xlarge"])
+    _requirement(bad, "node.kubernetes.io/instance-type")["values"].append("m5a.2xlarge")
+    assert violations(policies.karpenter_nodepool_arch, args(policies.NODEPOOL_TYPE, bad)) == [
+        "NodePool arm64: instance type m5a.2xlarge is amd64 but its kubernetes.io/arch requirement allows arm64"
+    ]
+
+
+def test_karpenter_arch_requirement_disagrees_with_an_instance_family() -> None:
+    bad = karpenter_node_pool()
+    bad["spec"]["template"]["spec"]["requirements"].append(
+        {"key": "karpenter.k8s.aws/instance-family", "operator": "In", "values": ["c7g", "c6i", "zz9"]}
+    )
+    _requirement(bad, "kubernetes.io/arch").update(operator="NotIn", values=["amd64"])
+    assert violations(policies.karpenter_nodepool_arch, args(policies.NODEPOOL_TYPE, bad)) == [
+        "NodePool arm64: instance family c6i is amd64 but its kubernetes.io/arch requirement allows arm64",
+        "NodePool arm64: instance family zz9 is not in the architecture catalog",
+    ]
+
+
+def test_karpenter_node_pool_without_an_arch_requirement() -> None:
+    bad = karpenter_node_pool()
+    reqs = bad["spec"]["template"]["spec"]["requirements"]
+    reqs.remove(_requirement(bad, "kubernetes.io/arch"))
+    assert violations(policies.karpenter_nodepool_arch, args(policies.NODEPOOL_TYPE, bad)) == [
+        "NodePool arm64: no kubernetes.io/arch requirement: Karpenter may launch any architecture for it; "
+        "a build pool is exactly one"
+    ]
+
+
+def test_karpenter_node_pools_count_as_pools_of_their_arch() -> None:
+    system = ("aws:eks/nodeGroup:NodeGroup", {"amiType": "AL2023_ARM_64_STANDARD"})
+    arm = (policies.NODEPOOL_TYPE, karpenter_node_pool())
+    x86 = (policies.NODEPOOL_TYPE, karpenter_node_pool(name="x86", arch="amd64", instanceType="m5a.2xlarge"))
+    assert violations(policies.multi_arch_pools, stack(system, arm, x86)) == []
+    assert len(violations(policies.multi_arch_pools, stack(system, arm))) == 1
 
 
 # --- scc-grants-own-service-accounts, scc-no-privileged-or-host (OpenShift) -----------------------

@@ -91,7 +91,7 @@ def test_a_program_change_is_reviewed_against_the_base_program(repo: Path, tmp_p
     finally:
         versions.write_text(original)
     assert proc.returncode == diff.EXIT_SAFE, proc.stderr
-    stacks = ["dev", "gke-dev", "openshift-dev", "prod"]
+    stacks = ["dev", "gke-dev", "karpenter-dev", "openshift-dev", "prod"]
     assert [line.split(":")[0] for line in proc.stdout.splitlines()] == stacks
     assert all(f"(base: {tmp_path}/base/{s}/plan.json)" in proc.stdout for s in stacks)
     for stack in stacks:

@@ -26,7 +26,20 @@ def test_stack_file_plans(path: Path) -> None:
 
     assert rec.resources, "nothing declared"
     # Every pool became exactly one native pool resource of the right architecture.
-    if s.platform == "eks":
+    if s.platform == "eks" and s.autoscaling.uses_karpenter:
+        # Karpenter: one NodePool per build pool, of its arch; one managed group, the system pool.
+        node_pools = {
+            r.plain_inputs["metadata"]["name"]: r.plain_inputs["spec"]
+            for r in rec.by_type("kubernetes:karpenter.sh/v1:NodePool")
+        }
+        assert sorted(node_pools) == sorted(p.name for p in s.node_pools)
+        for pool in s.node_pools:
+            reqs = {q["key"]: q["values"] for q in node_pools[pool.name]["template"]["spec"]["requirements"]}
+            assert reqs[arch.ARCH_LABEL] == [pool.arch]
+        groups = {r.plain_inputs["nodeGroupName"] for r in rec.by_type("aws:eks/nodeGroup:NodeGroup")}
+        assert groups == {f"{s.cluster.name}-system"}
+        assert not rec.by_type("multiarch:eks:ClusterAutoscaler")
+    elif s.platform == "eks":
         groups = {r.plain_inputs["nodeGroupName"]: r.plain_inputs for r in rec.by_type("aws:eks/nodeGroup:NodeGroup")}
         assert len(groups) == len(s.node_pools)
         for pool in s.node_pools:

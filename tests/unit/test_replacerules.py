@@ -37,6 +37,11 @@ SC = "kubernetes:storage.k8s.io/v1:StorageClass"
         ("kubernetes:operator.tekton.dev/v1alpha1:TektonConfigPatch", "metadata.namespace", "PULUMI-K8S"),
         ("kubernetes:helm.sh/v3:Release", "namespace", "HELM"),
         ("pulumi:providers:aws", "region", "TF-AWS"),
+        ("aws:eks/accessEntry:AccessEntry", "type", "TF-AWS"),
+        ("aws:sqs/queue:Queue", "name", "TF-AWS"),
+        ("aws:ec2/tag:Tag", "resourceId", "TF-AWS"),
+        (replacerules.KARPENTER_NODE_POOL, "spec.template.spec.nodeClassRef.kind", "KARPENTER"),
+        (replacerules.KARPENTER_NODE_POOL, "metadata.name", "PULUMI-K8S"),
     ],
 )
 def test_changes_that_replace(type_: str, path: str, source: str) -> None:
@@ -62,10 +67,25 @@ def test_changes_that_replace(type_: str, path: str, source: str) -> None:
         ("kubernetes:helm.sh/v3:Release", "values.image.tag"),
         ("kubernetes:helm.sh/v3:Release", "metadata.name"),  # a release is not an object: its name is `name`
         ("kubernetes:yaml/v2:ConfigFile", "file"),
+        ("aws:ec2/tag:Tag", "value"),
+        ("aws:sqs/queue:Queue", "messageRetentionSeconds"),
+        (replacerules.KARPENTER_NODE_POOL, "spec.limits.cpu"),
+        (replacerules.KARPENTER_NODE_POOL, "spec.template.spec.requirements"),
+        (replacerules.KARPENTER_NODE_CLASS, "spec.amiSelectorTerms"),
     ],
 )
 def test_changes_in_place(type_: str, path: str) -> None:
     assert replacerules.replacing(type_, path) is None
+
+
+def test_karpenter_template_changes_say_nodes_drift_but_builds_stay() -> None:
+    for type_, path in (
+        (replacerules.KARPENTER_NODE_POOL, "spec.template.spec.requirements"),
+        (replacerules.KARPENTER_NODE_CLASS, "spec.amiSelectorTerms"),
+    ):
+        found = replacerules.note(type_, path)
+        assert found is not None and "do-not-disrupt" in found.note and found.source == "KARPENTER"
+    assert replacerules.note(replacerules.KARPENTER_NODE_POOL, "spec.limits.cpu") is None
 
 
 def test_machine_set_template_changes_say_they_replace_no_machine() -> None:
@@ -95,7 +115,7 @@ def test_covers(rule: str, path: str, covered: bool) -> None:
 def test_every_rule_names_a_documented_source() -> None:
     doc = replacerules.__doc__ or ""
     documented = set(re.findall(r"^- ([A-Z0-9-]+):", doc, re.M))
-    assert {"TF-AWS", "TF-GOOGLE", "PULUMI-K8S", "K8S-API", "HELM", "MACHINE-API"} <= documented
+    assert {"TF-AWS", "TF-GOOGLE", "PULUMI-K8S", "K8S-API", "HELM", "MACHINE-API", "KARPENTER"} <= documented
     everything = [*replacerules.KUBERNETES_OBJECT, *(r for rules in replacerules.RULES.values() for r in rules)]
     everything += [n for notes in replacerules.NOTES.values() for n in notes]  # type: ignore[misc]
     assert {r.source for r in everything} <= documented
@@ -104,7 +124,7 @@ def test_every_rule_names_a_documented_source() -> None:
 def test_the_table_covers_every_resource_type_the_stacks_declare() -> None:
     """A type without rules would be reported as updated in place whatever changed."""
     declared: set[str] = set()
-    for stack in ("dev", "prod", "gke-dev", "openshift-dev"):
+    for stack in ("dev", "prod", "gke-dev", "openshift-dev", "karpenter-dev"):
         declared |= {r.type for r in plan.make(stack, policies=False).recording.resources if r.custom}
     missing = {t for t in declared if t not in replacerules.RULES and not replacerules.is_kubernetes_object(t)}
     assert missing == set()
