@@ -38,7 +38,7 @@ from components.settings import NodePool
 NAMESPACE = "kube-system"
 SERVICE_ACCOUNT = "karpenter"
 NODE_CLASS = "build"  # the one EC2NodeClass every build NodePool uses
-DISCOVERY_TAG = "karpenter.sh/discovery"
+DISCOVERY_TAG = names.KARPENTER_DISCOVERY_TAG
 CAPACITY_TYPE_LABEL = "karpenter.sh/capacity-type"
 INSTANCE_TYPE_LABEL = "node.kubernetes.io/instance-type"
 NODE_POLICIES = (

@@ -28,6 +28,7 @@ def autoscaler_role(cluster: str) -> str:
 
 # Karpenter (engine karpenter): its controller's and nodes' roles, policies, queue and rules.
 SYSTEM_POOL = "system"  # the managed node group Karpenter and the controllers run on
+KARPENTER_DISCOVERY_TAG = "karpenter.sh/discovery"  # value: the cluster's name, on its subnets and security group
 # The controller's policies, as the upstream CloudFormation splits them (zonal shift is not enabled).
 KARPENTER_POLICIES = ("node-lifecycle", "iam-integration", "eks-integration", "interruption", "resource-discovery")
 # The interruption queue's EventBridge rules: Spot interruption warning, rebalance recommendation,

@@ -13,7 +13,12 @@ and checks, read-only:
   OpenShift), naming the AZs that lack it;
 - an adopted cluster exists (its status and version), an adopted EFS file system exists and its
   mount targets cover those AZs;
-- the Kubernetes version is one EKS supports, where the API says so.
+- the Kubernetes version is one EKS supports, where the API says so;
+- with `autoscaling.engine: karpenter`: every instance type a NodePool may launch (and the system
+  node group's), the EC2 Spot service-linked role when a pool is Spot (Karpenter cannot create
+  it), that Karpenter will discover exactly the configured subnets and the cluster's security
+  group (no other subnet or group carries this cluster's `karpenter.sh/discovery` tag), and that
+  an adopted cluster accepts access entries (authentication mode API or API_AND_CONFIG_MAP).
 
 Prints one row per check (ok / fail / skip, with the reason); exits 0 when nothing failed, 1
 otherwise, 2 for an invalid stack file. AWS errors (no or expired credentials, access denied,
@@ -33,13 +38,14 @@ import boto3
 import botocore.config
 import botocore.exceptions
 
-from components import arch
+from components import arch, names
 from components import settings as settings_mod
 from components.settings import NodePool, Settings
 from tools import cli, stackfile
 
 OK, FAIL, SKIP = "ok", "fail", "skip"
 RETRIES = botocore.config.Config(retries={"mode": "standard", "max_attempts": 5})
+SPOT_ROLE = "AWSServiceRoleForEC2Spot"
 AWS_ERRORS = (botocore.exceptions.BotoCoreError, botocore.exceptions.ClientError)
 
 
@@ -97,7 +103,7 @@ class Preflight:
             self.add("everything else", "-", SKIP, "not checked without working credentials")
             return self.rows
         azs = self.azs()
-        for pool in self.s.node_pools:
+        for pool in self.pools():
             subject = f"{pool.name}: {pool.instance_type}"
             self.guarded("instance type", subject, functools.partial(self.instance_type, pool))
             # A type that does not exist is one failing row, not two.
@@ -107,10 +113,83 @@ class Preflight:
             if not self.s.cluster.create:
                 self.guarded("adopted cluster", self.s.cluster.name, self.adopted_cluster)
             self.guarded("kubernetes version", self.s.cluster.kubernetes_version, self.kubernetes_version)
+            if self.s.autoscaling.uses_karpenter:
+                if any(p.capacity_type == "SPOT" for p in self.pools()):
+                    self.guarded("spot service-linked role", SPOT_ROLE, self.spot_role)
+                subject = f"{names.KARPENTER_DISCOVERY_TAG}={self.s.cluster.name}"
+                self.guarded("karpenter discovery", subject, self.discovery)
         efs = self.s.storage.efs
         if efs is not None and efs.enabled and efs.adopted:
             self.guarded("adopted file system", efs.file_system_id, lambda: self.file_system(efs.file_system_id, azs))
         return self.rows
+
+    def pools(self) -> list[NodePool]:
+        """Every (pool, instance type) nodes may come from: with Karpenter, each type a NodePool may
+        launch and the system node group."""
+        if not self.s.autoscaling.uses_karpenter:
+            return list(self.s.node_pools)
+        system = self.s.system_pool
+        each = [p.model_copy(update={"instance_type": t}) for p in self.s.node_pools for t in p.all_instance_types]
+        return [system, *each] if system is not None else each
+
+    def spot_role(self) -> None:
+        try:
+            self.client("iam").get_role(RoleName=SPOT_ROLE)
+        except botocore.exceptions.ClientError as exc:
+            if exc.response.get("Error", {}).get("Code") == "NoSuchEntity":
+                self.add(
+                    "spot service-linked role",
+                    SPOT_ROLE,
+                    FAIL,
+                    "missing, and Karpenter cannot launch Spot instances without it: "
+                    "aws iam create-service-linked-role --aws-service-name spot.amazonaws.com",
+                )
+                return
+            raise
+        self.add("spot service-linked role", SPOT_ROLE, OK, "exists")
+
+    def discovery(self) -> None:
+        """Karpenter launches into every subnet, and attaches every security group, carrying the tag."""
+        ec2 = self.client("ec2")
+        cluster = self.s.cluster.name
+        tag = [{"Name": f"tag:{names.KARPENTER_DISCOVERY_TAG}", "Values": [cluster]}]
+        subject = f"{names.KARPENTER_DISCOVERY_TAG}={cluster}"
+        subnets = {s["SubnetId"] for s in ec2.describe_subnets(Filters=tag)["Subnets"]}
+        groups = {g["GroupId"] for g in ec2.describe_security_groups(Filters=tag)["SecurityGroups"]}
+        own_group = self.cluster_security_group()
+        problems = []
+        foreign = sorted(subnets - set(self.s.cluster.subnet_ids))
+        if foreign:
+            problems.append(
+                f"subnets {', '.join(foreign)} also carry the tag, and Karpenter would launch nodes there: "
+                "remove the tag or list them in cluster.subnetIds"
+            )
+        foreign_groups = sorted(groups - {own_group})
+        if foreign_groups:
+            problems.append(
+                f"security groups {', '.join(foreign_groups)} also carry the tag, and Karpenter would attach them "
+                "to every node: remove the tag"
+            )
+        if problems:
+            self.add("karpenter discovery", subject, FAIL, "; ".join(problems))
+            return
+        tagged = len(subnets & set(self.s.cluster.subnet_ids))
+        self.add(
+            "karpenter discovery",
+            subject,
+            OK,
+            f"exactly the {len(self.s.cluster.subnet_ids)} configured subnets ({tagged} already tagged) and the "
+            "cluster's security group",
+        )
+
+    def cluster_security_group(self) -> str | None:
+        try:
+            c = self.client("eks").describe_cluster(name=self.s.cluster.name)["cluster"]
+        except botocore.exceptions.ClientError as exc:
+            if exc.response.get("Error", {}).get("Code") == "ResourceNotFoundException":
+                return None  # not created yet: no group carries the tag legitimately
+            raise
+        return str((c.get("resourcesVpcConfig") or {}).get("clusterSecurityGroupId") or "") or None
 
     def identity(self) -> None:
         who = self.client("sts").get_caller_identity()
@@ -200,7 +279,15 @@ class Preflight:
                 return
             raise
         result = OK if c.get("status") == "ACTIVE" else FAIL
-        self.add("adopted cluster", name, result, f"status {c.get('status')}, Kubernetes {c.get('version')}")
+        detail = f"status {c.get('status')}, Kubernetes {c.get('version')}"
+        mode = (c.get("accessConfig") or {}).get("authenticationMode", "CONFIG_MAP")
+        if self.s.autoscaling.uses_karpenter and mode not in ("API", "API_AND_CONFIG_MAP"):
+            result = FAIL
+            detail += (
+                f"; authentication mode {mode} takes no access entries, and Karpenter's nodes join through one: "
+                "switch it to API_AND_CONFIG_MAP (aws eks update-cluster-config --access-config ...)"
+            )
+        self.add("adopted cluster", name, result, detail)
 
     def kubernetes_version(self) -> None:
         version = self.s.cluster.kubernetes_version

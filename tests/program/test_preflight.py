@@ -162,6 +162,75 @@ def test_adopted_cluster_that_does_not_exist(aws_env: None, tmp_path: Path) -> N
     assert f"no EKS cluster build-multiarch in {REGION}" in out
 
 
+def write_karpenter_stack(tmp: Path, subnets: list[str], capacity: str = "ON_DEMAND") -> Path:
+    """karpenter-dev with these subnets, its arm64 pool on `capacity`."""
+    doc = yaml.safe_load((stackfile.STACKS / "Pulumi.karpenter-dev.yaml").read_text())
+    doc["config"]["multiarch:cluster"]["subnetIds"] = subnets
+    doc["config"]["multiarch:nodePools"][1]["capacityType"] = capacity
+    path = tmp / "Pulumi.preflight.yaml"
+    path.write_text(yaml.safe_dump(doc))
+    return path
+
+
+@mock_aws
+def test_karpenter_stack_checks_every_type_it_may_launch(aws_env: None, tmp_path: Path) -> None:
+    subnets = make_subnets(boto3.client("ec2", region_name=REGION))
+    code, out, _ = run(write_karpenter_stack(tmp_path, subnets))
+    assert code == 0, out
+    for line in (
+        "system: t4g.medium ok arm64 = arm64",  # the system node group
+        "arm64: m6g.2xlarge ok arm64 = arm64",
+        "arm64: m7g.2xlarge ok arm64 = arm64",  # the NodePool's second type
+        "karpenter discovery karpenter.sh/discovery=build-multiarch ok exactly the 3 configured subnets "
+        "(0 already tagged) and the cluster's security group",
+    ):
+        assert line in out
+    assert "spot service-linked role" not in out  # nothing is Spot
+
+
+@mock_aws
+def test_karpenter_spot_pool_needs_the_spot_service_linked_role(aws_env: None, tmp_path: Path) -> None:
+    subnets = make_subnets(boto3.client("ec2", region_name=REGION))
+    code, out, _ = run(write_karpenter_stack(tmp_path, subnets, capacity="SPOT"))
+    assert code == 1
+    assert (
+        "spot service-linked role AWSServiceRoleForEC2Spot fail missing, and Karpenter cannot launch Spot instances "
+        "without it: aws iam create-service-linked-role aws-service-name spot.amazonaws.com"  # flat: no "--"
+    ) in out
+    boto3.client("iam").create_role(
+        RoleName="AWSServiceRoleForEC2Spot",
+        Path="/aws-service-role/spot.amazonaws.com/",
+        AssumeRolePolicyDocument='{"Version": "2012-10-17", "Statement": []}',
+    )
+    code, out, _ = run(write_karpenter_stack(tmp_path, subnets, capacity="SPOT"))
+    assert code == 0, out
+    assert "spot service-linked role AWSServiceRoleForEC2Spot ok exists" in out
+
+
+@mock_aws
+def test_karpenter_discovers_only_the_configured_subnets_and_group(aws_env: None, tmp_path: Path) -> None:
+    ec2 = boto3.client("ec2", region_name=REGION)
+    subnets = make_subnets(ec2)
+    tag = [{"Key": "karpenter.sh/discovery", "Value": "build-multiarch"}]
+    ec2.create_tags(Resources=subnets[:1], Tags=tag)  # ours, tagged by an earlier `pulumi up`
+    code, out, _ = run(write_karpenter_stack(tmp_path, subnets[:2]))
+    assert code == 0, out
+    assert "exactly the 2 configured subnets (1 already tagged)" in out
+    ec2.create_tags(Resources=subnets[2:], Tags=tag)  # someone else's subnet, same cluster name
+    vpc = ec2.describe_subnets(SubnetIds=subnets[:1])["Subnets"][0]["VpcId"]
+    group = ec2.create_security_group(GroupName="other", Description="other", VpcId=vpc)["GroupId"]
+    ec2.create_tags(Resources=[group], Tags=tag)
+    code, out, rows = run(write_karpenter_stack(tmp_path, subnets[:2]))
+    assert code == 1
+    failing = [r for r in rows if "  fail  " in r]
+    assert len(failing) == 1, out
+    assert (
+        f"subnets {subnets[2]} also carry the tag, and Karpenter would launch nodes there: remove the tag or list "
+        f"them in cluster.subnetIds; security groups {group} also carry the tag, and Karpenter would attach them "
+        "to every node: remove the tag"
+    ) in flat(failing[0])
+
+
 def test_no_credentials_is_a_row_not_a_traceback(monkeypatch: pytest.MonkeyPatch) -> None:
     for k, v in NO_AWS_FILES.items():
         monkeypatch.setenv(k, v)

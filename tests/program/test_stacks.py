@@ -36,8 +36,8 @@ def test_stack_file_plans(path: Path) -> None:
         for pool in s.node_pools:
             reqs = {q["key"]: q["values"] for q in node_pools[pool.name]["template"]["spec"]["requirements"]}
             assert reqs[arch.ARCH_LABEL] == [pool.arch]
-        groups = {r.plain_inputs["nodeGroupName"] for r in rec.by_type("aws:eks/nodeGroup:NodeGroup")}
-        assert groups == {f"{s.cluster.name}-system"}
+        system = {r.plain_inputs["nodeGroupName"] for r in rec.by_type("aws:eks/nodeGroup:NodeGroup")}
+        assert system == {f"{s.cluster.name}-system"}
         assert not rec.by_type("multiarch:eks:ClusterAutoscaler")
     elif s.platform == "eks":
         groups = {r.plain_inputs["nodeGroupName"]: r.plain_inputs for r in rec.by_type("aws:eks/nodeGroup:NodeGroup")}
