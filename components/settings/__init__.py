@@ -197,9 +197,10 @@ def parse(
         pools = _pool_list(raw_pools, errors)
 
     storage = _storage(raw.get("storage"), errors)
-    autoscaling = Autoscaling()
+    autoscaling: Autoscaling | None = Autoscaling()
     if raw.get("autoscaling") is not None:
-        autoscaling = _validate(f"{PROJECT}:autoscaling", Autoscaling, raw["autoscaling"], errors) or Autoscaling()
+        # None when invalid: the checks that depend on the engine are skipped, not run on a default.
+        autoscaling = _validate(f"{PROJECT}:autoscaling", Autoscaling, raw["autoscaling"], errors)
 
     pipelines = None
     if raw.get("pipelines") is not None:
@@ -218,17 +219,19 @@ def parse(
     _check_platform(ctx, gcp_project, errors)
     _check_pools(ctx, raw_pools, pools, errors)
     _check_storage(ctx, storage, errors)
-    _check_autoscaling(ctx, autoscaling, pools, errors)
+    if autoscaling is not None:
+        _check_autoscaling(ctx, autoscaling, pools, errors)
     enabled_runner = runner if runner is not None and runner.enabled else None
     enabled_pipelines = pipelines if pipelines is not None and pipelines.enabled else None
-    _check_limits(ctx, pools, storage, autoscaling, errors)
+    if autoscaling is not None:
+        _check_limits(ctx, pools, storage, autoscaling, errors)
     _check_namespaces(ctx, enabled_pipelines, enabled_runner, qemu is not None and qemu.enabled, errors)
     if enabled_runner is not None:
         _check_build_resources(enabled_runner.build_resources, errors)
     if pipelines is not None and pipelines.enabled and platform is not None:
         pipelines = _check_pipelines(platform, pipelines, errors)
     warnings = _warnings(platform, pools, qemu)
-    if errors or platform is None or cluster is None:
+    if errors or platform is None or cluster is None or autoscaling is None:
         raise ConfigError(errors)
     return Settings(
         stack=stack,

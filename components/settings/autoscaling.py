@@ -54,6 +54,17 @@ class Karpenter(_Model):
     system_pool: SystemPool = SystemPool()
 
 
+# Node label keys a NodePool's template may not set: Karpenter's own (its CRD's CEL rules refuse most,
+# the API server evaluates them, jsonschema does not; the rest would contradict what Karpenter launched).
+KARPENTER_RESERVED_LABEL_DOMAINS = ("karpenter.sh", "karpenter.k8s.aws")
+KARPENTER_RESERVED_LABELS = ("kubernetes.io/hostname",)
+
+
+def karpenter_reserved_label(key: str) -> bool:
+    domain = key.split("/", 1)[0] if "/" in key else ""
+    return key in KARPENTER_RESERVED_LABELS or domain.endswith(KARPENTER_RESERVED_LABEL_DOMAINS)
+
+
 # Keys only the Cluster Autoscaler (or OpenShift's) reads: refused with engine karpenter.
 CLUSTER_AUTOSCALER_KEYS = ("expander", "scale_down_delay_after_add", "scale_down_unneeded_time", "limits")
 
@@ -171,6 +182,14 @@ def _check_karpenter(ctx: _Context, a: Autoscaling, pools: Sequence[NodePool], e
             )
         if pool.desired_size is not None:
             errors.append(f"{pool_at}.desiredSize: not used with engine karpenter (nodes come and go with the jobs)")
+        for key in pool.labels:
+            if karpenter_reserved_label(key):
+                errors.append(
+                    f"{pool_at}.labels.{key}: Karpenter sets its labels on its nodes itself "
+                    f"({', '.join(d + '/*' for d in KARPENTER_RESERVED_LABEL_DOMAINS)}, "
+                    f"{', '.join(KARPENTER_RESERVED_LABELS)}), and a NodePool may not set them; use a label of "
+                    "your own domain (capacityType and instanceTypes choose what Karpenter launches)"
+                )
         if ctx.catalog:
             for i, instance_type in enumerate(pool.all_instance_types):
                 key = f"{pool_at}.instanceTypes[{i - 1}]" if i else f"{pool_at}.instanceType"

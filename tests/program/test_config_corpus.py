@@ -113,6 +113,32 @@ BAD: list[tuple[str, str, dict[str, Any], str]] = [
     ("prod", "prod in a region that is not one", {"aws:region": "eu-west-33"},
      "aws:region: 'eu-west-33' is not an AWS region; check the spelling, or set multiarch:cluster.unlistedRegion: "
      "true for a region newer than the list (components/regions.py, as of 2026-11)"),
+    # --- karpenter (eks) ---
+    ("karpenter-dev", "a cluster name too long for the interruption rules", {"multiarch:cluster.name": "c" * 45},
+     f"multiarch:cluster.name: '{'c' * 45}' makes the EventBridge rule name '{'c' * 45}-karpenter-state-change' "
+     "(68 characters); EventBridge rule names are at most 64 characters (shorten it to at most 41 characters)"),
+    ("karpenter-dev", "a build pool kept at one node", {"multiarch:nodePools[1].minSize": 1},
+     "multiarch:nodePools[arm64].minSize: 1 with engine karpenter: Karpenter keeps no minimum, a build pool starts "
+     "and idles at zero nodes; set minSize: 0 (the system pool runs the controllers)"),
+    ("karpenter-dev", "an amd64 type in the arm64 NodePool", {"multiarch:nodePools[1].instanceTypes": ["m7i.2xlarge"]},
+     "multiarch:nodePools[arm64].instanceTypes[0]: m7i.2xlarge is an amd64 instance type, but the pool's arch is "
+     "arm64"),
+    ("karpenter-dev", "a Karpenter label on a pool", {"multiarch:nodePools[1].labels": {"karpenter.sh/nodepool": "b"}},
+     "multiarch:nodePools[arm64].labels.karpenter.sh/nodepool: Karpenter sets its labels on its nodes itself "
+     "(karpenter.sh/*, karpenter.k8s.aws/*, kubernetes.io/hostname), and a NodePool may not set them; use a label "
+     "of your own domain (capacityType and instanceTypes choose what Karpenter launches)"),
+    ("karpenter-dev", "the Cluster Autoscaler's expander with Karpenter", {"multiarch:autoscaling.expander": "priority"},
+     "multiarch:autoscaling.expander: not used by engine karpenter (it consolidates after "
+     "multiarch:autoscaling.karpenter.consolidateAfter; each NodePool's limits come from its pool's maxSize)"),
+    ("karpenter-dev", "a system pool of zero nodes", {"multiarch:autoscaling.karpenter.systemPool.minSize": 0},
+     "multiarch:autoscaling.karpenter.systemPool.minSize: 0: Input should be greater than or equal to 1"),
+    ("gke-dev", "Karpenter on GKE", {"multiarch:autoscaling": {"engine": "karpenter"}},
+     "multiarch:autoscaling.engine: karpenter is for platform eks (it launches EC2 instances for an EKS cluster); "
+     "on gke the pools are scaled by GKE's cluster autoscaler: remove engine or set it to cluster-autoscaler"),
+    ("openshift-dev", "Karpenter on OpenShift", {"multiarch:autoscaling": {"engine": "karpenter"}},
+     "multiarch:autoscaling.engine: karpenter is for platform eks (it launches EC2 instances for an EKS cluster); "
+     "on openshift the pools are scaled by OpenShift's ClusterAutoscaler: remove engine or set it to "
+     "cluster-autoscaler"),
     # --- gke ---
     ("gke-dev", "uppercase GKE cluster name", {"multiarch:cluster.name": "Build-multiarch"},
      "multiarch:cluster.name: 'Build-multiarch' makes the GKE cluster name 'Build-multiarch'; GKE cluster names "
@@ -165,6 +191,8 @@ GOOD: list[tuple[str, str, dict[str, Any]]] = [
     ("dev", "a region opened in 2025", {"aws:region": "ap-southeast-7"}),
     ("dev", "requests equal to limits, in other units", {"multiarch:gitlabRunner.buildResources": {"cpuRequest": "4000m", "cpuLimit": "4", "memoryRequest": "8192Mi", "memoryLimit": "8Gi"}}),
     ("dev", "450 nodes, the most a node group holds", {"multiarch:nodePools[1].maxSize": 450}),
+    ("karpenter-dev", "the longest cluster name Karpenter's names allow", {"multiarch:cluster.name": "c" * 41}),
+    ("karpenter-dev", "Spot build pools on two system nodes", {"multiarch:nodePools[1].capacityType": "SPOT", "multiarch:autoscaling.karpenter.systemPool.minSize": 2}),
     ("gke-dev", "a zonal cluster", {"multiarch:cluster.location": "europe-west4-b"}),
     ("openshift-dev", "runner and pipelines in namespaces of their own", {"multiarch:gitlabRunner.namespace": "ci", "multiarch:pipelines.namespace": "ci-builds"}),
 ]  # fmt: skip

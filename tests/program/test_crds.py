@@ -39,6 +39,9 @@ MUTATIONS: list[tuple[str, Mutate, str]] = [
     ("ClusterCSIDriver", _set("spec.managementState", 1), "spec.managementState: 1 is not of type 'string'"),
     ("TektonConfig", _set("spec.pipeline.coschedules", "disabled"), "('coschedules' was unexpected)"),
     ("SecurityContextConstraints", _set("priority", "0"), "priority: '0' is not of type 'integer', 'null'"),
+    # v1beta1 habits the v1 API would prune silently: kubelet moved to the EC2NodeClass, selectors renamed.
+    ("NodePool", _set("spec.template.spec.kubelet", {"maxPods": 110}), "('kubelet' was unexpected)"),
+    ("EC2NodeClass", _set("spec.subnetSelector", {"karpenter.sh/discovery": "c"}), "('subnetSelector' was unexpected)"),
 ]
 
 
@@ -46,7 +49,7 @@ MUTATIONS: list[tuple[str, Mutate, str]] = [
 def custom() -> dict[str, tuple[dict[str, Any], bool]]:
     """One object of every custom kind the committed stacks write: kind -> (body, is a patch)."""
     found: dict[str, tuple[dict[str, Any], bool]] = {}
-    for stack in ("dev", "gke-dev", "openshift-dev", "prod"):
+    for stack in ("dev", "gke-dev", "openshift-dev", "prod", "karpenter-dev"):
         for r in plan.make(stack, policies=False).recording.kubernetes_objects():
             body = schemas.body(r)
             if not schemas.is_builtin(str(body["apiVersion"])):

@@ -42,6 +42,35 @@ def test_dev_plan_shows_both_architectures_and_costs(tmp_path: Path) -> None:
     assert (tmp_path / "manifests").is_dir()
 
 
+def test_karpenter_plan_shows_node_pools_and_idles_at_the_system_node(tmp_path: Path) -> None:
+    code, out, err = run_plan("karpenter-dev", "--out", str(tmp_path))
+    assert code == 0, err
+    assert (
+        "NodePool arm64: arm64 m6g.2xlarge,m7g.2xlarge on-demand limits cpu=40 memory=160Gi; "
+        "WhenEmptyOrUnderutilized after 5m"
+    ) in out
+    assert "NodePool x86: amd64 m5a.2xlarge on-demand limits cpu=24 memory=96Gi" in out
+    assert "EC2NodeClass build: al2023@" in out
+    assert "arm64 t4g.medium AL2023_ARM_64_STANDARD ON_DEMAND min=1 desired=1 max=2" in out
+    assert "cluster-autoscaler" not in out
+    cost = {p["pool"]: p for p in json.loads((tmp_path / "plan.json").read_text())["cost"]["pools"]}
+    assert list(cost) == ["system", "x86", "arm64"]
+    assert cost["system"]["monthlyUsdAtMin"] > 0 and cost["system"]["instanceType"] == "t4g.medium"
+    assert cost["arm64"]["instanceType"] == "m7g.2xlarge"  # priced at the dearest type it may launch
+    for pool in ("x86", "arm64"):
+        assert cost[pool]["monthlyUsdAtMin"] == 0 and cost[pool]["monthlyUsdAtMax"] > 0
+    # Idle: the control plane and one small node, against dev's x86 node kept at minSize 1.
+    idle = plan_total(tmp_path, "karpenter-dev")
+    today = plan_total(tmp_path / "dev", "dev")
+    assert idle < 110 and today > 300
+
+
+def plan_total(out: Path, stack: str) -> float:
+    if not (out / "plan.json").exists():
+        assert run_plan(stack, "--out", str(out))[0] == 0
+    return float(json.loads((out / "plan.json").read_text())["cost"]["totalMonthlyUsd"]["atMin"])
+
+
 def test_secrets_are_shown_as_secret_everywhere(tmp_path: Path) -> None:
     code, out, _ = run_plan("dev", "--out", str(tmp_path))
     assert code == 0

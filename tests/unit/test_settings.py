@@ -310,3 +310,134 @@ def test_bad_gke_and_openshift_input(raw: dict[str, Any], kw: dict[str, Any], ex
     kw.setdefault("aws_region", "eu-west-3" if raw["platform"] == "openshift" else None)
     errors = errors_of(raw, **kw)
     assert any(expected in e for e in errors), errors
+
+
+# --- autoscaling.engine: karpenter ------------------------------------------------------------------
+
+KARPENTER = {"engine": "karpenter"}
+
+
+def karpenter(**changes: Any) -> dict[str, Any]:
+    """The eks settings with engine karpenter and both build pools at zero."""
+    pools = [
+        {"name": "x86", "arch": "amd64", "instanceType": "m5a.2xlarge", "minSize": 0, "maxSize": 3},
+        {"name": "arm64", "arch": "arm64", "instanceType": "m6g.2xlarge", "minSize": 0, "maxSize": 5},
+    ]
+    return eks(**{"nodePools": pools, "autoscaling": KARPENTER, **changes})
+
+
+def test_karpenter_settings_default_a_small_arm64_system_pool() -> None:
+    s = settings.parse(karpenter(), stack="t", aws_region="eu-west-3")
+    assert s.autoscaling.uses_karpenter
+    k = s.autoscaling.karpenter_settings
+    assert (k.consolidate_after, k.system_pool.instance_type, k.system_pool.min_size) == ("5m", "t4g.medium", 1)
+    system = s.system_pool
+    assert system is not None and (system.name, system.arch, system.min_size) == ("system", "arm64", 1)
+    assert [(t.key, t.value, t.effect) for t in system.taints] == [("CriticalAddonsOnly", "true", "NoSchedule")]
+    # The default engine is still the Cluster Autoscaler, and it has no system pool.
+    plain = settings.parse(eks(), stack="t", aws_region="eu-west-3")
+    assert not plain.autoscaling.uses_karpenter and plain.system_pool is None
+
+
+def test_instance_types_widen_a_karpenter_pool_in_order_without_repeats() -> None:
+    raw = karpenter(nodePools=[pool(instanceTypes=["m7g.2xlarge", "m6g.2xlarge", "c7g.4xlarge"])])
+    s = settings.parse(raw, stack="t", aws_region="eu-west-3")
+    assert s.pool("arm64").all_instance_types == ("m6g.2xlarge", "m7g.2xlarge", "c7g.4xlarge")
+
+
+@pytest.mark.parametrize(
+    ("raw", "expected"),
+    [
+        (
+            karpenter(nodePools=[pool(minSize=1)]),
+            "multiarch:nodePools[arm64].minSize: 1 with engine karpenter: Karpenter keeps no minimum",
+        ),
+        (
+            karpenter(nodePools=[pool(desiredSize=0)]),
+            "multiarch:nodePools[arm64].desiredSize: not used with engine karpenter",
+        ),
+        (
+            karpenter(nodePools=[pool(instanceTypes=["m5a.2xlarge"])]),
+            "multiarch:nodePools[arm64].instanceTypes[0]: m5a.2xlarge is an amd64 instance type, but the pool's arch "
+            "is arm64",
+        ),
+        (
+            karpenter(nodePools=[pool(instanceTypes=["zz9.large"])]),
+            "multiarch:nodePools[arm64].instanceTypes[0]: instance family 'zz9' of 'zz9.large' is not in the aws catalog",
+        ),
+        (
+            karpenter(nodePools=[pool(name="system")]),
+            "multiarch:nodePools[system].name: 'system' is the system node group's name with engine karpenter",
+        ),
+        (
+            karpenter(nodePools=[pool(labels={"karpenter.sh/nodepool": "x"})]),
+            "multiarch:nodePools[arm64].labels.karpenter.sh/nodepool: Karpenter sets its labels",
+        ),
+        (
+            karpenter(nodePools=[pool(labels={"node.karpenter.k8s.aws/x": "y"})]),
+            "multiarch:nodePools[arm64].labels.node.karpenter.k8s.aws/x: Karpenter sets its labels",
+        ),
+        (
+            karpenter(nodePools=[pool(labels={"kubernetes.io/hostname": "n"})]),
+            "multiarch:nodePools[arm64].labels.kubernetes.io/hostname: Karpenter sets its labels",
+        ),
+        (
+            karpenter(autoscaling={**KARPENTER, "expander": "priority"}),
+            "multiarch:autoscaling.expander: not used by engine karpenter",
+        ),
+        (
+            karpenter(autoscaling={**KARPENTER, "enabled": False}),
+            "multiarch:autoscaling.enabled: false with engine karpenter: Karpenter is the autoscaler; enable it",
+        ),
+        (
+            karpenter(autoscaling={**KARPENTER, "karpenter": {"systemPool": {"minSize": 0}}}),
+            "multiarch:autoscaling.karpenter.systemPool.minSize: 0: Input should be greater than or equal to 1",
+        ),
+        (
+            karpenter(autoscaling={**KARPENTER, "karpenter": {"systemPool": {"minSize": 3, "maxSize": 2}}}),
+            "multiarch:autoscaling.karpenter.systemPool.minSize: 3 is greater than maxSize 2",
+        ),
+        (
+            karpenter(autoscaling={**KARPENTER, "karpenter": {"systemPool": {"instanceType": "q9.nano"}}}),
+            "multiarch:autoscaling.karpenter.systemPool.instanceType: instance family 'q9' of 'q9.nano'",
+        ),
+        (
+            karpenter(autoscaling={**KARPENTER, "karpenter": {"consolidateAfter": "five minutes"}}),
+            "multiarch:autoscaling.karpenter.consolidateAfter: 'five minutes'",
+        ),
+        (
+            karpenter(autoscaling={"engine": "keda"}),
+            "multiarch:autoscaling.engine: 'keda': Input should be 'cluster-autoscaler' or 'karpenter'",
+        ),
+        (
+            karpenter(cluster={"name": "build-multiarch", "version": "1.33", "create": False}),
+            "multiarch:cluster.subnetIds: required with engine karpenter",
+        ),
+        (
+            eks(autoscaling={"karpenter": {"consolidateAfter": "5m"}}),
+            "multiarch:autoscaling.karpenter: only with multiarch:autoscaling.engine karpenter",
+        ),
+        (
+            eks(nodePools=[pool(instanceTypes=["m7g.2xlarge"])]),
+            "multiarch:nodePools[arm64].instanceTypes: only with multiarch:autoscaling.engine karpenter",
+        ),
+    ],
+)
+def test_bad_karpenter_input_names_the_key_and_value(raw: dict[str, Any], expected: str) -> None:
+    errors = errors_of(raw)
+    assert any(expected in e for e in errors), errors
+
+
+@pytest.mark.parametrize(
+    ("raw", "kw", "scaled_by"),
+    [
+        (gke(autoscaling=KARPENTER), {"gcp_project": "p"}, "GKE's cluster autoscaler"),
+        (openshift(autoscaling=KARPENTER), {"aws_region": "eu-west-3"}, "OpenShift's ClusterAutoscaler"),
+    ],
+)
+def test_karpenter_off_eks_is_one_clear_error(raw: dict[str, Any], kw: dict[str, Any], scaled_by: str) -> None:
+    assert errors_of(raw, **kw) == [
+        f"multiarch:autoscaling.engine: karpenter is for platform eks (it launches EC2 instances for an EKS "
+        f"cluster); on {raw['platform']} the pools are scaled by {scaled_by}: remove engine or set it to "
+        "cluster-autoscaler"
+    ]
