@@ -547,7 +547,11 @@ class Karpenter(pulumi.ComponentResource):
             kind="EC2NodeClass",
             metadata={"name": NODE_CLASS},
             spec=node_class(cluster, names.karpenter_node_role(cluster), disk, args.tags),
-            opts=pulumi.ResourceOptions(parent=self, depends_on=[crds, node_role, *node_attachments, access, *tags]),
+            # After the controller, so it is deleted before it: the controller removes the class's
+            # finalizer (and its instance profile) only while it runs.
+            opts=pulumi.ResourceOptions(
+                parent=self, depends_on=[crds, controller, node_role, *node_attachments, access, *tags]
+            ),
         )
         for pool in args.pools:
             k8s.apiextensions.CustomResource(

@@ -87,8 +87,15 @@ class PipelineEngine(pulumi.ComponentResource):
             self.register_outputs({})
         else:
             self.ready = self._tekton(name, p, args.system_nodes)
-            # What the transform writes into the release's ConfigMap: visible to the plan and its diff.
-            self.register_outputs({"featureFlags": feature_flags(p)})
+            # What the transforms write into the release: visible to the plan and its diff.
+            outputs: dict[str, Any] = {"featureFlags": feature_flags(p)}
+            if args.system_nodes:
+                outputs["controllersOnSystemNodes"] = {
+                    "namespaces": list(TEKTON_CONTROLLER_NAMESPACES),
+                    "toleration": kube.SYSTEM_TOLERATION,
+                    "preferredPool": names.SYSTEM_POOL,
+                }
+            self.register_outputs(outputs)
 
     def _tekton(self, name: str, p: Pipelines, system_nodes: bool) -> pulumi.Resource:
         # The release manifest creates `feature-flags`; a transform sets our keys in it, so the

@@ -195,7 +195,9 @@ def facts(r: Registered) -> str:
         return f"manifest {i.get('file')}" + (f" (+{r.transforms} transform)" if r.transforms else "")
     if r.type == "multiarch:pipelines:Engine" and "featureFlags" in r.outputs:
         flags = " ".join(f"{k}={v}" for k, v in sorted(r.outputs["featureFlags"].items()))
-        return f"feature-flags in the release's ConfigMap, set by its transform: {flags}"
+        system = r.outputs.get("controllersOnSystemNodes")
+        on_system = f"; controllers in {', '.join(system['namespaces'])} on the system nodes" if system else ""
+        return f"feature-flags in the release's ConfigMap, set by its transform: {flags}{on_system}"
     if r.type == "kubernetes:core/v1:ConfigMapPatch":
         md = i.get("metadata", {})
         return f"patch ConfigMap {md.get('namespace')}/{md.get('name')}: " + " ".join(

@@ -288,11 +288,14 @@ def test_one_node_class_by_discovery_tags_with_the_node_role(rec: Recording) -> 
     assert volume["rootVolume"] and volume["ebs"]["encrypted"]
     assert volume["ebs"]["volumeSize"] == f"{versions.DEFAULT_NODE_DISK_GIB}Gi"
     assert spec["metadataOptions"]["httpTokens"] == "required"
-    # It exists before any NodePool refers to it, and its role can join the cluster first.
+    # It exists before any NodePool refers to it, and its role can join the cluster first. On the
+    # way out (a destroy, or back to the Cluster Autoscaler) the order reverses: NodePools (whose
+    # nodes Karpenter drains and terminates), then the class, then the controller that finalizes both.
     deps = set(nodeclass.dependencies)
     assert rec.one("aws:eks/accessEntry:AccessEntry").urn in deps
+    assert rec.one(RELEASE, "karpenter").urn in deps
     for pool in rec.by_type(NODE_POOL):
-        assert nodeclass.urn in pool.dependencies
+        assert {nodeclass.urn, rec.one(RELEASE, "karpenter").urn} <= set(pool.dependencies)
 
 
 # --- the controllers on the tainted system nodes ---------------------------------------------------

@@ -491,3 +491,29 @@ def test_a_changed_script_shows_its_changed_lines() -> None:
         "spec.steps[build].script: line 3: …oci-archive:/srv/oci-images/x.tar → "
         "…oci-archive:$(workspaces.oci-images.path)/x.tar; 3 → 4 lines"
     )
+
+
+def test_moving_dev_to_karpenter_replaces_nothing_and_the_readme_shows_it() -> None:
+    code, out, err = run_diff("dev", "stacks/Pulumi.karpenter-dev.yaml", "--stack", "dev")
+    assert code == diff.EXIT_SAFE, err
+    assert "Summary: 0 to replace," in out
+    deleted = [line.split()[-1] for line in out.splitlines() if line.startswith("  delete ")]
+    assert sorted(deleted) == [
+        "build-multiarch-pools-arm64",
+        "build-multiarch-pools-x86",
+        "cluster-autoscaler",  # the component
+        "cluster-autoscaler",  # its Helm release
+        "cluster-autoscaler-identity",
+        "cluster-autoscaler-policy",
+        "cluster-autoscaler-role",
+    ]
+    # The README's excerpt: each line it shows is a line of the real output, in order.
+    readme = (ROOT / "README.md").read_text()
+    block = readme.split("$ ./venv/bin/python -m tools.diff dev stacks/Pulumi.karpenter-dev.yaml\n", 1)[1]
+    shown = [line.removeprefix("   ") for line in block.split("```", 1)[0].splitlines()]
+    shown = [line for line in shown if line.strip() not in ("", "…")]
+    lines = out.splitlines()
+    at = 0
+    for line in shown:
+        assert line in lines[at:], line
+        at = lines.index(line, at) + 1

@@ -165,3 +165,12 @@ def test_an_unreadable_stack_file_exits_2_with_line_and_column(tmp_path: Path, t
     assert code == 2 and out == ""
     assert err == f"error: {path}{expected}\n"
     assert not (tmp_path / "out").exists()
+
+
+def test_the_readme_idle_cost_tables_are_the_plans(tmp_path: Path) -> None:
+    readme = (stackfile.ROOT / "README.md").read_text()
+    for stack in ("dev", "karpenter-dev"):
+        code, out, err = run_plan(stack, "--out", str(tmp_path / stack))
+        assert code == 0, err
+        table = out.split("Estimated monthly cost", 1)[1].split("\n\n", 1)[0].splitlines()[1:]
+        assert "\n".join([f"{stack}:", *table]) + "\n" in readme, stack
