@@ -121,7 +121,7 @@ class EksClusterAutoscaler(pulumi.ComponentResource):
         role = aws.iam.Role(
             f"{name}-role",
             name=names.autoscaler_role(args.cluster_name),
-            assume_role_policy=iam.assume_role_policy("pods.eks.amazonaws.com", ("sts:AssumeRole", "sts:TagSession")),
+            assume_role_policy=iam.pod_identity_trust(),
             opts=child,
         )
         identity = aws.get_caller_identity_output(opts=pulumi.InvokeOutputOptions(parent=self))
@@ -131,15 +131,14 @@ class EksClusterAutoscaler(pulumi.ComponentResource):
             )
         )
         policy = aws.iam.RolePolicy(f"{name}-policy", role=role.name, policy=self.policy, opts=child)
-        association = aws.eks.PodIdentityAssociation(
+        association = iam.pod_identity_association(
             f"{name}-identity",
-            cluster_name=args.cluster,
+            cluster=args.cluster,
             namespace=NAMESPACE,
             service_account=SERVICE_ACCOUNT,
             role_arn=role.arn,
-            opts=pulumi.ResourceOptions(
-                parent=self, depends_on=[args.pod_identity_agent] if args.pod_identity_agent else []
-            ),
+            agent=args.pod_identity_agent,
+            parent=self,
         )
         chart_version, _ = versions.CLUSTER_AUTOSCALER[args.kubernetes_version]
         k8s.helm.v3.Release(

@@ -465,7 +465,7 @@ class Karpenter(pulumi.ComponentResource):
         role = aws.iam.Role(
             f"{name}-controller",
             name=names.karpenter_controller_role(cluster),
-            assume_role_policy=iam.assume_role_policy("pods.eks.amazonaws.com", ("sts:AssumeRole", "sts:TagSession")),
+            assume_role_policy=iam.pod_identity_trust(),
             opts=child,
         )
         identity = aws.get_caller_identity_output(opts=pulumi.InvokeOutputOptions(parent=self))
@@ -490,15 +490,14 @@ class Karpenter(pulumi.ComponentResource):
             attachments.append(
                 aws.iam.RolePolicyAttachment(f"{name}-{part}", role=role.name, policy_arn=policy.arn, opts=child)
             )
-        association = aws.eks.PodIdentityAssociation(
+        association = iam.pod_identity_association(
             f"{name}-identity",
-            cluster_name=args.cluster,
+            cluster=args.cluster,
             namespace=NAMESPACE,
             service_account=SERVICE_ACCOUNT,
             role_arn=role.arn,
-            opts=pulumi.ResourceOptions(
-                parent=self, depends_on=[args.pod_identity_agent] if args.pod_identity_agent else []
-            ),
+            agent=args.pod_identity_agent,
+            parent=self,
         )
 
         # Discovery: the subnets and the security group the EC2NodeClass selects.

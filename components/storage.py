@@ -176,9 +176,7 @@ class EfsStorage(pulumi.ComponentResource):
         assert args.cluster_name is not None
         child = pulumi.ResourceOptions(parent=self)
         if args.efs.identity == "podIdentity":
-            trust: pulumi.Input[str] = iam.assume_role_policy(
-                "pods.eks.amazonaws.com", ("sts:AssumeRole", "sts:TagSession")
-            )
+            trust: pulumi.Input[str] = iam.pod_identity_trust()
             depends: list[pulumi.Resource] = [args.pod_identity_agent] if args.pod_identity_agent else []
         else:
             assert args.oidc_issuer is not None
