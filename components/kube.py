@@ -206,11 +206,17 @@ def object_resource(
     return pulumi.CustomResource(f"kubernetes:{body['apiVersion']}:{body['kind']}", resource_name, dict(body), opts)
 
 
+PREFERRED = "preferredDuringSchedulingIgnoredDuringExecution"
+# A controller that lands on a build node keeps that node, and its cost, alive (engine karpenter).
+SYSTEM_NODE_PREFERENCE = {
+    "weight": 100,
+    "preference": {"matchExpressions": [{"key": arch.POOL_LABEL, "operator": "In", "values": [names.SYSTEM_POOL]}]},
+}
+
+
 def prefer_system_nodes() -> dict[str, Any]:
-    """Node affinity preferring the system node group (engine karpenter): a controller that lands on a
-    build node keeps that node, and its cost, alive."""
-    term = {"matchExpressions": [{"key": arch.POOL_LABEL, "operator": "In", "values": [names.SYSTEM_POOL]}]}
-    return {"nodeAffinity": {"preferredDuringSchedulingIgnoredDuringExecution": [{"weight": 100, "preference": term}]}}
+    """Node affinity preferring the system node group."""
+    return {"nodeAffinity": {PREFERRED: [SYSTEM_NODE_PREFERENCE]}}
 
 
 def system_nodes_transform(namespaces: Sequence[str]) -> pulumi.ResourceTransform:
@@ -226,9 +232,7 @@ def system_nodes_transform(namespaces: Sequence[str]) -> pulumi.ResourceTransfor
         pod = props.setdefault("spec", {}).setdefault("template", {}).setdefault("spec", {})
         pod["tolerations"] = [*(pod.get("tolerations") or []), SYSTEM_TOLERATION]
         node_affinity = pod.setdefault("affinity", {}).setdefault("nodeAffinity", {})
-        preferred = prefer_system_nodes()["nodeAffinity"]["preferredDuringSchedulingIgnoredDuringExecution"]
-        key = "preferredDuringSchedulingIgnoredDuringExecution"
-        node_affinity[key] = [*(node_affinity.get(key) or []), *preferred]
+        node_affinity[PREFERRED] = [*(node_affinity.get(PREFERRED) or []), SYSTEM_NODE_PREFERENCE]
         return pulumi.ResourceTransformResult(props=props, opts=args.opts)
 
     return transform

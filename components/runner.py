@@ -148,7 +148,7 @@ def helm_values(runner: RunnerSettings, openshift: bool = False, system_nodes: b
         "securityContext": {"allowPrivilegeEscalation": False, "runAsNonRoot": True},
     }
     if system_nodes:
-        values["tolerations"] = [ARM64_TOLERATION, kube.SYSTEM_TOLERATION]
+        values["tolerations"].append(kube.SYSTEM_TOLERATION)
         values["affinity"] = kube.prefer_system_nodes()
     return values
 

@@ -70,26 +70,12 @@ def pool_costs(settings: Any) -> list[PoolCost]:
     """Each pool at min, initial and max size; with Karpenter, the system node group first, then each
     build pool from zero (idle) to its limit, priced at its dearest instance type."""
     region = price_region(settings)
-    system = settings.system_pool
+    system = [settings.system_pool] if settings.system_pool is not None else []
     costs = []
-    if system is not None:
-        hourly = prices.hourly(region, system.instance_type)
-        costs.append(
-            PoolCost(
-                system.name,
-                system.arch,
-                system.instance_type,
-                hourly,
-                system.min_size,
-                system.min_size,
-                system.max_size,
-            )
-        )
-    for p in settings.node_pools:
-        types = p.all_instance_types if system is not None else (p.instance_type,)
-        hourlies = [prices.hourly(region, t) for t in types]
-        known = [(h, t) for h, t in zip(hourlies, types, strict=True) if h is not None]
-        hourly, instance_type = max(known) if len(known) == len(types) else (None, types[0])
+    for p in [*system, *settings.node_pools]:
+        priced = [(prices.hourly(region, t), t) for t in p.all_instance_types]
+        known = [(h, t) for h, t in priced if h is not None]
+        hourly, instance_type = max(known) if len(known) == len(priced) else (None, p.instance_type)
         costs.append(PoolCost(p.name, p.arch, instance_type, hourly, p.min_size, p.initial_size, p.max_size))
     return costs
 

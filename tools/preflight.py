@@ -126,11 +126,9 @@ class Preflight:
     def pools(self) -> list[NodePool]:
         """Every (pool, instance type) nodes may come from: with Karpenter, each type a NodePool may
         launch and the system node group."""
-        if not self.s.autoscaling.uses_karpenter:
-            return list(self.s.node_pools)
-        system = self.s.system_pool
+        system = [self.s.system_pool] if self.s.system_pool is not None else []
         each = [p.model_copy(update={"instance_type": t}) for p in self.s.node_pools for t in p.all_instance_types]
-        return [system, *each] if system is not None else each
+        return [*system, *each]
 
     def spot_role(self) -> None:
         try:
