@@ -14,7 +14,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 import pulumi
@@ -178,7 +178,9 @@ def cluster_autoscaler(a: Autoscaling) -> dict[str, Any]:
 class OpenShiftAutoscalingArgs:
     autoscaling: Autoscaling  # cluster-wide limits and scale-down timing
     bounds: Mapping[str, tuple[int, int]]  # MachineSet name -> (minReplicas, maxReplicas)
-    machine_sets: Sequence[pulumi.Resource] = ()  # created before their autoscalers
+    # MachineSet name -> its resource: each MachineAutoscaler waits for its own MachineSet only (one
+    # edge per set, not one per pair: a plan stays linear in the pools).
+    machine_sets: Mapping[str, pulumi.Resource] = field(default_factory=dict)
 
 
 class OpenShiftAutoscaling(pulumi.ComponentResource):
@@ -209,6 +211,8 @@ class OpenShiftAutoscaling(pulumi.ComponentResource):
                         "name": ms_name,
                     },
                 },
-                opts=pulumi.ResourceOptions(parent=self, depends_on=list(args.machine_sets)),
+                opts=pulumi.ResourceOptions(
+                    parent=self, depends_on=[args.machine_sets[ms_name]] if ms_name in args.machine_sets else []
+                ),
             )
         self.register_outputs({})

@@ -322,7 +322,7 @@ def _openshift(settings: Settings) -> Platform:
             OpenShiftAutoscalingArgs(
                 autoscaling=settings.autoscaling,
                 bounds=pools.bounds,
-                machine_sets=list(pools.machine_sets.values()),
+                machine_sets=pools.machine_sets,
             ),
             opts=pulumi.ResourceOptions(providers={"kubernetes": provider}),
         )

@@ -15,6 +15,9 @@ if str(ROOT) not in sys.path:
 
 from tools import mockengine  # noqa: E402
 
+# One session, one run of each identical program run (same code, same config): see mockengine.MEMO.
+mockengine.MEMO = {}
+
 SUBNETS = ["subnet-0a1b2c3d4e5f60001", "subnet-0a1b2c3d4e5f60002", "subnet-0a1b2c3d4e5f60003"]
 
 EKS_CONFIG: dict[str, Any] = {

@@ -39,6 +39,23 @@ def changed_paths(base: str) -> list[str]:
     return proc.stdout.split()
 
 
+def snapshot(dest: Path, root: Path = ROOT) -> Path:
+    """This checkout's files (tracked and new, not ignored) as a fresh git repository at `dest`, with
+    one commit: where a review can be tried on a change without touching the checkout."""
+    listed = subprocess.run(
+        ["git", "ls-files", "-co", "--exclude-standard", "-z"], cwd=root, capture_output=True, check=True
+    )
+    for name in filter(None, listed.stdout.decode().split("\0")):
+        source = root / name
+        if source.is_file():
+            (dest / name).parent.mkdir(parents=True, exist_ok=True)
+            (dest / name).write_bytes(source.read_bytes())
+    git = ["git", "-c", "user.name=multiarch", "-c", "user.email=multiarch@example.invalid"]
+    for args in (["init", "-q", "-b", "main"], ["add", "-A"], ["commit", "-q", "-m", "snapshot"]):
+        subprocess.run([*git, *args], cwd=dest, capture_output=True, check=True)
+    return dest
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     args = list(sys.argv[1:] if argv is None else argv)
     print("\n".join(stacks_for(changed_paths(args[0] if args else "HEAD~1"), all_stacks())))

@@ -771,6 +771,36 @@ def render_markdown(r: Review, out: TextIO) -> None:
         out.write("\n")
 
 
+def load_sides(base: str, head: str, stack: str | None, err: TextIO) -> tuple[Side, Side] | None:
+    """Both sides, planned once each (HEAD as BASE's stack unless `stack` says); None, with the
+    reasons written to `err`, when either cannot be planned."""
+    sides: list[Side] = []
+    failed = False
+    with tempfile.TemporaryDirectory(prefix="multiarch-diff-") as tmp:
+        for source in (base, head):
+            try:
+                sides.append(load_side(source, Path(tmp), stack or (sides[0].stack if sides else None)))
+            except SideError as exc:
+                failed = True
+                err.write(f"{exc.source}:\n")
+                err.writelines(f"  {line}\n" for line in exc.lines)
+    return None if failed else (sides[0], sides[1])
+
+
+def render(result: Review, fmt: str, out: TextIO) -> None:
+    if fmt == "json":
+        out.write(json.dumps(result.doc(), indent=2, sort_keys=True, default=str) + "\n")
+    elif fmt == "markdown":
+        render_markdown(result, out)
+    else:
+        render_table(result, out)
+
+
+def write_terraform_report(result: Review, path: Path) -> None:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text(json.dumps(result.terraform_report()) + "\n")
+
+
 def main(argv: Sequence[str] | None = None, out: TextIO = sys.stdout, err: TextIO = sys.stderr) -> int:
     parser = argparse.ArgumentParser(prog="python -m tools.diff", description=__doc__.split("\n\n")[0])
     parser.add_argument("base", help="stack name, stack file, plan.json, or REF:path")
@@ -780,28 +810,13 @@ def main(argv: Sequence[str] | None = None, out: TextIO = sys.stdout, err: TextI
     parser.add_argument("--stack", help="the stack both sides are planned as (default: BASE's stack)")
     args = parser.parse_args(argv)
 
-    sides: list[Side] = []
-    failed = False
-    with tempfile.TemporaryDirectory(prefix="multiarch-diff-") as tmp:
-        for source in (args.base, args.head):
-            try:
-                sides.append(load_side(source, Path(tmp), args.stack or (sides[0].stack if sides else None)))
-            except SideError as exc:
-                failed = True
-                err.write(f"{exc.source}:\n")
-                err.writelines(f"  {line}\n" for line in exc.lines)
-    if failed:
+    sides = load_sides(args.base, args.head, args.stack, err)
+    if sides is None:
         return EXIT_CONFIG
     result = review(*sides)
-    if args.format == "json":
-        out.write(json.dumps(result.doc(), indent=2, sort_keys=True, default=str) + "\n")
-    elif args.format == "markdown":
-        render_markdown(result, out)
-    else:
-        render_table(result, out)
+    render(result, args.format, out)
     if args.terraform_report:
-        args.terraform_report.parent.mkdir(parents=True, exist_ok=True)
-        args.terraform_report.write_text(json.dumps(result.terraform_report()) + "\n")
+        write_terraform_report(result, args.terraform_report)
     return result.exit_code
 
 

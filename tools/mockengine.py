@@ -9,6 +9,8 @@ Used by `tools.plan` and the tests.
 
 from __future__ import annotations
 
+import copy
+import functools
 import gc
 import hashlib
 import json
@@ -378,6 +380,26 @@ async def _resolve(value: Any) -> Any:
     return plain
 
 
+# Identical program runs, run once: a test session sets this to a dict (tests/conftest.py). The key
+# is the program's code and the run's config, stack and secret keys; a hit hands out a copy and
+# leaves the runtime as the run would (its config and stack installed). Off by default.
+MEMO: dict[str, Recording] | None = None
+
+
+@functools.cache
+def program_digest() -> str:
+    """What the program's behaviour depends on: __main__.py, Pulumi.yaml and every module it imports."""
+    h = hashlib.sha256()
+    for path in [ROOT / "__main__.py", ROOT / "Pulumi.yaml", *sorted((ROOT / "components").rglob("*.py"))]:
+        h.update(str(path.relative_to(ROOT)).encode() + b"\0" + path.read_bytes() + b"\0")
+    return h.hexdigest()
+
+
+def _memo_key(config: Mapping[str, Any], stack: str, secret_keys: list[str] | None) -> str:
+    run = json.dumps([config_values(config), stack, sorted(secret_keys or [])], sort_keys=True)
+    return hashlib.sha256((program_digest() + run).encode()).hexdigest()
+
+
 def run_main(
     config: Mapping[str, Any],
     *,
@@ -385,13 +407,24 @@ def run_main(
     secret_keys: list[str] | None = None,
     recording: Recording | None = None,
 ) -> Recording:
-    """Run the project's `__main__.py` (the real program) under the mock engine."""
+    """Run the project's `__main__.py` (the real program) under the mock engine.
+
+    With `MEMO` on and no `recording` given, a run identical to an earlier one is not run again:
+    pass a `recording` to force a fresh run (a test of determinism does)."""
     if str(ROOT) not in sys.path:
         sys.path.insert(0, str(ROOT))
-    return run(
+    key = _memo_key(config, stack, secret_keys) if MEMO is not None and recording is None else None
+    if key is not None and MEMO is not None and key in MEMO:
+        install(Recording(stack))
+        pulumi.runtime.set_all_config(config_values(config), secret_keys or [])
+        return copy.deepcopy(MEMO[key])
+    rec = run(
         lambda: runpy.run_path(str(ROOT / "__main__.py"), run_name="__main__"),
         config,
         stack=stack,
         secret_keys=secret_keys,
         recording=recording,
     )
+    if key is not None and MEMO is not None:
+        MEMO[key] = copy.deepcopy(rec)
+    return rec

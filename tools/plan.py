@@ -12,7 +12,8 @@ It then judges the plan: the CrossGuard pack in `policy/` is run on every declar
 the whole stack over the analyzer protocol, the way `pulumi preview --policy-pack policy` runs it;
 every Kubernetes object is checked against the upstream schema of the cluster's version. Verdicts
 are printed with their policy, level and resource, and saved in plan.json. It also writes the
-stack as a diagram (DIR/diagram*.mmd, DIR/diagram.dot, and DIR/diagram.png where Graphviz is).
+stack as a diagram (DIR/diagram*.mmd, DIR/diagram*.dot, and DIR/diagram.png where Graphviz is: of the
+components only, past `diagram.PNG_MAX_RESOURCES` resources).
 
 Everything written is canonical: resources in URN order, URN lists sorted, JSON keys sorted, so
 two plans of the same stack file are byte-identical and a plain `diff` of two plans is the change
@@ -43,6 +44,7 @@ from tools.mockengine import Recording, Registered, redact
 EXIT_OK, EXIT_FAILED, EXIT_CONFIG = 0, 1, 2
 CI_TEMPLATE = "templates/build-multi-arch.yml"  # the CI/CD component, as GitLab's catalog lays it out
 PIPELINE_RUN = "examples/pipelinerun.yaml"
+DUMPER = getattr(yaml, "CSafeDumper", yaml.SafeDumper)  # libyaml where PyYAML has it: manifests by the hundred
 
 
 @dataclass(frozen=True)
@@ -325,12 +327,14 @@ def _manifest_name(r: Registered) -> str:
 
 
 def verdicts(rec: Recording, kubernetes_version: str) -> list[policyrun.Violation]:
-    """Policy violations and schema failures, schema failures reported as a mandatory policy."""
-    found = policyrun.run_pack(rec.resources)
-    found += [
+    """Policy violations and schema failures, schema failures reported as a mandatory policy.
+    The pack judges (in its own process) while the schemas are checked here."""
+    answers = policyrun.shared().submit(rec.resources)
+    found = [
         policyrun.Violation(schemas.SCHEMA_POLICY, "mandatory", f.message, f.resource)
         for f in schemas.check(rec.kubernetes_objects(), kubernetes_version)
     ]
+    found += answers()
     return sorted(found, key=lambda v: (not v.mandatory, v.policy, v.resource, v.message))
 
 
@@ -392,7 +396,7 @@ def write_outputs(planned: Planned, out_dir: Path) -> None:
     (out_dir / "plan.json").write_text(dumps(plan_document(planned)))
     for r in rec.kubernetes_objects():
         body = {k: v for k, v in redact(r.inputs).items() if not k.startswith("__")}
-        (out_dir / "manifests" / _manifest_name(r)).write_text(yaml.safe_dump(body, sort_keys=False))
+        (out_dir / "manifests" / _manifest_name(r)).write_text(yaml.dump(body, Dumper=DUMPER, sort_keys=False))
     for key, relative in (("gitlabCiTemplate", CI_TEMPLATE), ("examplePipelineRun", PIPELINE_RUN)):
         text = rec.outputs.get(key)
         if isinstance(text, str):
@@ -431,6 +435,8 @@ def make(stack_ref: str | stackfile.StackFile, *, policies: bool = True) -> Plan
         raise PlanError(EXIT_CONFIG, [f"error: {exc}"]) from None
     except stackfile.StackFileError as exc:
         raise PlanError(EXIT_FAILED, [f"error: {exc}"]) from None
+    if policies:
+        policyrun.shared().start()  # the pack's start-up overlaps the program's run
     try:
         rec = mockengine.run_main(stack.config, stack=stack.name, secret_keys=stack.secret_keys)
         settings = settings_mod.load()
@@ -477,9 +483,9 @@ def main(argv: Sequence[str] | None = None, out: TextIO = sys.stdout, err: TextI
     n = len(rec.kubernetes_objects())
     print_verdicts(planned.verdicts, len(policyrun.analyzed(rec.resources)), n, out)
     write_outputs(planned, out_dir)
-    pictures = diagram.write(rec, out_dir)
+    drawn = diagram.write(rec, out_dir)
     out.write(f"\nWrote {out_dir / 'plan.json'}, {n} manifests in {out_dir / 'manifests'}, ")
-    out.write(f"and the diagram ({', '.join(p.name for p in pictures)})\n")
+    out.write(f"and the diagram ({', '.join(p.name for p in drawn.files)}; {drawn.note})\n")
     return EXIT_FAILED if any(v.mandatory for v in planned.verdicts) else EXIT_OK
 
 

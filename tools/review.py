@@ -6,10 +6,12 @@ For each stack the change touches (`tools.changed_stacks`), `tools.diff` compare
 stands at BASE_SHA with the working tree's:
 - when only stack files changed, BASE is `BASE_SHA:stacks/Pulumi.<stack>.yaml`, planned with this
   program (secrets are compared by their ciphertext: a rotated token shows as `[secret] changed`);
-- when the program changed too, BASE_SHA is checked out in a git worktree and each stack planned
-  there, with the base's program, so the review shows what the program change does; its
-  `plan.json` is BASE (secrets there are `[secret]`: not comparable);
+- when the program changed too, BASE_SHA is checked out in a git worktree and every stack planned
+  there, with the base's program, in one interpreter (`BASE_DRIVER`), so the review shows what the
+  program change does; each `plan.json` is BASE (secrets there are `[secret]`: not comparable);
 - a stack file that does not exist at BASE_SHA is a new stack: its review is all creates.
+Each side of each stack is planned once, and everything on the head side happens in this process:
+the import floor is paid once per side, and one policy pack serves every plan of a process.
 
 Writes to `--out`: `<stack>.md` and `<stack>.json` per stack, `review.md` (every stack, for the
 merge-request comment), `tfplan.json` (GitLab's Terraform report, summed over the stacks: the
@@ -69,8 +71,26 @@ def _empty_plan(stack: str, out: Path) -> Path:
     return path
 
 
+# Runs in the base revision's worktree, with its program: plans every stack in this one interpreter
+# (the import floor and the policy pack's start-up paid once), one JSON line per stack. It uses only
+# `tools.plan.main(argv, out=, err=)`, which every base revision with a review has.
+BASE_DRIVER = """
+import io, json, sys
+from tools import plan
+for stack, out in json.loads(sys.argv[1]):
+    log = io.StringIO()
+    try:
+        code = plan.main([stack, "--out", out], out=log, err=log)
+    except BaseException as exc:  # one stack's failure is that stack's, not the others'
+        code = 1
+        log.write(f"{type(exc).__name__}: {exc}\\n")
+    print(json.dumps({"stack": stack, "exit": code, "log": log.getvalue()[-2000:]}), flush=True)
+"""
+
+
 def base_plans(base_sha: str, stacks: Sequence[str], out: Path, err: TextIO) -> dict[str, str]:
-    """Plan each stack as it stands at `base_sha`, with that revision's program, in a worktree."""
+    """Plan each stack as it stands at `base_sha`, with that revision's program, in a worktree: all
+    of them in one interpreter."""
     sources: dict[str, str] = {}
     with tempfile.TemporaryDirectory(prefix="multiarch-base-") as tmp:
         tree = Path(tmp) / "base"
@@ -78,43 +98,47 @@ def base_plans(base_sha: str, stacks: Sequence[str], out: Path, err: TextIO) -> 
         if added.returncode != 0:
             raise SystemExit(f"error: git worktree add {base_sha}: {added.stderr.strip()}")
         try:
-            for stack in stacks:
-                target = out / "base" / stack
-                proc = subprocess.run(
-                    [sys.executable, "-m", "tools.plan", stack, "--out", str(target.resolve())],
-                    cwd=tree,
-                    capture_output=True,
-                    text=True,
-                    check=False,
-                )
+            targets = {stack: (out / "base" / stack).resolve() for stack in stacks}
+            proc = subprocess.run(
+                [sys.executable, "-c", BASE_DRIVER, json.dumps([[s, str(t)] for s, t in targets.items()])],
+                cwd=tree,
+                capture_output=True,
+                text=True,
+                check=False,
+            )
+            logs = {}
+            for line in proc.stdout.splitlines():
+                if line.startswith("{"):
+                    result = json.loads(line)
+                    logs[result["stack"]] = result
+            for stack, target in targets.items():
                 if (target / "plan.json").is_file():
                     sources[stack] = str(target / "plan.json")
                 else:  # the base's own plan failed: say so, and review against the stack file
-                    err.write(f"{stack}: the base revision's program could not plan it (exit {proc.returncode}):\n")
-                    err.write(proc.stderr[-2000:])
+                    result = logs.get(stack, {"exit": proc.returncode, "log": proc.stderr[-2000:]})
+                    err.write(f"{stack}: the base revision's program could not plan it (exit {result['exit']}):\n")
+                    err.write(result["log"])
         finally:
             _git("worktree", "remove", "--force", str(tree))
     return sources
 
 
 def review_stack(stack: str, base: str, out: Path, err: TextIO) -> StackReview:
+    """One stack's review: each side planned once, then written as Markdown, JSON and the
+    Terraform report."""
     head = str(stackfile.resolve(stack))
-    results: dict[str, str] = {}
-    code = diff.EXIT_SAFE
-    for fmt in ("markdown", "json"):
-        buffer, errors = io.StringIO(), io.StringIO()
-        argv = [base, head, "--stack", stack, "--format", fmt]
-        if fmt == "json":
-            argv += ["--terraform-report", str(out / f"{stack}.tfplan.json")]
-        code = diff.main(argv, out=buffer, err=errors)
-        results[fmt] = buffer.getvalue()
-        if errors.getvalue():
-            err.write(errors.getvalue())
-            results[fmt] = (
-                results[fmt] or f"### ❗ Stack `{stack}`: invalid configuration\n\n```\n{errors.getvalue()}```\n"
-            )
-    doc = json.loads(results["json"]) if results["json"].startswith("{") else None
-    return StackReview(stack, base, code, results["markdown"], doc)
+    errors = io.StringIO()
+    sides = diff.load_sides(base, head, stack, errors)
+    if sides is None:
+        err.write(errors.getvalue())
+        markdown = f"### ❗ Stack `{stack}`: invalid configuration\n\n```\n{errors.getvalue()}```\n"
+        return StackReview(stack, base, diff.EXIT_CONFIG, markdown, None)
+    result = diff.review(*sides)
+    text = io.StringIO()
+    diff.render(result, "markdown", text)
+    diff.write_terraform_report(result, out / f"{stack}.tfplan.json")
+    doc = json.loads(json.dumps(result.doc(), default=str))  # as `tools.diff --format json` writes it
+    return StackReview(stack, base, result.exit_code, text.getvalue(), doc)
 
 
 def _ci_image() -> str:

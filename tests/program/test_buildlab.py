@@ -87,6 +87,7 @@ def _machine_state() -> dict[str, Any]:
     }
 
 
+@pytest.mark.xdist_group("buildlab")  # one worker: the machine's binfmt handlers and the lab's tools
 @pytest.mark.skipif(
     bool(buildlab.missing_tools()) or os.geteuid() != 0,
     reason=f"needs root and the lab's tools (make buildlab-deps): missing {buildlab.missing_tools()}",

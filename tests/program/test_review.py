@@ -11,40 +11,13 @@ from pathlib import Path
 import pytest
 import yaml
 
-from tools import diff, review, stackfile
-
-
-def git(repo: Path, *args: str) -> str:
-    proc = subprocess.run(
-        ["git", "-c", "user.name=t", "-c", "user.email=t@example.invalid", *args],
-        cwd=repo,
-        capture_output=True,
-        text=True,
-        check=True,
-    )
-    return proc.stdout.strip()
+from tools import changed_stacks, diff, review, stackfile
 
 
 @pytest.fixture(scope="module")
 def repo(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Path]:
     """This repository's files (tracked and new, not ignored) in a fresh git repository, committed."""
-    root = tmp_path_factory.mktemp("repo")
-    files = (
-        subprocess.run(
-            ["git", "ls-files", "-co", "--exclude-standard", "-z"], cwd=stackfile.ROOT, capture_output=True, check=True
-        )
-        .stdout.decode()
-        .split("\0")
-    )
-    for name in filter(None, files):
-        source = stackfile.ROOT / name
-        if source.is_file():
-            (root / name).parent.mkdir(parents=True, exist_ok=True)
-            (root / name).write_bytes(source.read_bytes())
-    git(root, "init", "-q", "-b", "main")
-    git(root, "add", "-A")
-    git(root, "commit", "-q", "-m", "base")
-    yield root
+    yield changed_stacks.snapshot(tmp_path_factory.mktemp("repo"))
 
 
 def run_review(repo: Path, base: str, out: Path) -> subprocess.CompletedProcess[str]:

@@ -69,7 +69,9 @@ def test_stack_file_plans(path: Path) -> None:
         if r.custom and not r.type.startswith("pulumi:providers:"):
             assert "::default_" not in r.provider and r.provider, f"{r.type} {r.name} uses a default provider"
     # Deterministic: a second run declares the same URNs.
-    again = mockengine.run_main(stack.config, stack=stack.name, secret_keys=stack.secret_keys)
+    again = mockengine.run_main(  # a fresh run, not the session's memo of the first
+        stack.config, stack=stack.name, secret_keys=stack.secret_keys, recording=mockengine.Recording(stack.name)
+    )
     assert sorted(r.urn for r in again.resources) == sorted(r.urn for r in rec.resources)
 
 
