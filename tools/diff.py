@@ -408,6 +408,7 @@ def classify(base: Side, head: Side) -> list[Item]:
 def _cascade(items: list[Item]) -> None:
     """Replacements that replacements cause: a new provider, or a new id where an input held the old."""
     done: set[str] = set()
+    flat = {id(i): flatten(i.base.inputs) for i in items if i.base is not None}  # once, not once per cause
     while True:
         replaced = [i for i in items if i.action == "replace" and i.resource.urn not in done]
         if not replaced:
@@ -429,7 +430,7 @@ def _cascade(items: list[Item]) -> None:
                     continue
                 if not old_id or old_id.endswith("-id"):  # the mock engine's generic ids carry no meaning
                     continue
-                for path, value in flatten(item.base.inputs).items():
+                for path, value in flat[id(item)].items():
                     if not (isinstance(value, str) and old_id in value):
                         continue
                     rule = replacerules.replacing(item.head.type, path)
