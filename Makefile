@@ -29,6 +29,13 @@ $(DEV): $(RUNTIME) requirements-dev.txt
 
 venv: $(DEV)
 
+# gitlab-ci-local (an independent implementation of GitLab CI) and the Node 22 it runs on, as
+# pinned in package-lock.json: the tests and the build lab run the CI/CD component with it.
+NODE_TOOLS := node_modules/.installed
+$(NODE_TOOLS): package.json package-lock.json
+	npm ci --no-audit --no-fund --loglevel=error
+	touch $@
+
 # Offline plan of a stack (default dev): no Pulumi CLI, no credentials, no network.
 plan: $(RUNTIME)
 	$(BIN)/python -m tools.plan $(STACK)
@@ -39,7 +46,7 @@ lint: $(DEV)
 	$(BIN)/mypy
 
 # Lint, types, then every test.
-test: lint
+test: lint $(NODE_TOOLS)
 	$(BIN)/pytest
 
 # The offline plan against its floor, the scaling table (1 to 64 pools per platform), the review.
@@ -49,17 +56,18 @@ bench: $(DEV)
 	$(BIN)/python -m bench.review
 
 # The build lab's tools, from Debian (as root): buildah, skopeo, qemu-user-static, docker-registry,
-# openssl, git, and busybox-static for amd64 and arm64 as the lab's base images.
+# openssl, git, rsync (gitlab-ci-local's shell executor), and busybox-static for amd64 and arm64 as the
+# lab's base images and its arm64 node's userland.
 LAB_DEBS := build/buildlab/debs
 buildlab-deps:
-	DEBIAN_FRONTEND=noninteractive apt-get install -y -qq buildah skopeo qemu-user-static docker-registry openssl git >/dev/null
+	DEBIAN_FRONTEND=noninteractive apt-get install -y -qq buildah skopeo qemu-user-static docker-registry openssl git rsync >/dev/null
 	dpkg --print-foreign-architectures | grep -qx arm64 || dpkg --add-architecture arm64
 	apt-get update -qq
 	mkdir -p $(LAB_DEBS) && cd $(LAB_DEBS) && apt-get download -qq busybox-static:amd64 busybox-static:arm64
 
 # Run the stack's generated build path for real (default dev): two arches, a registry, the proof.
-buildlab: $(DEV)
+buildlab: $(DEV) $(NODE_TOOLS)
 	$(BIN)/python -m tools.buildlab $(STACK)
 
 clean:
-	rm -rf build .pytest_cache .mypy_cache .ruff_cache
+	rm -rf build .pytest_cache .mypy_cache .ruff_cache node_modules

@@ -4,8 +4,11 @@ Creates its own namespace (Pod Security `privileged`), a service account (grante
 SCC on OpenShift, and nothing else is) and a DaemonSet whose privileged init container runs the
 pinned `tonistiigi/binfmt` to register qemu for `qemu.platforms` with the F flag (the emulator is
 opened at registration, so it works inside build containers' mount namespaces). A tiny
-unprivileged pause container keeps the pod alive, so the registration, which is per kernel and
-lost on reboot, is redone whenever the node (re)starts. It tolerates every pool's taints,
+unprivileged container keeps the pod alive, so the registration, which is per kernel and lost on
+reboot, is redone whenever the node (re)starts, and tells the truth about it: its readiness probe
+(`readiness_command`) reads the host's `binfmt_misc` through a read-only mount and is Ready only
+while every handler is registered, enabled and has the F flag. A node where the registration did
+not happen, or was undone, shows a pod that is not Ready. It tolerates every pool's taints,
 including GKE's arm64 taint, and runs only on nodes whose arch has something to emulate.
 """
 
@@ -65,6 +68,35 @@ QEMU_INTERPRETERS = {
 }
 
 
+# Where the readiness probe sees the host's registrations (a read-only hostPath of binfmt_misc).
+HOST_BINFMT = "/proc/sys/fs/binfmt_misc"
+PROBE_MOUNT = "/host/binfmt_misc"
+
+# `sh -c READY_SCRIPT binfmt-ready DIR HANDLER...`: 0 when binfmt_misc is enabled in DIR and every
+# HANDLER is registered, enabled and has the F flag; else one line on what is missing, and 1.
+READY_SCRIPT = """\
+dir="$1"; shift
+if ! grep -qx enabled "$dir/status" 2>/dev/null; then
+  echo "binfmt: binfmt_misc is not mounted or not enabled at $dir" >&2; exit 1
+fi
+for handler in "$@"; do
+  entry="$dir/$handler"
+  if [ ! -r "$entry" ]; then echo "binfmt: $handler is not registered" >&2; exit 1; fi
+  if ! grep -qx enabled "$entry"; then echo "binfmt: $handler is registered but disabled" >&2; exit 1; fi
+  if ! grep -q '^flags: .*F' "$entry"; then
+    echo "binfmt: $handler has no F flag: build containers cannot open the emulator" >&2; exit 1
+  fi
+done
+echo "binfmt: $* registered, enabled, with the F flag"
+"""
+
+
+def readiness_command(platforms: Sequence[str], directory: str = PROBE_MOUNT) -> list[str]:
+    """The probe's command: the same one the build lab runs on this machine's binfmt_misc."""
+    handlers = [HANDLERS[p].name for p in platforms if p in HANDLERS]
+    return ["sh", "-c", READY_SCRIPT, "binfmt-ready", directory, *handlers]
+
+
 def emulating_node_arches(pool_arches: Sequence[arch.Arch], platforms: Sequence[str]) -> list[arch.Arch]:
     """Node arches that have at least one configured platform to emulate (a foreign one)."""
     return [a for a in pool_arches if any(p != a for p in platforms)]
@@ -72,13 +104,7 @@ def emulating_node_arches(pool_arches: Sequence[arch.Arch], platforms: Sequence[
 
 def tolerations(taints: Sequence[Taint]) -> list[dict[str, str]]:
     """Tolerate each pool's taints and GKE's arm64 taint, exactly (not a blanket `Exists`)."""
-    seen: dict[tuple[str, str, str], dict[str, str]] = {}
-    for t in [*taints, Taint(key=arch.ARCH_LABEL, value="arm64", effect="NoSchedule")]:
-        tol = {"key": t.key, "operator": "Equal", "value": t.value, "effect": t.effect}
-        if not t.value:
-            tol = {"key": t.key, "operator": "Exists", "effect": t.effect}
-        seen[(t.key, t.value, t.effect)] = tol
-    return list(seen.values())
+    return kube.tolerations([*taints, Taint.model_validate(arch.GKE_ARM64_TAINT)])
 
 
 def daemonset_spec(
@@ -123,8 +149,25 @@ def daemonset_spec(
                 ],
                 "containers": [
                     {
-                        "name": "pause",
-                        "image": versions.PAUSE_IMAGE,
+                        # Unprivileged: it sleeps, and its probe reads the host's registrations.
+                        "name": "ready",
+                        "image": versions.BUSYBOX_IMAGE,
+                        "command": ["sh", "-c", "trap 'exit 0' TERM; while :; do sleep 3600 & wait $!; done"],
+                        "readinessProbe": {
+                            "exec": {"command": readiness_command(platforms)},
+                            "initialDelaySeconds": 2,
+                            "periodSeconds": 30,
+                            "failureThreshold": 1,
+                        },
+                        "volumeMounts": [
+                            {
+                                "name": "binfmt-misc",
+                                "mountPath": PROBE_MOUNT,
+                                "readOnly": True,
+                                # A binfmt_misc mounted on the host later (systemd's automount) shows too.
+                                "mountPropagation": "HostToContainer",
+                            }
+                        ],
                         "securityContext": {
                             "privileged": False,
                             "allowPrivilegeEscalation": False,
@@ -139,6 +182,7 @@ def daemonset_spec(
                         },
                     }
                 ],
+                "volumes": [{"name": "binfmt-misc", "hostPath": {"path": HOST_BINFMT, "type": "Directory"}}],
             },
         },
     }

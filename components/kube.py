@@ -8,8 +8,8 @@ from __future__ import annotations
 
 import copy
 import json
-from collections.abc import Sequence
-from typing import Any, Literal
+from collections.abc import Mapping, Sequence
+from typing import Any, Literal, Protocol
 
 import pulumi
 import pulumi_kubernetes as k8s
@@ -22,6 +22,38 @@ BUILD_POD_ANNOTATIONS = {
     "karpenter.sh/do-not-disrupt": "true",
     "cluster-autoscaler.kubernetes.io/safe-to-evict": "false",
 }
+
+
+class TaintLike(Protocol):
+    """A node taint: the settings' `Taint`, read-only."""
+
+    @property
+    def key(self) -> str: ...
+    @property
+    def value(self) -> str: ...
+    @property
+    def effect(self) -> str: ...
+
+
+def toleration(taint: TaintLike | Mapping[str, str]) -> dict[str, str]:
+    """The toleration of exactly this taint (key, value and effect; `Exists` for a taint without a value)."""
+    key, value, effect = (
+        (taint["key"], taint.get("value", ""), taint["effect"])
+        if isinstance(taint, Mapping)
+        else (taint.key, taint.value, taint.effect)
+    )
+    if not value:
+        return {"key": key, "operator": "Exists", "effect": effect}
+    return {"key": key, "operator": "Equal", "value": value, "effect": effect}
+
+
+def tolerations(taints: Sequence[TaintLike]) -> list[dict[str, str]]:
+    """One toleration per distinct taint, in order."""
+    seen: dict[tuple[str, str, str], dict[str, str]] = {}
+    for t in taints:
+        seen.setdefault((t.key, t.value, t.effect), toleration(t))
+    return list(seen.values())
+
 
 # The system node group's taint (engine karpenter), the one EKS add-ons and Karpenter's chart
 # tolerate: only controllers run there, never builds. The stack's own controllers tolerate it.

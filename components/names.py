@@ -69,6 +69,11 @@ def machine_set(infrastructure_name: str, pool: str, zone: str) -> str:
     return f"{infrastructure_name}-{pool}-{zone}"
 
 
+# The PipelineRun template the stack keeps beside the Pipeline (a ConfigMap in the pipelines'
+# namespace), where runs are started from; the policy pack reads its tolerations.
+PIPELINE_RUN_TEMPLATE = "multiarch-pipelinerun"
+PIPELINE_RUN_TEMPLATE_KEY = "pipelinerun.yaml"
+
 # Namespaces the stack creates under fixed names (the configurable ones are in the settings).
 QEMU_NAMESPACE = "qemu-binfmt"
 TEKTON_NAMESPACE = "tekton-pipelines"  # the upstream release manifest's own

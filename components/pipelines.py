@@ -11,14 +11,19 @@ pins parallel tasks to one node: off, per-arch tasks run at once on their own po
 
 `BuildPipeline` creates a namespace for builds, the `buildbot` service account and `tekton.dev/v1`
 Tasks and a Pipeline: clone once onto the shared RWX workspace, build each arch with buildah
-(vfs, emptyDir for /var/lib/containers, only SETFCAP) into an OCI archive on the workspace, then
-assemble the manifest list and push it. Which node a build runs on is chosen per PipelineRun
-through `taskRunSpecs` and `kubernetes.io/arch` (see `example_pipeline_run`).
+(vfs, emptyDir for /var/lib/containers, only SETFCAP; `--platform linux/<arch>`, layers cached in
+a registry) into an OCI archive on the workspace, then assemble the manifest list and push it.
+Each build proves it ran on a node of its arch and built an image of it, and the push proves each
+slot holds its arch (`components/buildscript.py`): a misrouted task fails, it never publishes a
+wrong index. Which node a task runs on is chosen per PipelineRun through `taskRunSpecs`: the
+template `pipeline_run` pins every task to its arch and tolerates that arch's pools' taints; the
+stack keeps it in the cluster (ConfigMap `multiarch-pipelinerun`), where runs are started from.
+The Pipeline and Tasks carry the anti-eviction annotations, which Tekton copies to every pod.
 """
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -26,7 +31,8 @@ import pulumi
 import pulumi_kubernetes as k8s
 import yaml
 
-from components import arch, kube, names, versions
+from components import arch, buildscript, kube, names, versions
+from components.kube import TaintLike
 from components.settings import Pipelines
 
 TEKTON_NAMESPACE = names.TEKTON_NAMESPACE
@@ -35,7 +41,6 @@ FEATURE_FLAGS = "feature-flags"
 TEKTON_CONTROLLER_NAMESPACES = (TEKTON_NAMESPACE, "tekton-pipelines-resolvers")
 PIPELINE_NAME = "multiarch-build"
 SERVICE_ACCOUNT = "buildbot"
-OCI_DIR = "/srv/oci-images"
 
 
 def release_url(version: str) -> str:
@@ -146,6 +151,23 @@ def _workspace(name: str, **extra: Any) -> dict[str, Any]:
     return {"name": name, **extra}
 
 
+# Registry credentials from the optional `dockerconfig` workspace (config.json or a
+# kubernetes.io/dockerconfigjson Secret's .dockerconfigjson), for buildah's pushes: the images, the
+# manifest list and the layer cache.
+REGISTRY_AUTH = (
+    'if [[ "$(workspaces.dockerconfig.bound)" == "true" ]]; then\n'
+    '  cfg="$(workspaces.dockerconfig.path)"\n'
+    '  if [[ -f "$cfg/.dockerconfigjson" ]]; then mkdir -p ~/.docker && '
+    'cp "$cfg/.dockerconfigjson" ~/.docker/config.json; cfg=~/.docker; fi\n'
+    '  export DOCKER_CONFIG="$cfg"\n'
+    "fi\n"
+)
+NATIVE_FIX = (
+    "the PipelineRun must pin this task to $ARCH nodes (taskRunSpecs podTemplate nodeSelector "
+    "kubernetes.io/arch=$ARCH and the tolerations of that pool's taints)"
+)
+
+
 def clone_task() -> dict[str, Any]:
     return {
         "params": [
@@ -168,15 +190,33 @@ def clone_task() -> dict[str, Any]:
 
 
 def build_task() -> dict[str, Any]:
-    """buildah in a container: vfs storage on an emptyDir, only SETFCAP; the image goes to the workspace."""
+    """buildah in a container (vfs storage on an emptyDir, only SETFCAP): builds `linux/<arch>` with
+    its layers cached in a registry, proves it ran natively (unless `native` is false: the stack has
+    no pool of that arch and qemu builds it) and that the image is of that arch, then writes it to
+    the workspace."""
     return {
         "params": [
             {"name": "context-dir", "type": "string", "default": "."},
             {"name": "containerfile-path", "type": "string", "default": "Containerfile"},
-            {"name": "platform", "type": "string", "description": "linux/amd64 or linux/arm64"},
-            {"name": "arch", "type": "string", "description": "file name of the OCI archive"},
+            {"name": "arch", "type": "string", "description": "the target: amd64 or arm64 (linux/<arch>)"},
+            {
+                "name": "native",
+                "type": "string",
+                "default": "true",
+                "description": "true: fail unless the step runs on a node of arch; false: built under qemu by design",
+            },
+            {
+                "name": "cache-repository",
+                "type": "string",
+                "default": "",
+                "description": "registry repository of the layer cache (--cache-from/--cache-to); empty: none",
+            },
         ],
-        "workspaces": [_workspace("source"), _workspace("oci-images", mountPath=OCI_DIR)],
+        "workspaces": [
+            _workspace("source"),
+            _workspace("oci-images"),
+            _workspace("dockerconfig", optional=True, description="config.json or .dockerconfigjson"),
+        ],
         "volumes": [{"name": "container-storage", "emptyDir": {}}],
         "steps": [
             {
@@ -185,11 +225,21 @@ def build_task() -> dict[str, Any]:
                 "env": [{"name": "STORAGE_DRIVER", "value": "vfs"}],
                 "script": (
                     "#!/bin/bash\nset -Eeuo pipefail\n"
+                    'ARCH="$(params.arch)"\n'
+                    'if [[ "$(params.native)" == "true" ]]; then\n'
+                    + buildscript.native_check("build task", NATIVE_FIX)
+                    + "\nfi\n"
+                    + REGISTRY_AUTH
+                    + "cache=()\n"
+                    'if [[ -n "$(params.cache-repository)" ]]; then\n'
+                    '  cache=(--cache-from "$(params.cache-repository)" --cache-to "$(params.cache-repository)")\n'
+                    "fi\n"
                     "src=$(workspaces.source.path)/src\n"
-                    'buildah build --platform "$(params.platform)" -t localhost/image:$(params.arch) '
+                    "ref=localhost/image:$ARCH\n"
+                    'buildah build --platform "linux/$ARCH" --layers "${cache[@]}" -t "$ref" '
                     '-f "$src/$(params.containerfile-path)" "$src/$(params.context-dir)"\n'
-                    "buildah push localhost/image:$(params.arch) "
-                    'oci-archive:"$(workspaces.oci-images.path)/$(params.arch).tar"\n'
+                    + buildscript.image_check()
+                    + '\nbuildah push "$ref" "oci-archive:$(workspaces.oci-images.path)/$ARCH.tar"\n'
                 ),
                 "securityContext": {"capabilities": {"add": ["SETFCAP"]}},
                 "volumeMounts": [{"name": "container-storage", "mountPath": "/var/lib/containers"}],
@@ -199,13 +249,15 @@ def build_task() -> dict[str, Any]:
 
 
 def push_task() -> dict[str, Any]:
+    """The manifest list of every arch's image, each with the platform its own config records, each
+    checked against its slot before anything is pushed."""
     return {
         "params": [
             {"name": "image", "type": "string"},
             {"name": "arches", "type": "array"},
         ],
         "workspaces": [
-            _workspace("oci-images", mountPath=OCI_DIR),
+            _workspace("oci-images"),
             _workspace("dockerconfig", optional=True, description="config.json or .dockerconfigjson"),
         ],
         "volumes": [{"name": "container-storage", "emptyDir": {}}],
@@ -217,15 +269,13 @@ def push_task() -> dict[str, Any]:
                 "args": ["$(params.arches[*])"],
                 "script": (
                     "#!/bin/bash\nset -Eeuo pipefail\n"
-                    'if [[ "$(workspaces.dockerconfig.bound)" == "true" ]]; then\n'
-                    '  cfg="$(workspaces.dockerconfig.path)"\n'
-                    '  if [[ -f "$cfg/.dockerconfigjson" ]]; then mkdir -p ~/.docker && '
-                    'cp "$cfg/.dockerconfigjson" ~/.docker/config.json; cfg=~/.docker; fi\n'
-                    '  export DOCKER_CONFIG="$cfg"\n'
-                    "fi\n"
-                    "buildah manifest create localhost/multi-arch\n"
-                    "for arch; do buildah manifest add localhost/multi-arch "
-                    '"oci-archive:$(workspaces.oci-images.path)/$arch.tar"; done\n'
+                    + REGISTRY_AUTH
+                    + "buildah manifest create localhost/multi-arch\n"
+                    "for slot; do\n"
+                    '  ref="oci-archive:$(workspaces.oci-images.path)/$slot.tar"\n'
+                    '  buildah manifest add localhost/multi-arch "$ref"\n'
+                    + _indent(buildscript.slot_check("localhost/multi-arch"))
+                    + "\ndone\n"
                     'buildah manifest push --all localhost/multi-arch "docker://$(params.image)"\n'
                 ),
                 "securityContext": {"capabilities": {"add": ["SETFCAP"]}},
@@ -235,26 +285,36 @@ def push_task() -> dict[str, Any]:
     }
 
 
+def _indent(text: str) -> str:
+    return "\n".join(f"  {line}" for line in text.splitlines())
+
+
 def build_task_name(a: arch.Arch) -> str:
     return f"build-{a}"
 
 
-def pipeline(arches: Sequence[arch.Arch]) -> dict[str, Any]:
-    """Clone once, build every arch in parallel, push the manifest list."""
+CLONE_TASK, PUSH_TASK = "clone", "push"
+
+
+def pipeline(arches: Sequence[arch.Arch], native: Sequence[arch.Arch] = arch.ARCHES) -> dict[str, Any]:
+    """Clone once, build every arch in parallel (`native`: the arches with a pool, built natively;
+    the others under qemu), push the manifest list."""
     builds = [
         {
             "name": build_task_name(a),
-            "runAfter": ["clone"],
+            "runAfter": [CLONE_TASK],
             "taskRef": {"name": "buildah-build"},
             "params": [
                 {"name": "context-dir", "value": "$(params.context-dir)"},
                 {"name": "containerfile-path", "value": "$(params.containerfile-path)"},
-                {"name": "platform", "value": arch.ARCH_FACTS[a].oci_platform},
                 {"name": "arch", "value": a},
+                {"name": "native", "value": "true" if a in native else "false"},
+                {"name": "cache-repository", "value": "$(params.cache-repository)"},
             ],
             "workspaces": [
                 {"name": "source", "workspace": "source"},
                 {"name": "oci-images", "workspace": "oci-images"},
+                {"name": "dockerconfig", "workspace": "dockerconfig"},
             ],
         }
         for a in arches
@@ -266,6 +326,12 @@ def pipeline(arches: Sequence[arch.Arch]) -> dict[str, Any]:
             {"name": "image", "type": "string", "description": "where to push the manifest list"},
             {"name": "context-dir", "type": "string", "default": "."},
             {"name": "containerfile-path", "type": "string", "default": "Containerfile"},
+            {
+                "name": "cache-repository",
+                "type": "string",
+                "default": "",
+                "description": "registry repository of the builds' layer cache (<image>/cache); empty: none",
+            },
         ],
         "workspaces": [
             {"name": "source"},
@@ -274,7 +340,7 @@ def pipeline(arches: Sequence[arch.Arch]) -> dict[str, Any]:
         ],
         "tasks": [
             {
-                "name": "clone",
+                "name": CLONE_TASK,
                 "taskRef": {"name": "git-clone"},
                 "params": [
                     {"name": "url", "value": "$(params.git-url)"},
@@ -284,7 +350,7 @@ def pipeline(arches: Sequence[arch.Arch]) -> dict[str, Any]:
             },
             *builds,
             {
-                "name": "push",
+                "name": PUSH_TASK,
                 "runAfter": [b["name"] for b in builds],
                 "taskRef": {"name": "buildah-push"},
                 "params": [
@@ -305,19 +371,32 @@ def node_arch_for(target: arch.Arch, pool_arches: Sequence[arch.Arch]) -> arch.A
     return target if target in pool_arches else pool_arches[0]
 
 
-def example_pipeline_run(
-    pool_arches: Sequence[arch.Arch], storage_class: str | None, namespace: str, gke: bool = False
-) -> str:
-    """A PipelineRun for the README: RWX workspaces on the stack's class, each build pinned by arch."""
-    specs = []
-    for target in arch.ARCHES:
-        node = node_arch_for(target, pool_arches)
-        pod: dict[str, Any] = {"nodeSelector": {arch.ARCH_LABEL: node}}
-        if node == "arm64" and gke:
-            pod["tolerations"] = [
-                {"key": arch.ARCH_LABEL, "operator": "Equal", "value": "arm64", "effect": "NoSchedule"}
-            ]
-        specs.append({"pipelineTaskName": build_task_name(target), "podTemplate": pod})
+def task_pods(
+    pool_arches: Sequence[arch.Arch], taints: Mapping[arch.Arch, Sequence[TaintLike]], default_arch: arch.Arch
+) -> dict[str, dict[str, Any]]:
+    """Each pipeline task's pod template: pinned to the arch it runs on, tolerating exactly the
+    taints of that arch's pools (a build of an arch lands on any pool of it)."""
+
+    def pod(node: arch.Arch) -> dict[str, Any]:
+        out: dict[str, Any] = {"nodeSelector": {arch.ARCH_LABEL: node}}
+        if taints.get(node):
+            out["tolerations"] = kube.tolerations(taints[node])
+        return out
+
+    tasks = {CLONE_TASK: default_arch, **{build_task_name(t): node_arch_for(t, pool_arches) for t in arch.ARCHES}}
+    tasks[PUSH_TASK] = default_arch
+    return {name: pod(node) for name, node in tasks.items()}
+
+
+def pipeline_run(
+    pool_arches: Sequence[arch.Arch],
+    storage_class: str | None,
+    namespace: str,
+    taints: Mapping[arch.Arch, Sequence[TaintLike]],
+    default_arch: arch.Arch,
+) -> dict[str, Any]:
+    """The PipelineRun to start builds from: RWX workspaces on the stack's class, every task pinned to
+    its arch and tolerating that arch's pools, no autoscaler evicting it."""
 
     def claim(size: str) -> dict[str, Any]:
         return {
@@ -330,13 +409,13 @@ def example_pipeline_run(
             }
         }
 
-    run = {
+    return {
         "apiVersion": "tekton.dev/v1",
         "kind": "PipelineRun",
         "metadata": {
             "generateName": "multiarch-build-",
             "namespace": namespace,
-            # Tekton copies these to its TaskRuns and their pods: no autoscaler evicts a build.
+            # Tekton copies these to its TaskRuns and their pods (so do the Pipeline's and Tasks' own).
             "annotations": dict(kube.BUILD_POD_ANNOTATIONS),
         },
         "spec": {
@@ -346,6 +425,7 @@ def example_pipeline_run(
                 {"name": "image", "value": "quay.io/<you>/htop-multiarch:latest"},
                 {"name": "context-dir", "value": "examples/htop/src"},
                 {"name": "containerfile-path", "value": "Containerfile"},
+                {"name": "cache-repository", "value": "quay.io/<you>/htop-multiarch/cache"},
             ],
             "workspaces": [
                 {"name": "source", **claim("1Gi")},
@@ -353,16 +433,26 @@ def example_pipeline_run(
                 {"name": "dockerconfig", "secret": {"secretName": "registry-credentials"}},
             ],
             "taskRunTemplate": {"serviceAccountName": SERVICE_ACCOUNT},
-            "taskRunSpecs": specs,
+            "taskRunSpecs": [
+                {"pipelineTaskName": name, "podTemplate": pod}
+                for name, pod in task_pods(pool_arches, taints, default_arch).items()
+            ],
         },
     }
-    return yaml.safe_dump(run, sort_keys=False)
+
+
+# The PipelineRun template in the cluster, beside the Pipeline: where runs are started from
+# (`kubectl create -f`), so every run is pinned and tolerated as the stack's pools need.
+RUN_TEMPLATE = names.PIPELINE_RUN_TEMPLATE
+RUN_TEMPLATE_KEY = names.PIPELINE_RUN_TEMPLATE_KEY
 
 
 @dataclass(frozen=True)
 class BuildPipelineArgs:
     namespace: str  # namespace of the pipeline, its tasks and its runs
     arches: Sequence[arch.Arch]  # architectures to build (both; the missing pool's arch is emulated)
+    native: Sequence[arch.Arch] = arch.ARCHES  # the arches with a pool: built natively, and checked
+    run_template: Mapping[str, Any] | None = None  # the PipelineRun to start builds from (pipeline_run)
     openshift: bool = False  # grant the pipelines SCC to the service account
     engine: pulumi.Resource | None = None  # the install the CRDs come from
 
@@ -387,16 +477,25 @@ class BuildPipeline(pulumi.ComponentResource):
             "git-clone": ("Task", clone_task()),
             "buildah-build": ("Task", build_task()),
             "buildah-push": ("Task", push_task()),
-            PIPELINE_NAME: ("Pipeline", pipeline(args.arches)),
+            PIPELINE_NAME: ("Pipeline", pipeline(args.arches, args.native)),
         }
         for obj_name, (kind, spec) in objects.items():
             k8s.apiextensions.CustomResource(
                 f"{name}-{obj_name}",
                 api_version="tekton.dev/v1",
                 kind=kind,
-                metadata={"name": obj_name, "namespace": namespace},
+                # Tekton copies a Pipeline's and a Task's annotations to every TaskRun and pod it
+                # creates: runs started by triggers or tkn are protected too, not only the template's.
+                metadata={"name": obj_name, "namespace": namespace, "annotations": dict(kube.BUILD_POD_ANNOTATIONS)},
                 spec=spec,
                 # Tekton's CRDs come with the install; no data flows from it.
                 opts=pulumi.ResourceOptions(parent=self, depends_on=crds),
+            )
+        if args.run_template is not None:
+            k8s.core.v1.ConfigMap(
+                f"{name}-run-template",
+                metadata=k8s.meta.v1.ObjectMetaArgs(name=RUN_TEMPLATE, namespace=namespace),
+                data={RUN_TEMPLATE_KEY: yaml.safe_dump(dict(args.run_template), sort_keys=False)},
+                opts=pulumi.ResourceOptions(parent=self),
             )
         self.register_outputs({"namespace": namespace})

@@ -1,46 +1,48 @@
-"""GitLab runner whose jobs choose their architecture, and the CI template that uses it.
+"""GitLab runner whose jobs choose their architecture, and the CI/CD component that uses it.
 
 Creates, in its own namespace (Pod Security `baseline`: jobs are unprivileged), a Kubernetes
 Secret holding the runner authentication token (`runner-token`, a Pulumi secret end to end) and
 the official `gitlab-runner` chart as a `helm.v3.Release` that references that Secret
 (`runners.secret`) and never sees the token in its values. Its `config.toml` (generated with a
 TOML library) uses the Kubernetes executor, lets a job pick `kubernetes.io/arch` through
-`KUBERNETES_NODE_SELECTOR_ARCH` (and nothing else), lets it tolerate GKE's arm64 taint, sets the
-helper image's arch from the node, keeps jobs unprivileged, and sends jobs that ask for nothing
-to amd64. The manager pod itself may run on either arch.
+`KUBERNETES_NODE_SELECTOR_ARCH` (and nothing else), lets it tolerate exactly the taints of the
+stack's build pools (`KUBERNETES_NODE_TOLERATIONS_*`: the allowed regex is derived from them, GKE's
+own arm64 taint included), sets the helper image's arch from the node, and sends jobs that ask
+for nothing to the stack's default arch. Build jobs get exactly what buildah (vfs storage, chroot
+isolation) needs: root in the build container and the `SETFCAP` capability, no privilege
+escalation, nothing privileged. The manager pod itself may run on either arch.
 
 On OpenShift the manager runs under `restricted-v2`, unchanged (the chart's fixed UID and fsGroup
 are dropped, so OpenShift assigns the namespace's). Build jobs run as their own service account,
-`gitlab-runner-jobs`, named in the config.toml, under a dedicated SCC with only what buildah (vfs
-storage, chroot isolation) needs: any UID including root, and the `SETFCAP` capability; nothing
-privileged, no host namespaces, ports or paths. The SCC is granted by a Role in the runner's
-namespace (`use` on that one SCC) bound to that service account alone, the way seed 001 grants
-`pipelines-scc` to its pipeline's `buildbot` account, but with a namespaced Role. The CI template
-builds with buildah there (kaniko elsewhere): `BUILDERS` says which, per platform.
+`gitlab-runner-jobs`, named in the config.toml, under a dedicated SCC with only what buildah
+needs: any UID including root, and `SETFCAP`; nothing privileged, no host namespaces, ports or
+paths. The SCC is granted by a Role in the runner's namespace (`use` on that one SCC) bound to
+that service account alone, the way seed 001 grants `pipelines-scc` to its pipeline's `buildbot`
+account, but with a namespaced Role.
+
+`ci_component` is the GitLab CI/CD component the stack publishes (`templates/build-multi-arch.yml`):
+one buildah build job per arch, each pinned to its arch's nodes, tolerating its pools' taints,
+proving it ran natively and built its arch, and a buildah manifest job that checks every slot.
 """
 
 from __future__ import annotations
 
-from collections.abc import Sequence
-from dataclasses import dataclass
-from typing import Any, Literal
+import re
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+from typing import Any
 
 import pulumi
 import pulumi_kubernetes as k8s
 import tomli_w
 import yaml
 
-from components import arch, kube, versions
+from components import arch, buildscript, kube, versions
+from components.kube import TaintLike
 from components.settings import GitLabRunner as RunnerSettings
 
 SECRET_NAME = "gitlab-runner-token"
-DEFAULT_JOB_ARCH: arch.Arch = "amd64"
 JOBS_SERVICE_ACCOUNT = "gitlab-runner-jobs"  # OpenShift: the build jobs' own account, the SCC's only grantee
-
-Builder = Literal["kaniko", "buildah"]
-# Kaniko needs no capability beyond the container defaults; on OpenShift, where every capability
-# is dropped unless an SCC allows it, buildah is the builder Red Hat supports (as in seed 001).
-BUILDERS: dict[str, Builder] = {"eks": "kaniko", "gke": "kaniko", "openshift": "buildah"}
 BUILDAH_CAPABILITIES = ["SETFCAP"]  # buildah with vfs storage and chroot isolation, as root
 
 
@@ -83,27 +85,39 @@ def jobs_scc(name: str) -> dict[str, Any]:
     }
 
 
-ARM64_TOLERATION = {
-    "key": arch.ARCH_LABEL,
-    "operator": "Equal",
-    "value": "arm64",
-    "effect": "NoSchedule",
+ARM64_TOLERATION = kube.toleration(arch.GKE_ARM64_TAINT)
+# The build container of every job: what buildah with vfs storage and chroot isolation needs.
+BUILD_CONTAINER_SECURITY_CONTEXT = {
+    "run_as_user": 0,
+    "allow_privilege_escalation": False,
+    "capabilities": {"add": BUILDAH_CAPABILITIES},
 }
 
 
-def config_toml(runner: RunnerSettings, default_arch: arch.Arch = DEFAULT_JOB_ARCH, openshift: bool = False) -> str:
-    """The runner's config.toml template (the chart merges it with the registered token)."""
+def ci_toleration(taint: TaintLike) -> str:
+    """A taint as a job tolerates it (`KUBERNETES_NODE_TOLERATIONS_*`: kubectl taint's syntax)."""
+    return f"{taint.key}={taint.value}:{taint.effect}" if taint.value else f"{taint.key}:{taint.effect}"
+
+
+def tolerations_allowed(taints: Sequence[TaintLike]) -> str | None:
+    """`node_tolerations_overwrite_allowed`: exactly the build pools' taints (anchored, RE2); None,
+    and no overwrite at all, when no pool is tainted."""
+    values = sorted({ci_toleration(t) for t in taints})
+    return f"^(?:{'|'.join(re.escape(v) for v in values)})$" if values else None
+
+
+def config_toml(
+    runner: RunnerSettings,
+    default_arch: arch.Arch = "amd64",
+    openshift: bool = False,
+    taints: Sequence[TaintLike] = (),
+) -> str:
+    """The runner's config.toml template (the chart merges it with the registered token).
+    `taints`: every build pool's, which jobs may tolerate; `default_arch`: where jobs that name no
+    arch run."""
     r = runner.build_resources
-    kubernetes: dict[str, Any] = {}
-    if openshift:
-        kubernetes = {
-            "service_account": JOBS_SERVICE_ACCOUNT,
-            "build_container_security_context": {
-                "run_as_user": 0,
-                "allow_privilege_escalation": False,
-                "capabilities": {"add": BUILDAH_CAPABILITIES},
-            },
-        }
+    kubernetes: dict[str, Any] = {"service_account": JOBS_SERVICE_ACCOUNT} if openshift else {}
+    allowed = tolerations_allowed(taints)
     return tomli_w.dumps(
         {
             "runners": [
@@ -113,9 +127,10 @@ def config_toml(runner: RunnerSettings, default_arch: arch.Arch = DEFAULT_JOB_AR
                         **kubernetes,
                         "namespace": runner.namespace,
                         "privileged": runner.privileged,
+                        "build_container_security_context": BUILD_CONTAINER_SECURITY_CONTEXT,
                         "helper_image_autoset_arch_and_os": True,
                         "node_selector_overwrite_allowed": runner.node_selector_overwrite_allowed,
-                        "node_tolerations_overwrite_allowed": f"{arch.ARCH_LABEL}=.*",
+                        **({"node_tolerations_overwrite_allowed": allowed} if allowed else {}),
                         "node_selector": {arch.ARCH_LABEL: default_arch},
                         "cpu_request": r.cpu_request,
                         "memory_request": r.memory_request,
@@ -132,7 +147,13 @@ def config_toml(runner: RunnerSettings, default_arch: arch.Arch = DEFAULT_JOB_AR
     )
 
 
-def helm_values(runner: RunnerSettings, openshift: bool = False, system_nodes: bool = False) -> dict[str, Any]:
+def helm_values(
+    runner: RunnerSettings,
+    openshift: bool = False,
+    system_nodes: bool = False,
+    default_arch: arch.Arch = "amd64",
+    taints: Sequence[TaintLike] = (),
+) -> dict[str, Any]:
     """Chart values: no token anywhere here, only the name of the Secret that holds it.
 
     `system_nodes`: the cluster has a tainted system node group (engine karpenter), where the
@@ -142,7 +163,10 @@ def helm_values(runner: RunnerSettings, openshift: bool = False, system_nodes: b
         "gitlabUrl": runner.gitlab_url,
         "concurrent": runner.concurrent,
         "rbac": {"create": True},
-        "runners": {"secret": SECRET_NAME, "config": config_toml(runner, openshift=openshift)},
+        "runners": {
+            "secret": SECRET_NAME,
+            "config": config_toml(runner, default_arch=default_arch, openshift=openshift, taints=taints),
+        },
         # The runner image is multi-arch: the manager may land on either pool (and tolerates GKE's taint).
         "tolerations": [ARM64_TOLERATION],
         "securityContext": {"allowPrivilegeEscalation": False, "runAsNonRoot": True},
@@ -160,17 +184,25 @@ def helm_values(runner: RunnerSettings, openshift: bool = False, system_nodes: b
 OPENSHIFT_MANAGER_VALUES = {"podSecurityContext": {"runAsUser": None, "fsGroup": None}}
 
 
-# The CI/CD component: include-safe (only its own `multiarch-` jobs; no default, workflow, global
-# variables or stages), driven by typed inputs whose defaults come from the stack.
+# --- the CI/CD component -------------------------------------------------------------------------
+# Include-safe: only its own `multiarch-` jobs, which inherit no `default:` (a consumer's
+# before_script, after_script, cache or image would reach them otherwise); no workflow, global
+# variables or stages of its own; typed inputs whose defaults come from the stack.
 COMPONENT_PATH = "templates/build-multi-arch.yml"  # GitLab's catalog layout: templates/<name>.yml
 JOB_PREFIX = "multiarch-"
 BUILD_JOB = f"{JOB_PREFIX}build"
 MANIFEST_JOB = f"{JOB_PREFIX}manifest"
-PER_ARCH_IMAGE = "${MULTIARCH_IMAGE}-${ARCH}:${MULTIARCH_TAG}"
 ARCHES_DIR = "multiarch-arches"  # what the build jobs built, handed to the manifest job as artifacts
-KANIKO_AUTH = (
-    'echo "{\\"auths\\":{\\"${CI_REGISTRY}\\":{\\"auth\\":\\"$(printf \'%s:%s\' "${CI_REGISTRY_USER}" '
-    '"${CI_REGISTRY_PASSWORD}" | base64 | tr -d \'\\n\')\\"}}}" > /kaniko/.docker/config.json'
+MANIFEST_LIST = "multiarch-list"
+TOLERATION_VARIABLE = "KUBERNETES_NODE_TOLERATIONS_{}"
+LOGIN = (
+    'echo "${CI_REGISTRY_PASSWORD}" | buildah login --username "${CI_REGISTRY_USER}" --password-stdin "${CI_REGISTRY}"'
+)
+# Repository names are lowercase: project `group/MyApp` makes `.../MyApp` of the default image name.
+LOWERCASE = "MULTIARCH_IMAGE=\"$(printf '%s' \"${MULTIARCH_IMAGE}\" | tr '[:upper:]' '[:lower:]')\""
+BUILD_FIX = (
+    "its KUBERNETES_NODE_SELECTOR_ARCH must reach the runner (tags of the multi-arch runner, whose "
+    "node_selector_overwrite_allowed accepts kubernetes.io/arch)"
 )
 
 
@@ -190,7 +222,7 @@ def component_inputs(arches: Sequence[arch.Arch], tags: Sequence[str]) -> dict[s
         },
         "image-name": {
             "default": "${CI_PROJECT_NAME}",
-            "description": "Image name under the registry; each arch is pushed as <name>-<arch>.",
+            "description": "Image name under the registry (lowercased); each arch is pushed as <name>-<arch>.",
         },
         "image-tag": {"default": "${CI_COMMIT_SHORT_SHA}", "description": "Image tag."},
         "registry": {
@@ -204,70 +236,116 @@ def component_inputs(arches: Sequence[arch.Arch], tags: Sequence[str]) -> dict[s
             "default": True,
             "description": "Push each arch's image and the manifest list (false: build only, no manifest job).",
         },
+        "cache": {
+            "type": "boolean",
+            "default": True,
+            "description": "Cache image layers in a registry repository (nodes are ephemeral); false: none.",
+        },
+        "cache-repository": {
+            "default": "",
+            "description": "The layer cache's repository; empty: <registry>/<image-name>/cache.",
+        },
     }
 
 
-def _build_steps(builder: Builder) -> tuple[dict[str, str], list[str], list[str]]:
-    """A builder's job variables, login and build (and push, when asked) commands for one arch."""
-    if builder == "buildah":
-        # vfs storage and chroot isolation: no privileges, only root and SETFCAP (the jobs' SCC).
-        return (
-            {"STORAGE_DRIVER": "vfs", "BUILDAH_ISOLATION": "chroot"},
-            [
-                'echo "${CI_REGISTRY_PASSWORD}" | '
-                'buildah login --username "${CI_REGISTRY_USER}" --password-stdin "${CI_REGISTRY}"'
-            ],
-            [
-                f'buildah build --file "${{MULTIARCH_DOCKERFILE}}" --tag "{PER_ARCH_IMAGE}" "${{MULTIARCH_CONTEXT}}"',
-                f'if [ "${{MULTIARCH_PUSH}}" = "push-true" ]; then buildah push "{PER_ARCH_IMAGE}"; fi',
-            ],
-        )
-    return (
-        {},
-        [KANIKO_AUTH],
-        [
-            'if [ "${MULTIARCH_PUSH}" = "push-true" ]; then '
-            f'OUTPUT="--destination {PER_ARCH_IMAGE}"; else OUTPUT="--no-push"; fi',
-            '/kaniko/executor --context "${MULTIARCH_CONTEXT}" --dockerfile "${MULTIARCH_DOCKERFILE}" ${OUTPUT}',
-        ],
-    )
+def _image_variables() -> dict[str, str]:
+    return {
+        "STORAGE_DRIVER": "vfs",
+        "BUILDAH_ISOLATION": "chroot",
+        "MULTIARCH_IMAGE": "$[[ inputs.registry ]]/$[[ inputs.image-name ]]",
+        "MULTIARCH_TAG": "$[[ inputs.image-tag ]]",
+    }
+
+
+def _toleration_variables(taints: Sequence[TaintLike]) -> dict[str, str]:
+    return {TOLERATION_VARIABLE.format(i): ci_toleration(t) for i, t in enumerate(dict.fromkeys(taints))}
+
+
+def build_script() -> list[str]:
+    """The build job's script: one arch, natively, its image checked, then pushed when asked."""
+    return [
+        LOWERCASE,
+        'ref="${MULTIARCH_IMAGE}-${ARCH}:${MULTIARCH_TAG}"',
+        buildscript.native_check("build job", BUILD_FIX),
+        'set --; if [ "${MULTIARCH_CACHE}" = "cache-true" ]; then '
+        'cache="${MULTIARCH_CACHE_REPOSITORY:-${MULTIARCH_IMAGE}/cache}"; '
+        'set -- --cache-from "${cache}" --cache-to "${cache}"; fi',
+        'buildah build --platform "linux/${ARCH}" --layers "$@" --file "${MULTIARCH_DOCKERFILE}" '
+        '--tag "${ref}" "${MULTIARCH_CONTEXT}"',
+        buildscript.image_check(),
+        'if [ "${MULTIARCH_PUSH}" = "push-true" ]; then buildah push "${ref}"; fi',
+        f"mkdir -p {ARCHES_DIR} && touch {ARCHES_DIR}/${{ARCH}}",
+    ]
+
+
+def manifest_script() -> list[str]:
+    """The manifest job's script: every built arch's image, with its own platform, each checked
+    against its slot, then the list pushed."""
+    return [
+        LOWERCASE,
+        f"buildah manifest create {MANIFEST_LIST}",
+        f"for built in {ARCHES_DIR}/*; do\n"
+        '  slot="$(basename "${built}")"\n'
+        '  ref="${MULTIARCH_IMAGE}-${slot}:${MULTIARCH_TAG}"\n'
+        f'  buildah manifest add {MANIFEST_LIST} "docker://${{ref}}"\n'
+        + "\n".join(f"  {line}" for line in buildscript.slot_check(MANIFEST_LIST).splitlines())
+        + "\ndone",
+        f'buildah manifest push --all {MANIFEST_LIST} "docker://${{MULTIARCH_IMAGE}}:${{MULTIARCH_TAG}}"',
+    ]
+
+
+class _Dumper(yaml.SafeDumper):
+    """Scripts of several lines as literal blocks, as a person writes them."""
+
+
+_Dumper.add_representer(
+    str,
+    lambda dumper, text: dumper.represent_scalar("tag:yaml.org,2002:str", text, style="|" if "\n" in text else None),
+)
 
 
 def ci_component(
-    arches: Sequence[arch.Arch], tags: Sequence[str], builder: Builder = "kaniko", arm64_taint: bool = False
+    arches: Sequence[arch.Arch],
+    tags: Sequence[str],
+    taints: Mapping[arch.Arch, Sequence[TaintLike]] | None = None,
+    default_arch: arch.Arch = "amd64",
 ) -> str:
-    """The CI/CD component: `spec: inputs:`, then a build job per arch (a matrix over the `arches`
-    input, each pinned to its nodes) and the manifest-list job, which needs exactly those."""
-    image = (
-        {"name": versions.BUILDAH_IMAGE}
-        if builder == "buildah"
-        else {"name": versions.KANIKO_IMAGE, "entrypoint": [""]}
-    )
-    builder_variables, login, build = _build_steps(builder)
-    variables = {
-        "KUBERNETES_NODE_SELECTOR_ARCH": f"{arch.ARCH_LABEL}=${{ARCH}}",
-        # The platform (GKE) taints arm64 nodes: the job tolerates its own arch's taint.
-        **({"KUBERNETES_NODE_TOLERATIONS_ARCH": f"{arch.ARCH_LABEL}=${{ARCH}}:NoSchedule"} if arm64_taint else {}),
-        "MULTIARCH_IMAGE": "$[[ inputs.registry ]]/$[[ inputs.image-name ]]",
-        "MULTIARCH_TAG": "$[[ inputs.image-tag ]]",
-        "MULTIARCH_DOCKERFILE": "$[[ inputs.dockerfile ]]",
-        "MULTIARCH_CONTEXT": "$[[ inputs.context ]]",
-        "MULTIARCH_PUSH": "push-$[[ inputs.push ]]",  # in a string: a variable's value is text
-        **builder_variables,
-    }
-    jobs: dict[str, Any] = {
-        BUILD_JOB: {
-            "stage": "$[[ inputs.stage ]]",
-            "tags": "$[[ inputs.tags ]]",
-            "image": image,
-            "needs": [],
-            "parallel": {"matrix": [{"ARCH": "$[[ inputs.arches ]]"}]},
-            "variables": variables,
-            "before_script": login,
-            # Each build leaves its arch for the manifest job (an input list is not text to parse).
-            "script": [*build, f"mkdir -p {ARCHES_DIR} && touch {ARCHES_DIR}/${{ARCH}}"],
-            "artifacts": {"paths": [f"{ARCHES_DIR}/"], "expire_in": "1 day"},
+    """The CI/CD component: `spec: inputs:`, then a buildah build job per arch (a matrix over the
+    `arches` input, each pinned to its nodes and tolerating its pools' `taints`) and the manifest
+    job, which needs exactly those and runs on `default_arch` (tolerating its taints)."""
+    taints = taints or {}
+    build: dict[str, Any] = {
+        "stage": "$[[ inputs.stage ]]",
+        "tags": "$[[ inputs.tags ]]",
+        "image": {"name": versions.BUILDAH_IMAGE},
+        "inherit": {"default": False},
+        "needs": [],
+        "parallel": {"matrix": [{"ARCH": "$[[ inputs.arches ]]"}]},
+        "variables": {
+            "KUBERNETES_NODE_SELECTOR_ARCH": f"{arch.ARCH_LABEL}=${{ARCH}}",
+            **_image_variables(),
+            "MULTIARCH_DOCKERFILE": "$[[ inputs.dockerfile ]]",
+            "MULTIARCH_CONTEXT": "$[[ inputs.context ]]",
+            "MULTIARCH_PUSH": "push-$[[ inputs.push ]]",  # in a string: a variable's value is text
+            "MULTIARCH_CACHE": "cache-$[[ inputs.cache ]]",
+            "MULTIARCH_CACHE_REPOSITORY": "$[[ inputs.cache-repository ]]",
         },
+    }
+    tolerating = [a for a in arch.ARCHES if taints.get(a)]
+    if tolerating:
+        # Each arch's job tolerates its own pools' taints, and no other arch's (rules see the matrix).
+        build["rules"] = [
+            {"if": f'$ARCH == "{a}"', "variables": _toleration_variables(taints[a])} for a in tolerating
+        ] + [{"when": "on_success"}]
+    build.update(
+        {
+            "before_script": [LOGIN],
+            "script": build_script(),
+            "artifacts": {"paths": [f"{ARCHES_DIR}/"], "expire_in": "1 day"},
+        }
+    )
+    jobs: dict[str, Any] = {
+        BUILD_JOB: build,
         # push: false leaves no manifest job (a hidden job of that name is never run).
         f".{MANIFEST_JOB}-false": {"rules": [{"when": "never"}]},
         f".{MANIFEST_JOB}-true": {},
@@ -275,27 +353,24 @@ def ci_component(
             "extends": f".{MANIFEST_JOB}-$[[ inputs.push ]]",
             "stage": "$[[ inputs.stage ]]",
             "tags": "$[[ inputs.tags ]]",
-            "image": {"name": versions.MANIFEST_TOOL_IMAGE, "entrypoint": [""]},
+            "image": {"name": versions.BUILDAH_IMAGE},
+            "inherit": {"default": False},
             "needs": [BUILD_JOB],
             "variables": {
-                "KUBERNETES_NODE_SELECTOR_ARCH": f"{arch.ARCH_LABEL}={DEFAULT_JOB_ARCH}",
-                "MULTIARCH_IMAGE": "$[[ inputs.registry ]]/$[[ inputs.image-name ]]",
-                "MULTIARCH_TAG": "$[[ inputs.image-tag ]]",
+                "KUBERNETES_NODE_SELECTOR_ARCH": f"{arch.ARCH_LABEL}={default_arch}",
+                **_toleration_variables(taints.get(default_arch, ())),
+                **_image_variables(),
             },
-            "script": [
-                f"PLATFORMS=$(ls {ARCHES_DIR} | sed 's|^|linux/|' | paste -sd, -)",
-                'manifest-tool --username "${CI_REGISTRY_USER}" --password "${CI_REGISTRY_PASSWORD}" push from-args '
-                '--platforms "${PLATFORMS}" --template "${MULTIARCH_IMAGE}-ARCH:${MULTIARCH_TAG}" '
-                '--target "${MULTIARCH_IMAGE}:${MULTIARCH_TAG}"',
-            ],
+            "before_script": [LOGIN],
+            "script": manifest_script(),
         },
     }
     header = (
-        f"# Generated by multiarch (components/runner.py), builder {builder}: a GitLab CI/CD component.\n"
+        "# Generated by multiarch (components/runner.py): a GitLab CI/CD component (buildah).\n"
         f"# include: component: <host>/<project>/build-multi-arch@<version>, or include: local: {COMPONENT_PATH}\n"
     )
-    return header + yaml.safe_dump_all(
-        [{"spec": {"inputs": component_inputs(arches, tags)}}, jobs], sort_keys=False, width=200
+    return header + yaml.dump_all(
+        [{"spec": {"inputs": component_inputs(arches, tags)}}, jobs], Dumper=_Dumper, sort_keys=False, width=200
     )
 
 
@@ -305,6 +380,8 @@ class GitLabRunnerArgs:
     token: pulumi.Input[str]  # the runner authentication token (glrt-...), a secret
     platform: str = "eks"  # openshift: jobs get their own service account and SCC
     system_nodes: bool = False  # engine karpenter: the manager runs on the tainted system node group
+    default_arch: arch.Arch = "amd64"  # where jobs that name no arch run
+    taints: Sequence[TaintLike] = field(default_factory=tuple)  # every build pool's, which jobs may tolerate
 
 
 class GitLabRunnerRelease(pulumi.ComponentResource):
@@ -337,7 +414,13 @@ class GitLabRunnerRelease(pulumi.ComponentResource):
             version=versions.GITLAB_RUNNER_CHART_VERSION,
             repository_opts=k8s.helm.v3.RepositoryOptsArgs(repo=versions.GITLAB_RUNNER_CHART_REPO),
             namespace=namespace.metadata.name,
-            values=helm_values(runner, openshift=openshift, system_nodes=args.system_nodes),
+            values=helm_values(
+                runner,
+                openshift=openshift,
+                system_nodes=args.system_nodes,
+                default_arch=args.default_arch,
+                taints=args.taints,
+            ),
             value_yaml_files=[pulumi.StringAsset(yaml.safe_dump(OPENSHIFT_MANAGER_VALUES))] if openshift else None,
             atomic=True,
             # The chart reads the Secret at start; it must exist first (no data flows to the values).

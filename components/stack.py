@@ -13,6 +13,7 @@ from typing import Any
 
 import pulumi
 import pulumi_kubernetes as k8s
+import yaml
 
 from components import arch, kube, names
 from components.settings import Settings
@@ -43,6 +44,7 @@ def build(settings: Settings) -> dict[str, Any]:
     if settings.gitlab_runner is not None and settings.gitlab_runner_token is not None:
         from components import runner
 
+        taints = settings.build_taints  # GKE's own arm64 taint included
         runner.GitLabRunnerRelease(
             "gitlab-runner",
             runner.GitLabRunnerArgs(
@@ -50,14 +52,13 @@ def build(settings: Settings) -> dict[str, Any]:
                 token=pulumi.Output.secret(settings.gitlab_runner_token.get_secret_value()),
                 platform=settings.platform,
                 system_nodes=platform.system_nodes,
+                default_arch=settings.default_job_arch,
+                taints=[t for pool_taints in taints.values() for t in pool_taints],
             ),
             opts=in_cluster,
         )
         platform.outputs["gitlabCiTemplate"] = runner.ci_component(
-            settings.arches,
-            settings.gitlab_runner.tags,
-            runner.BUILDERS[settings.platform],
-            arm64_taint=settings.platform == "gke",  # GKE taints every arm64 node by itself
+            settings.arches, settings.gitlab_runner.tags, taints, settings.default_job_arch
         )
     if settings.pipelines is not None:
         _pipelines(settings, settings.pipelines, platform, in_cluster)
@@ -98,20 +99,23 @@ def _pipelines(settings: Settings, p: Any, platform: Platform, in_cluster: pulum
     engine = pipelines.PipelineEngine(
         "pipelines", pipelines.PipelineEngineArgs(pipelines=p, system_nodes=platform.system_nodes), opts=in_cluster
     )
+    run = pipelines.pipeline_run(
+        settings.arches, platform.rwx_storage_class, p.namespace, settings.build_taints, settings.default_job_arch
+    )
     pipelines.BuildPipeline(
         "build-pipeline",
         pipelines.BuildPipelineArgs(
             namespace=p.namespace,
             # Every arch is built: natively where the stack has its pool, under qemu elsewhere.
             arches=arch.ARCHES,
+            native=settings.arches,
+            run_template=run,
             openshift=settings.platform == "openshift",
             engine=engine.ready,
         ),
         opts=in_cluster,
     )
-    platform.outputs["examplePipelineRun"] = pipelines.example_pipeline_run(
-        settings.arches, platform.rwx_storage_class, p.namespace, gke=settings.platform == "gke"
-    )
+    platform.outputs["examplePipelineRun"] = yaml.safe_dump(run, sort_keys=False)
 
 
 def _managed_cluster(cluster: Any, **exports: Any) -> Platform:

@@ -11,17 +11,13 @@ DEFAULT_KUBERNETES_VERSION = "1.33"
 # EKS stopped publishing AL2 AMIs with Kubernetes 1.33: AL2 AMI types are refused from there on.
 EKS_AL2_LAST_MINOR = 32
 
-# Root volume of build nodes (GiB): image layers, buildah vfs storage, kaniko snapshots.
+# Root volume of build nodes (GiB): image layers and buildah's vfs storage.
 DEFAULT_NODE_DISK_GIB = 100
 
 # GitLab runner: the official chart (https://charts.gitlab.io). Chart 0.80.0 ships runner 18.3.0.
 GITLAB_RUNNER_CHART = "gitlab-runner"
 GITLAB_RUNNER_CHART_REPO = "https://charts.gitlab.io"
 GITLAB_RUNNER_CHART_VERSION = "0.80.0"
-
-# Images the CI template runs (debug variants: GitLab needs a shell in the job image).
-KANIKO_IMAGE = "gcr.io/kaniko-project/executor:v1.24.0-debug"
-MANIFEST_TOOL_IMAGE = "mplatform/manifest-tool:alpine-v2.2.0"
 
 # EKS add-ons (`aws eks describe-addon-versions --addon-name ...` lists what a cluster version takes).
 EFS_CSI_ADDON = "aws-efs-csi-driver"
@@ -43,13 +39,15 @@ TEKTON_RELEASE_URL = "https://github.com/tektoncd/pipeline/releases/download/{ve
 OPENSHIFT_PIPELINES_PACKAGE = "openshift-pipelines-operator-rh"
 OPENSHIFT_PIPELINES_DEFAULT_CHANNEL = "latest"
 
-# Images the build pipeline runs.
+# Images the build pipeline and the CI/CD component run: one builder everywhere (buildah, vfs storage,
+# chroot isolation: root and SETFCAP in its container, nothing privileged).
 GIT_IMAGE = "docker.io/alpine/git:v2.47.2"
 BUILDAH_IMAGE = "quay.io/buildah/stable:v1.39.0"
 
 # qemu binfmt registration: tonistiigi/binfmt is maintained (multiarch/qemu-user-static stopped in 2023).
 BINFMT_IMAGE = "docker.io/tonistiigi/binfmt:qemu-v9.2.2"
-PAUSE_IMAGE = "registry.k8s.io/pause:3.10"
+# The DaemonSet's long-running container: a shell for its readiness probe of the host's binfmt_misc.
+BUSYBOX_IMAGE = "docker.io/library/busybox:1.37.0"
 
 # Cluster Autoscaler (EKS): its minor must match the cluster's. Kubernetes minor -> (chart, image tag).
 CLUSTER_AUTOSCALER_CHART = "cluster-autoscaler"

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import copy
+import gc
 import sys
 from pathlib import Path
 from typing import Any
@@ -17,6 +18,13 @@ from tools import mockengine  # noqa: E402
 
 # One session, one run of each identical program run (same code, same config): see mockengine.MEMO.
 mockengine.MEMO = {}
+mockengine.COLLECT_AFTER_RUN = False  # once, when the session ends (pytest_sessionfinish)
+
+
+def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
+    """The event loops the mock engine's threads left, collected while their sockets are open."""
+    gc.collect()
+
 
 SUBNETS = ["subnet-0a1b2c3d4e5f60001", "subnet-0a1b2c3d4e5f60002", "subnet-0a1b2c3d4e5f60003"]
 
@@ -48,6 +56,19 @@ def assert_config_error(base: dict[str, Any], changes: dict[str, Any], expected:
     with pytest.raises(settings.ConfigError) as exc:
         settings.parse(raw, stack="t", aws_region="eu-west-3", gcp_project="p")
     assert any(expected in e for e in exc.value.errors), exc.value.errors
+
+
+@pytest.fixture(scope="session", autouse=True)
+def shared_memo(tmp_path_factory: pytest.TempPathFactory) -> None:
+    """The parallel workers share their program runs: the session's temp root is common to them."""
+    root = tmp_path_factory.getbasetemp()
+    mockengine.MEMO_DIR = (root.parent if root.name.startswith("popen-gw") else root) / "program-runs"
+
+
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    """The build lab's tests first: their group is the longest piece of work, and started first it
+    runs beside the rest of the suite on the other worker instead of after it."""
+    items.sort(key=lambda item: "lab" not in getattr(item, "fixturenames", ()))
 
 
 @pytest.fixture

@@ -31,9 +31,11 @@ def stacks_for(changed: Iterable[str], known: Sequence[str]) -> list[str]:
     return sorted(out)
 
 
-def changed_paths(base: str) -> list[str]:
+def changed_paths(base: str, root: Path | None = None) -> list[str]:
     """The files that differ between `base` and the working tree (in CI, the commit under test)."""
-    proc = subprocess.run(["git", "diff", "--name-only", base], cwd=ROOT, capture_output=True, text=True, check=False)
+    proc = subprocess.run(
+        ["git", "diff", "--name-only", base], cwd=root or ROOT, capture_output=True, text=True, check=False
+    )
     if proc.returncode != 0:
         raise SystemExit(f"error: git diff {base}: {proc.stderr.strip()}")
     return proc.stdout.split()

@@ -14,6 +14,8 @@ import functools
 import gc
 import hashlib
 import json
+import os
+import pickle
 import runpy
 import sys
 from collections.abc import Callable, Iterator, Mapping
@@ -366,8 +368,11 @@ def run(
     # everything downstream (tree, plan.json, manifests, diagram, diff), so two runs are identical.
     recording.resources.sort(key=lambda r: r.urn)
     # The mock monitor leaves an event loop per worker thread; collect them now, while their
-    # sockets are still open, rather than at interpreter exit (where asyncio complains).
-    gc.collect()
+    # sockets are still open, rather than at interpreter exit (where asyncio complains). A process
+    # that runs the program many times (the test session) collects once, at its end, instead:
+    # a full collection of its large heap after every run cost a third of each run.
+    if COLLECT_AFTER_RUN:
+        gc.collect()
     return recording
 
 
@@ -384,6 +389,30 @@ async def _resolve(value: Any) -> Any:
 # is the program's code and the run's config, stack and secret keys; a hit hands out a copy and
 # leaves the runtime as the run would (its config and stack installed). Off by default.
 MEMO: dict[str, Recording] | None = None
+# And across processes (the suite's parallel workers): a directory of pickled recordings, by key.
+MEMO_DIR: Path | None = None
+COLLECT_AFTER_RUN = True
+
+
+def _memo_get(key: str) -> Recording | None:
+    if MEMO is not None and key in MEMO:
+        return MEMO[key]
+    if MEMO_DIR is not None and (MEMO_DIR / f"{key}.pickle").is_file():
+        rec: Recording = pickle.loads((MEMO_DIR / f"{key}.pickle").read_bytes())
+        if MEMO is not None:
+            MEMO[key] = rec
+        return rec
+    return None
+
+
+def _memo_put(key: str, rec: Recording) -> None:
+    if MEMO is not None:
+        MEMO[key] = copy.deepcopy(rec)
+    if MEMO_DIR is not None:
+        MEMO_DIR.mkdir(parents=True, exist_ok=True)
+        partial = MEMO_DIR / f"{key}.{os.getpid()}.partial"
+        partial.write_bytes(pickle.dumps(rec))
+        os.replace(partial, MEMO_DIR / f"{key}.pickle")  # whole or absent, for the other workers
 
 
 @functools.cache
@@ -414,10 +443,11 @@ def run_main(
     if str(ROOT) not in sys.path:
         sys.path.insert(0, str(ROOT))
     key = _memo_key(config, stack, secret_keys) if MEMO is not None and recording is None else None
-    if key is not None and MEMO is not None and key in MEMO:
+    known = _memo_get(key) if key is not None else None
+    if known is not None:
         install(Recording(stack))
         pulumi.runtime.set_all_config(config_values(config), secret_keys or [])
-        return copy.deepcopy(MEMO[key])
+        return copy.deepcopy(known)
     rec = run(
         lambda: runpy.run_path(str(ROOT / "__main__.py"), run_name="__main__"),
         config,
@@ -425,6 +455,6 @@ def run_main(
         secret_keys=secret_keys,
         recording=recording,
     )
-    if key is not None and MEMO is not None:
-        MEMO[key] = copy.deepcopy(rec)
+    if key is not None:
+        _memo_put(key, rec)
     return rec

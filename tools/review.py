@@ -13,7 +13,8 @@ stands at BASE_SHA with the working tree's:
 Each side of each stack is planned once, and everything on the head side happens in this process:
 the import floor is paid once per side, and one policy pack serves every plan of a process.
 
-Writes to `--out`: `<stack>.md` and `<stack>.json` per stack, `review.md` (every stack, for the
+Writes to `--out`: `<stack>.md` and `<stack>.json` per stack, `base/` (the base side's plans, and
+`plans.json`: each one's exit status and the process that planned it), `review.md` (every stack, for the
 merge-request comment), `tfplan.json` (GitLab's Terraform report, summed over the stacks: the
 merge-request widget shows one report per pipeline) and `gate.yml`, a child pipeline for the
 manual override: empty of gates when nothing is blocked, else one manual job per blocked stack,
@@ -75,7 +76,7 @@ def _empty_plan(stack: str, out: Path) -> Path:
 # (the import floor and the policy pack's start-up paid once), one JSON line per stack. It uses only
 # `tools.plan.main(argv, out=, err=)`, which every base revision with a review has.
 BASE_DRIVER = """
-import io, json, sys
+import io, json, os, sys
 from tools import plan
 for stack, out in json.loads(sys.argv[1]):
     log = io.StringIO()
@@ -84,7 +85,7 @@ for stack, out in json.loads(sys.argv[1]):
     except BaseException as exc:  # one stack's failure is that stack's, not the others'
         code = 1
         log.write(f"{type(exc).__name__}: {exc}\\n")
-    print(json.dumps({"stack": stack, "exit": code, "log": log.getvalue()[-2000:]}), flush=True)
+    print(json.dumps({"stack": stack, "exit": code, "log": log.getvalue()[-2000:], "pid": os.getpid()}), flush=True)
 """
 
 
@@ -111,6 +112,11 @@ def base_plans(base_sha: str, stacks: Sequence[str], out: Path, err: TextIO) -> 
                 if line.startswith("{"):
                     result = json.loads(line)
                     logs[result["stack"]] = result
+            # Which process planned each stack, and how it ended: beside the base plans, for the record.
+            (out / "base").mkdir(parents=True, exist_ok=True)
+            (out / "base" / "plans.json").write_text(
+                json.dumps({s: {"exit": r["exit"], "pid": r.get("pid")} for s, r in logs.items()}, indent=2) + "\n"
+            )
             for stack, target in targets.items():
                 if (target / "plan.json").is_file():
                     sources[stack] = str(target / "plan.json")
@@ -179,8 +185,8 @@ def main(argv: Sequence[str] | None = None, out: TextIO = sys.stdout, err: TextI
     parser.add_argument("--out", type=Path, default=stackfile.ROOT / "build" / "review")
     args = parser.parse_args(argv)
 
-    paths = changed_stacks.changed_paths(args.base_sha)
-    stacks = changed_stacks.stacks_for(paths, changed_stacks.all_stacks())
+    paths = changed_stacks.changed_paths(args.base_sha, stackfile.ROOT)
+    stacks = changed_stacks.stacks_for(paths, changed_stacks.all_stacks(stackfile.ROOT))
     program_changed = any(p.startswith(changed_stacks.PROGRAM) for p in paths)
     args.out.mkdir(parents=True, exist_ok=True)
     existing = [s for s in stacks if _exists_at(args.base_sha, f"stacks/Pulumi.{s}.yaml")]

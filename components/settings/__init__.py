@@ -153,6 +153,25 @@ class Settings(_Model):
             taints=(Taint.model_validate(kube.SYSTEM_TAINT),),
         )
 
+    @property
+    def build_taints(self) -> dict[arch.Arch, tuple[Taint, ...]]:
+        """Each pool arch's taints, what its builds must tolerate: every pool of that arch's own and,
+        on GKE, the arm64 taint GKE puts on arm64 nodes by itself. A build of an arch may land on any
+        pool of it (the node selector picks the arch, not the pool)."""
+        out: dict[arch.Arch, tuple[Taint, ...]] = {}
+        for a in self.arches:
+            taints = [t for p in self.node_pools if p.arch == a for t in p.taints]
+            if a == "arm64" and self.platform == "gke":
+                taints.append(Taint.model_validate(arch.GKE_ARM64_TAINT))
+            out[a] = tuple(dict.fromkeys(taints))  # each once, in order
+        return out
+
+    @property
+    def default_job_arch(self) -> arch.Arch:
+        """Where a build job or task that names no arch runs (the manifest job, clone and push):
+        amd64 when the stack has an amd64 pool."""
+        return "amd64" if "amd64" in self.arches else self.arches[0]
+
     def pool(self, name: str) -> NodePool:
         return next(p for p in self.node_pools if p.name == name)
 

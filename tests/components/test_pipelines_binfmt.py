@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import subprocess
+from pathlib import Path
 from typing import Any
 
 import kubernetes_validate
@@ -9,7 +11,7 @@ import pulumi
 import pytest
 import yaml
 
-from components import binfmt, pipelines, settings, versions
+from components import binfmt, buildscript, kube, pipelines, settings, versions
 from tests.components.test_storage import GKE, OPENSHIFT
 from tests.conftest import EKS_CONFIG, assert_config_error, config
 from tools import mockengine
@@ -35,7 +37,10 @@ def test_tekton_release_manifest_owns_feature_flags_through_a_transform(eks: Rec
     assert install.plain_inputs["file"] == "https://github.com/tektoncd/pipeline/releases/download/v1.9.0/release.yaml"
     # One owner for feature-flags: the release's own ConfigMap, changed by a transform; no patch.
     assert install.transforms == 1
-    assert not [r for r in eks.resources if r.type.startswith("kubernetes:core/v1:ConfigMap")]
+    flags = [
+        r for r in eks.resources if "ConfigMap" in r.type and r.plain_inputs["metadata"]["name"] == "feature-flags"
+    ]
+    assert not flags
     engine = eks.one("multiarch:pipelines:Engine")
     assert engine.outputs == {"featureFlags": {"coschedule": "disabled"}}  # v1.0 removed disable-affinity-assistant
 
@@ -109,8 +114,10 @@ def test_openshift_pipelines_operator_and_tekton_config_no_configmap() -> None:
     config_patch = rec.one("kubernetes:operator.tekton.dev/v1alpha1:TektonConfigPatch")
     assert config_patch.plain_inputs["metadata"]["name"] == "config"
     assert config_patch.plain_inputs["spec"] == {"pipeline": {"coschedule": "disabled"}}
-    # The operator owns feature-flags: no ConfigMap is patched or created.
-    assert not [r for r in rec.resources if "ConfigMap" in r.type]
+    # The operator owns feature-flags: no ConfigMap but the PipelineRun template is patched or created.
+    assert [r.plain_inputs["metadata"]["name"] for r in rec.resources if "ConfigMap" in r.type] == [
+        "multiarch-pipelinerun"
+    ]
     assert not rec.by_type("kubernetes:yaml/v2:ConfigFile")
     binding = rec.one("kubernetes:rbac.authorization.k8s.io/v1:RoleBinding", "build-pipeline-scc").plain_inputs
     assert binding["roleRef"]["name"] == "system:openshift:scc:pipelines-scc"
@@ -135,6 +142,11 @@ def test_build_pipeline_objects(eks: Recording) -> None:
     assert set(objs) == {"git-clone", "buildah-build", "buildah-push", "multiarch-build"}
     for o in objs.values():
         assert o["apiVersion"] == "tekton.dev/v1" and o["metadata"]["namespace"] == "builds"
+        # Tekton copies these to every TaskRun and pod: runs started by triggers or tkn are protected too.
+        assert o["metadata"]["annotations"] == {
+            "karpenter.sh/do-not-disrupt": "true",
+            "cluster-autoscaler.kubernetes.io/safe-to-evict": "false",
+        }
     build = objs["buildah-build"]["spec"]
     step = build["steps"][0]
     assert step["image"] == versions.BUILDAH_IMAGE
@@ -142,17 +154,25 @@ def test_build_pipeline_objects(eks: Recording) -> None:
     assert step["securityContext"] == {"capabilities": {"add": ["SETFCAP"]}}  # only SETFCAP, not privileged
     assert step["volumeMounts"] == [{"name": "container-storage", "mountPath": "/var/lib/containers"}]
     assert build["volumes"] == [{"name": "container-storage", "emptyDir": {}}]
-    assert 'oci-archive:"$(workspaces.oci-images.path)/$(params.arch).tar"' in step["script"]
+    script = step["script"]
+    # It names its target, and proves it ran natively and built that arch, before anything leaves it.
+    assert 'ARCH="$(params.arch)"' in script
+    assert 'buildah build --platform "linux/$ARCH" --layers "${cache[@]}"' in script
+    assert buildscript.native_check("build task", pipelines.NATIVE_FIX) in script
+    assert buildscript.image_check() in script
+    assert script.index("buildah build") < script.index(buildscript.image_check()) < script.index("buildah push")
+    assert 'oci-archive:$(workspaces.oci-images.path)/$ARCH.tar"' in script
     pipe = objs["multiarch-build"]["spec"]
     tasks = {t["name"]: t for t in pipe["tasks"]}
     assert set(tasks) == {"clone", "build-amd64", "build-arm64", "push"}
     assert tasks["build-arm64"]["runAfter"] == ["clone"]
     assert sorted(tasks["push"]["runAfter"]) == ["build-amd64", "build-arm64"]
-    platforms = {
-        t: next(p["value"] for p in tasks[t]["params"] if p["name"] == "platform")
-        for t in ("build-amd64", "build-arm64")
+    params = {t: {p["name"]: p["value"] for p in tasks[t]["params"]} for t in ("build-amd64", "build-arm64")}
+    assert {t: (p["arch"], p["native"]) for t, p in params.items()} == {
+        "build-amd64": ("amd64", "true"),
+        "build-arm64": ("arm64", "true"),
     }
-    assert platforms == {"build-amd64": "linux/amd64", "build-arm64": "linux/arm64"}
+    assert params["build-arm64"]["cache-repository"] == "$(params.cache-repository)"
     # Tasks wait for Tekton's CRDs, which the release installs.
     install = eks.one("kubernetes:yaml/v2:ConfigFile")
     for r in eks.resources:
@@ -162,13 +182,38 @@ def test_build_pipeline_objects(eks: Recording) -> None:
     kubernetes_validate.validate(ns, versions.DEFAULT_KUBERNETES_VERSION, strict=True)
 
 
-def test_example_pipeline_run_pins_by_arch_on_the_stack_class(eks: Recording) -> None:
-    run_doc = yaml.safe_load(eks.outputs["examplePipelineRun"])
+def test_the_push_checks_every_slot_before_pushing(eks: Recording) -> None:
+    script = tekton_objects(eks)["buildah-push"]["spec"]["steps"][0]["script"]
+    check = buildscript.slot_check("localhost/multi-arch")
+    assert all(line.strip() in script for line in check.splitlines())
+    assert script.index('buildah manifest add localhost/multi-arch "$ref"') < script.index(check.splitlines()[0])
+    assert script.index(check.splitlines()[0]) < script.index("buildah manifest push --all")
+
+
+def run_template(rec: Recording) -> dict[str, Any]:
+    """The PipelineRun template, as the cluster keeps it (and the stack exports it)."""
+    (cm,) = [
+        r.plain_inputs for r in rec.by_type("kubernetes:core/v1:ConfigMap") if r.name == "build-pipeline-run-template"
+    ]
+    assert cm["metadata"] == {"name": "multiarch-pipelinerun", "namespace": "builds"}
+    doc: dict[str, Any] = yaml.safe_load(cm["data"]["pipelinerun.yaml"])
+    assert doc == yaml.safe_load(rec.outputs["examplePipelineRun"])
+    return doc
+
+
+def pods(rec: Recording) -> dict[str, dict[str, Any]]:
+    return {s["pipelineTaskName"]: s["podTemplate"] for s in run_template(rec)["spec"]["taskRunSpecs"]}
+
+
+def test_the_run_template_pins_every_task_on_the_stack_class(eks: Recording) -> None:
+    run_doc = run_template(eks)
     assert run_doc["apiVersion"] == "tekton.dev/v1"
-    specs = {s["pipelineTaskName"]: s["podTemplate"] for s in run_doc["spec"]["taskRunSpecs"]}
-    assert specs == {
+    assert run_doc["metadata"]["annotations"] == dict(kube.BUILD_POD_ANNOTATIONS)
+    assert pods(eks) == {
+        "clone": {"nodeSelector": {"kubernetes.io/arch": "amd64"}},
         "build-amd64": {"nodeSelector": {"kubernetes.io/arch": "amd64"}},
         "build-arm64": {"nodeSelector": {"kubernetes.io/arch": "arm64"}},
+        "push": {"nodeSelector": {"kubernetes.io/arch": "amd64"}},
     }
     assert "beta.kubernetes.io/arch" not in eks.outputs["examplePipelineRun"]
     for ws in run_doc["spec"]["workspaces"][:2]:
@@ -177,28 +222,52 @@ def test_example_pipeline_run_pins_by_arch_on_the_stack_class(eks: Recording) ->
         assert spec["accessModes"] == ["ReadWriteMany"]
 
 
+def test_every_task_tolerates_exactly_the_taints_of_its_arch() -> None:
+    pools = [
+        {**EKS_CONFIG["multiarch:nodePools"][0], "taints": [{"key": "dedicated", "value": "ci", "effect": "NoSchedule"}]},
+        {**EKS_CONFIG["multiarch:nodePools"][1], "taints": [{"key": "multiarch.dev/arch", "value": "arm64", "effect": "NoSchedule"}]},
+        {"name": "arm64-spot", "arch": "arm64", "instanceType": "c6g.2xlarge", "minSize": 0, "maxSize": 3,
+         "taints": [{"key": "spot", "effect": "NoExecute"}]},
+    ]  # fmt: skip
+    rec = run(EKS_CONFIG, nodePools=pools, pipelines=TEKTON, storage=EFS)
+    x86 = [{"key": "dedicated", "operator": "Equal", "value": "ci", "effect": "NoSchedule"}]
+    arm = [
+        {"key": "multiarch.dev/arch", "operator": "Equal", "value": "arm64", "effect": "NoSchedule"},
+        {"key": "spot", "operator": "Exists", "effect": "NoExecute"},  # a build may land on either arm64 pool
+    ]
+    got = pods(rec)
+    assert {t: p.get("tolerations") for t, p in got.items()} == {
+        "clone": x86, "build-amd64": x86, "build-arm64": arm, "push": x86,
+    }  # fmt: skip
+
+
 def test_single_pool_builds_the_other_arch_under_emulation() -> None:
     only_x86 = [EKS_CONFIG["multiarch:nodePools"][0]]
     rec = run(EKS_CONFIG, nodePools=only_x86, pipelines=TEKTON, qemu=QEMU)
-    specs = {
-        s["pipelineTaskName"]: s["podTemplate"]
-        for s in yaml.safe_load(rec.outputs["examplePipelineRun"])["spec"]["taskRunSpecs"]
-    }
-    assert specs["build-arm64"]["nodeSelector"] == {"kubernetes.io/arch": "amd64"}  # emulated on x86 nodes
-    assert "build-arm64" in {t["name"] for t in tekton_objects(rec)["multiarch-build"]["spec"]["tasks"]}
+    assert pods(rec)["build-arm64"]["nodeSelector"] == {"kubernetes.io/arch": "amd64"}  # emulated on x86 nodes
+    tasks = {t["name"]: t for t in tekton_objects(rec)["multiarch-build"]["spec"]["tasks"]}
+    native = {t: next(p["value"] for p in tasks[t]["params"] if p["name"] == "native") for t in tasks if "build" in t}
+    assert native == {"build-amd64": "true", "build-arm64": "false"}  # by design: no native check there
     assert rec.one(DS)  # and qemu is there to make it possible
 
 
-def test_gke_example_tolerates_the_arm64_taint() -> None:
+def test_gke_tasks_tolerate_the_arm64_taint() -> None:
     rec = run(GKE, pipelines=TEKTON, storage={"filestore": {}})
-    specs = {
-        s["pipelineTaskName"]: s["podTemplate"]
-        for s in yaml.safe_load(rec.outputs["examplePipelineRun"])["spec"]["taskRunSpecs"]
-    }
+    specs = pods(rec)
     assert specs["build-arm64"]["tolerations"] == [
         {"key": "kubernetes.io/arch", "operator": "Equal", "value": "arm64", "effect": "NoSchedule"}
     ]
     assert "tolerations" not in specs["build-amd64"]
+
+
+def test_prod_arm64_builds_tolerate_its_taint() -> None:
+    from tools import stackfile
+
+    stack = stackfile.load("prod")
+    rec = mockengine.run_main(stack.config, stack=stack.name, secret_keys=stack.secret_keys)
+    assert pods(rec)["build-arm64"]["tolerations"] == [
+        {"key": "multiarch.dev/arch", "operator": "Equal", "value": "arm64", "effect": "NoSchedule"}
+    ]
 
 
 def test_binfmt_daemonset(eks: Recording) -> None:
@@ -211,7 +280,23 @@ def test_binfmt_daemonset(eks: Recording) -> None:
     assert init["securityContext"] == {"privileged": True}
     assert main["securityContext"]["privileged"] is False
     assert main["securityContext"]["runAsNonRoot"] is True
+    assert main["securityContext"]["allowPrivilegeEscalation"] is False
     assert main["securityContext"]["capabilities"] == {"drop": ["ALL"]}
+    # It tells the truth: Ready only while the host has the handler, enabled, with the F flag.
+    assert main["image"] == versions.BUSYBOX_IMAGE
+    assert main["readinessProbe"]["exec"]["command"] == binfmt.readiness_command(["arm64"])
+    assert main["readinessProbe"]["exec"]["command"][-2:] == ["/host/binfmt_misc", "qemu-aarch64"]
+    assert main["volumeMounts"] == [
+        {
+            "name": "binfmt-misc",
+            "mountPath": "/host/binfmt_misc",
+            "readOnly": True,
+            "mountPropagation": "HostToContainer",
+        }
+    ]
+    assert spec["volumes"] == [
+        {"name": "binfmt-misc", "hostPath": {"path": "/proc/sys/fs/binfmt_misc", "type": "Directory"}}
+    ]
     for c in (init, main):
         assert c["resources"]["limits"] and c["resources"]["requests"]
     # Only amd64 nodes have something to emulate (arm64).
@@ -323,10 +408,41 @@ def test_bad_build_layer_input(platform: str, changes: dict[str, Any], expected:
     assert_config_error(base, changes, expected)
 
 
-def test_readme_example_is_the_dev_stack_pipeline_run() -> None:
+def test_readme_example_is_the_dev_stack_pipeline_run_template() -> None:
     from tests.conftest import ROOT
     from tools import stackfile
 
     stack = stackfile.load("dev")
     rec = mockengine.run_main(stack.config, stack=stack.name, secret_keys=stack.secret_keys)
     assert rec.outputs["examplePipelineRun"] in (ROOT / "README.md").read_text()
+
+
+def handler_dir(tmp_path: Path, entries: dict[str, str]) -> Path:
+    """A binfmt_misc as the kernel shows it: `status`, and one file per handler."""
+    for name, text in {"status": "enabled\n", **entries}.items():
+        (tmp_path / name).write_text(text)
+    return tmp_path
+
+
+QEMU_AARCH64 = "enabled\ninterpreter /usr/bin/qemu-aarch64\nflags: {flags}\noffset 0\nmagic 7f454c46\nmask ffffff\n"
+
+
+@pytest.mark.parametrize(
+    ("entries", "ready", "said"),
+    [
+        ({"qemu-aarch64": QEMU_AARCH64.format(flags="POCF")}, True, "binfmt: qemu-aarch64 registered, enabled, with the F flag"),
+        ({}, False, "binfmt: qemu-aarch64 is not registered"),
+        ({"qemu-aarch64": QEMU_AARCH64.format(flags="POC")}, False, "binfmt: qemu-aarch64 has no F flag: build containers cannot open the emulator"),
+        ({"qemu-aarch64": QEMU_AARCH64.replace("enabled", "disabled").format(flags="F")}, False, "binfmt: qemu-aarch64 is registered but disabled"),
+        ({"status": "disabled\n"}, False, "binfmt: binfmt_misc is not mounted or not enabled at"),
+    ],
+)  # fmt: skip
+def test_the_readiness_check_reads_each_handler(
+    tmp_path: Path, entries: dict[str, str], ready: bool, said: str
+) -> None:
+    directory = handler_dir(tmp_path, entries)
+    proc = subprocess.run(
+        binfmt.readiness_command(["arm64"], str(directory)), capture_output=True, text=True, check=False
+    )
+    assert (proc.returncode == 0) is ready
+    assert (proc.stdout + proc.stderr).strip().startswith(said)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 import tomllib
 from typing import Any
 
@@ -50,9 +51,16 @@ def test_config_toml(rec: mockengine.Recording) -> None:
     kube = cfg["runners"][0]["kubernetes"]
     assert cfg["runners"][0]["executor"] == "kubernetes"
     assert kube["node_selector_overwrite_allowed"] == "kubernetes.io/arch=.*"
-    assert kube["node_tolerations_overwrite_allowed"] == "kubernetes.io/arch=.*"
+    # No build pool is tainted here: jobs may tolerate nothing.
+    assert "node_tolerations_overwrite_allowed" not in kube
     assert kube["helper_image_autoset_arch_and_os"] is True
     assert kube["privileged"] is False
+    # One builder, everywhere: buildah (vfs, chroot) needs root in its container and SETFCAP, nothing more.
+    assert kube["build_container_security_context"] == {
+        "run_as_user": 0,
+        "allow_privilege_escalation": False,
+        "capabilities": {"add": ["SETFCAP"]},
+    }
     assert kube["node_selector"] == {"kubernetes.io/arch": "amd64"}
     assert (kube["cpu_request"], kube["memory_request"], kube["cpu_limit"], kube["memory_limit"]) == (
         "1",
@@ -153,3 +161,36 @@ def test_plaintext_token_in_the_stack_config_is_refused_before_anything_is_regis
         "`pulumi config set --secret multiarch:gitlabRunnerToken glrt-...`"
     ]
     assert rec.resources == []
+
+
+@pytest.mark.parametrize(
+    ("taints", "allowed", "accepted", "refused"),
+    [
+        ([], None, [], ["kubernetes.io/arch=arm64:NoSchedule"]),
+        (
+            [{"key": "multiarch.dev/arch", "value": "arm64", "effect": "NoSchedule"}],
+            r"^(?:multiarch\.dev/arch=arm64:NoSchedule)$",
+            ["multiarch.dev/arch=arm64:NoSchedule"],
+            ["multiarch.dev/arch=arm64:NoExecute", "multiarch.dev/arch=amd64:NoSchedule", "multiarchXdev/arch=arm64:NoSchedule",
+             "x-multiarch.dev/arch=arm64:NoSchedule", "team=build:NoSchedule"],
+        ),
+        (
+            [{"key": "dedicated", "value": "", "effect": "NoExecute"}, {"key": "kubernetes.io/arch", "value": "arm64", "effect": "NoSchedule"}],
+            r"^(?:dedicated:NoExecute|kubernetes\.io/arch=arm64:NoSchedule)$",
+            ["dedicated:NoExecute", "kubernetes.io/arch=arm64:NoSchedule"],
+            ["dedicated=x:NoExecute", "dedicated:NoSchedule"],
+        ),
+    ],
+)  # fmt: skip
+def test_jobs_may_tolerate_exactly_the_build_pools_taints(
+    taints: list[dict[str, str]], allowed: str | None, accepted: list[str], refused: list[str]
+) -> None:
+    parsed = [settings.Taint.model_validate(t) for t in taints]
+    assert runner.tolerations_allowed(parsed) == allowed
+    runner_settings = settings.GitLabRunner.model_validate(RUNNER)
+    kube = tomllib.loads(runner.config_toml(runner_settings, taints=parsed))["runners"][0]["kubernetes"]
+    assert kube.get("node_tolerations_overwrite_allowed") == allowed
+    for value in accepted:
+        assert allowed is not None and re.search(allowed, value), value  # the runner's Go regexp.MatchString
+    for value in refused:
+        assert allowed is None or not re.search(allowed, value), value

@@ -380,6 +380,7 @@ def test_every_policy_is_in_the_pack_with_its_level() -> None:
         "no-plaintext-secrets": "mandatory",
         "scc-grants-own-service-accounts": "mandatory",
         "scc-no-privileged-or-host": "mandatory",
+        "build-pool-taints-tolerated": "mandatory",
         "multi-arch-pools": "advisory",
         "tekton-affinity-assistant-off": "advisory",
         "images-pinned": "advisory",
@@ -580,3 +581,153 @@ def test_only_binfmt_gets_a_privileged_built_in_scc(openshift_rbac: list[tuple[s
         "(privileged or host access) to ServiceAccount gitlab-runner/gitlab-runner-jobs; only qemu-binfmt/qemu-binfmt "
         "(the qemu binfmt DaemonSet) may have it"
     ]
+
+
+# --- build-pool-taints-tolerated -----------------------------------------------------------------
+
+POOLS_AND_PATHS = (
+    "aws:eks/nodeGroup:NodeGroup",
+    "gcp:container/nodePool:NodePool",
+    "kubernetes:machine.openshift.io/v1beta1:MachineSet",
+    "kubernetes:karpenter.sh/v1:NodePool",
+    "kubernetes:core/v1:ConfigMap",
+    "kubernetes:helm.sh/v3:Release",
+)
+
+
+def stack_of(name: str, runner: bool = True) -> list[tuple[str, dict[str, Any]]]:
+    """A committed stack's pools and build paths (its runner added where it has none)."""
+    from tools import plan, stackfile
+
+    loaded = stackfile.load(name)
+    config = dict(loaded.config)
+    if runner:
+        config.setdefault("multiarch:gitlabRunner", {"enabled": True})
+        config.setdefault("multiarch:gitlabRunnerToken", "glrt-offline-plan-placeholder-0000")
+    secret = [*loaded.secret_keys, "multiarch:gitlabRunnerToken"]
+    rec = plan.make(stackfile.StackFile(loaded.name, loaded.path, config, secret), policies=False).recording
+    return [(r.type, r.plain_inputs) for r in rec.resources if r.type in POOLS_AND_PATHS]
+
+
+@pytest.fixture(scope="module")
+def prod_paths() -> list[tuple[str, dict[str, Any]]]:
+    return stack_of("prod")
+
+
+def _template(resources: list[tuple[str, dict[str, Any]]]) -> dict[str, Any]:
+    return next(p for t, p in resources if t == "kubernetes:core/v1:ConfigMap")
+
+
+def _set_template(resources: list[tuple[str, dict[str, Any]]], edit: Callable[[dict[str, Any]], None]) -> None:
+    import yaml
+
+    cm = _template(resources)
+    run = yaml.safe_load(cm["data"]["pipelinerun.yaml"])
+    edit(run)
+    cm["data"]["pipelinerun.yaml"] = yaml.safe_dump(run)
+
+
+def _set_runner(resources: list[tuple[str, dict[str, Any]]], allowed: str | None) -> None:
+    import tomllib
+
+    import tomli_w
+
+    release = next(p for t, p in resources if t == "kubernetes:helm.sh/v3:Release" and p["chart"] == "gitlab-runner")
+    config = tomllib.loads(release["values"]["runners"]["config"])
+    kube = config["runners"][0]["kubernetes"]
+    kube.pop("node_tolerations_overwrite_allowed", None)
+    if allowed is not None:
+        kube["node_tolerations_overwrite_allowed"] = allowed
+    release["values"]["runners"]["config"] = tomli_w.dumps(config)
+
+
+@pytest.mark.parametrize("name", ["prod", "dev", "gke-dev", "openshift-dev", "karpenter-dev"])
+def test_every_committed_stack_tolerates_its_build_pools_taints(name: str) -> None:
+    resources = stack_of(name)
+    assert violations(policies.build_pool_taints_tolerated, stack(*resources)) == []
+
+
+def test_prod_has_a_tainted_pool_and_both_paths(prod_paths: list[tuple[str, dict[str, Any]]]) -> None:
+    taints = [p["taints"] for t, p in prod_paths if t == "aws:eks/nodeGroup:NodeGroup" and p["taints"]]
+    assert taints == [[{"key": "multiarch.dev/arch", "value": "arm64", "effect": "NO_SCHEDULE"}]]
+    assert {t for t, _ in prod_paths} >= {"kubernetes:core/v1:ConfigMap", "kubernetes:helm.sh/v3:Release"}
+
+
+def test_a_build_task_that_does_not_tolerate_the_taint(prod_paths: list[tuple[str, dict[str, Any]]]) -> None:
+    broken = copy.deepcopy(prod_paths)
+
+    def drop(run: dict[str, Any]) -> None:
+        for spec in run["spec"]["taskRunSpecs"]:
+            spec["podTemplate"].pop("tolerations", None)
+
+    _set_template(broken, drop)
+    assert violations(policies.build_pool_taints_tolerated, stack(*broken)) == [
+        "node group build-multiarch-prod-arm64 (arm64) is tainted multiarch.dev/arch=arm64:NoSchedule, and task "
+        "build-arm64 of the PipelineRun template builds/multiarch-pipelinerun runs on arm64 nodes without tolerating "
+        "it: it would stay Pending; tolerate the taint in its taskRunSpecs podTemplate"
+    ]
+
+
+def test_a_toleration_of_another_value_does_not_count(prod_paths: list[tuple[str, dict[str, Any]]]) -> None:
+    broken = copy.deepcopy(prod_paths)
+
+    def other(run: dict[str, Any]) -> None:
+        spec = next(s for s in run["spec"]["taskRunSpecs"] if s["pipelineTaskName"] == "build-arm64")
+        spec["podTemplate"]["tolerations"][0]["value"] = "amd64"
+
+    _set_template(broken, other)
+    assert len(violations(policies.build_pool_taints_tolerated, stack(*broken))) == 1
+
+
+def test_an_exists_toleration_of_the_key_counts(prod_paths: list[tuple[str, dict[str, Any]]]) -> None:
+    changed = copy.deepcopy(prod_paths)
+
+    def exists(run: dict[str, Any]) -> None:
+        spec = next(s for s in run["spec"]["taskRunSpecs"] if s["pipelineTaskName"] == "build-arm64")
+        spec["podTemplate"]["tolerations"] = [{"key": "multiarch.dev/arch", "operator": "Exists"}]
+
+    _set_template(changed, exists)
+    assert violations(policies.build_pool_taints_tolerated, stack(*changed)) == []
+
+
+@pytest.mark.parametrize("allowed", [None, "^(?:kubernetes\\.io/arch=arm64:NoSchedule)$"])
+def test_a_runner_that_does_not_let_jobs_tolerate_the_taint(
+    prod_paths: list[tuple[str, dict[str, Any]]], allowed: str | None
+) -> None:
+    broken = copy.deepcopy(prod_paths)
+    _set_runner(broken, allowed)
+    assert violations(policies.build_pool_taints_tolerated, stack(*broken)) == [
+        "node group build-multiarch-prod-arm64 (arm64) is tainted multiarch.dev/arch=arm64:NoSchedule, and the "
+        f"GitLab runner gitlab-runner/gitlab-runner does not let a job tolerate it (node_tolerations_overwrite_allowed {allowed!r}): "
+        "its arm64 jobs would stay Pending"
+    ]
+
+
+def test_gke_arm64_pools_carry_gkes_own_taint() -> None:
+    gke = stack_of("gke-dev")
+    broken = copy.deepcopy(gke)
+    _set_runner(broken, None)
+    found = violations(policies.build_pool_taints_tolerated, stack(*broken))
+    assert found == [
+        "GKE node pool arm64 (arm64) is tainted kubernetes.io/arch=arm64:NoSchedule, and the GitLab runner "
+        "gitlab-runner/gitlab-runner does not let a job tolerate it (node_tolerations_overwrite_allowed None): its arm64 jobs "
+        "would stay Pending"
+    ]
+
+
+def test_prefer_no_schedule_and_the_system_pool_keep_no_build_away() -> None:
+    soft = ("aws:eks/nodeGroup:NodeGroup", {
+        "nodeGroupName": "b-x86", "amiType": "AL2023_x86_64_STANDARD", "labels": {"multiarch.dev/pool": "x86"},
+        "taints": [{"key": "spot", "value": "yes", "effect": "PREFER_NO_SCHEDULE"}],
+    })  # fmt: skip
+    system = ("aws:eks/nodeGroup:NodeGroup", {
+        "nodeGroupName": "b-system", "amiType": "AL2023_ARM_64_STANDARD", "labels": {"multiarch.dev/pool": "system"},
+        "taints": [{"key": "CriticalAddonsOnly", "value": "true", "effect": "NO_SCHEDULE"}],
+    })  # fmt: skip
+    runner_release = ("kubernetes:helm.sh/v3:Release", release())
+    assert violations(policies.build_pool_taints_tolerated, stack(soft, system, runner_release)) == []
+
+
+def test_no_build_path_no_verdict() -> None:
+    pools = [(t, p) for t, p in stack_of("prod", runner=False) if t == "aws:eks/nodeGroup:NodeGroup"]
+    assert violations(policies.build_pool_taints_tolerated, stack(*pools)) == []

@@ -25,6 +25,8 @@ NO_AWS_FILES = {
     "AWS_SHARED_CREDENTIALS_FILE": "/nonexistent",
     "AWS_CONFIG_FILE": "/nonexistent",
     "AWS_EC2_METADATA_DISABLED": "true",
+    # Preflight reads no AMIs: moto need not load its catalogue of them for every test.
+    "MOTO_EC2_LOAD_DEFAULT_AMIS": "false",
 }
 FAKE_CREDENTIALS = {"AWS_ACCESS_KEY_ID": "testing", "AWS_SECRET_ACCESS_KEY": "testing", "AWS_DEFAULT_REGION": REGION}
 

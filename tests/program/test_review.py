@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import io
 import json
+import os
 import subprocess
 import sys
 from collections.abc import Iterator
@@ -30,19 +32,25 @@ def run_review(repo: Path, base: str, out: Path) -> subprocess.CompletedProcess[
     )
 
 
-def test_a_blocked_stack_change_is_held_by_a_manual_gate(repo: Path, tmp_path: Path) -> None:
+def test_a_blocked_stack_change_is_held_by_a_manual_gate(
+    repo: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
     path = repo / "stacks" / "Pulumi.dev.yaml"
     original = path.read_text()
     doc = yaml.safe_load(original)
     doc["config"]["multiarch:storage"]["efs"]["performanceMode"] = "maxIO"
     doc["config"]["multiarch:nodePools"][1]["maxSize"] = 8
     path.write_text(yaml.safe_dump(doc, sort_keys=False))
+    # Only a stack file changed: the review plans both sides with this program, so in this process.
+    monkeypatch.setattr(stackfile, "ROOT", repo)
+    monkeypatch.setattr(stackfile, "STACKS", repo / "stacks")
+    out, err = io.StringIO(), io.StringIO()
     try:
-        proc = run_review(repo, "HEAD", tmp_path)
+        code = review.main(["HEAD", "--out", str(tmp_path)], out=out, err=err)
     finally:
         path.write_text(original)
-    assert proc.returncode == diff.EXIT_BLOCKED, proc.stderr
-    assert proc.stdout == "dev: exit 3 (base: HEAD:stacks/Pulumi.dev.yaml)\n"
+    assert code == diff.EXIT_BLOCKED, err.getvalue()
+    assert out.getvalue() == "dev: exit 3 (base: HEAD:stacks/Pulumi.dev.yaml)\n"
     report = json.loads((tmp_path / "dev.json").read_text())
     assert [b["name"] for b in report["blocked"]] == ["build-multiarch-efs-fs"]
     # 6 replaced (file system, its mount targets, backup policy, StorageClass), 1 updated.
@@ -67,6 +75,10 @@ def test_a_program_change_is_reviewed_against_the_base_program(repo: Path, tmp_p
     stacks = ["dev", "gke-dev", "karpenter-dev", "openshift-dev", "prod"]
     assert [line.split(":")[0] for line in proc.stdout.splitlines()] == stacks
     assert all(f"(base: {tmp_path}/base/{s}/plan.json)" in proc.stdout for s in stacks)
+    # The base side, with the base revision's program: every stack planned in one interpreter.
+    base = json.loads((tmp_path / "base" / "plans.json").read_text())
+    assert sorted(base) == stacks and {b["exit"] for b in base.values()} == {0}
+    assert len({b["pid"] for b in base.values()}) == 1 and base["dev"]["pid"] != os.getpid()
     for stack in stacks:
         doc = json.loads((tmp_path / f"{stack}.json").read_text())
         acted = [r for r in doc["resources"] if r["action"] != "same"]

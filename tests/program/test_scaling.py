@@ -3,16 +3,14 @@
 from __future__ import annotations
 
 import os
-import subprocess
 from pathlib import Path
-from typing import Any
 
 import pytest
 import yaml
 
 from bench.scaling import TEMPLATES, generated_stack
 from components import settings
-from tools import diagram, mockengine, policyrun, review, stackfile
+from tools import diagram, mockengine, policyrun, stackfile
 
 
 @pytest.fixture(scope="module")
@@ -34,13 +32,13 @@ def edges(rec: mockengine.Recording) -> int:
 
 @pytest.mark.parametrize("platform", sorted(TEMPLATES))
 def test_resources_and_dependencies_grow_linearly_with_the_pools(platform: str, stacks_dir: Path) -> None:
-    recs = {n: run(platform, n, stacks_dir) for n in (8, 16, 24)}
+    recs = {n: run(platform, n, stacks_dir) for n in (2, 4, 6)}
     size = {n: len(r.resources) for n, r in recs.items()}
     deps = {n: edges(r) for n, r in recs.items()}
     # Equal steps of pools add equal numbers of resources and of dependency edges: no pair of pools
-    # (or of their zones' MachineSets) is ever related.
-    assert size[24] - size[16] == size[16] - size[8] > 0
-    assert deps[24] - deps[16] == deps[16] - deps[8]
+    # (or of their zones' MachineSets) is ever related. (bench.scaling measures up to 64 pools.)
+    assert size[6] - size[4] == size[4] - size[2] > 0
+    assert deps[6] - deps[4] == deps[4] - deps[2]
 
 
 def test_each_machine_autoscaler_waits_for_its_own_machine_set_only(stacks_dir: Path) -> None:
@@ -125,7 +123,7 @@ def test_the_component_overview_counts_what_each_component_holds(stacks_dir: Pat
         assert count == expected + (1 if component.custom else 0), component.name
 
 
-# --- one pack per process, one interpreter per side of a review ----------------------------------
+# --- one pack per process (one interpreter per side of a review: tests/program/test_review.py) -----
 
 
 def test_one_pack_serves_every_plan_of_a_process_and_stops_by_its_pid() -> None:
@@ -150,31 +148,6 @@ def test_one_pack_serves_every_plan_of_a_process_and_stops_by_its_pid() -> None:
     assert pack.pid is None
     with pytest.raises(ProcessLookupError):
         os.kill(pid, 0)
-
-
-def test_a_review_plans_the_base_side_of_every_stack_in_one_interpreter(
-    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
-) -> None:
-    from tools import changed_stacks
-
-    repo = changed_stacks.snapshot(tmp_path / "repo")
-    monkeypatch.setattr(stackfile, "ROOT", repo)
-    calls: list[list[str]] = []
-    real = subprocess.run
-
-    def counting(argv: Any, **kwargs: Any) -> Any:
-        if argv and str(argv[0]).endswith("python") or "python3" in str(argv[0]):
-            calls.append([str(a) for a in argv])
-        return real(argv, **kwargs)
-
-    monkeypatch.setattr(review.subprocess, "run", counting)
-    stacks = changed_stacks.all_stacks(repo)
-    sources = review.base_plans("HEAD", stacks, tmp_path / "out", open(os.devnull, "w"))  # noqa: SIM115
-    assert sorted(sources) == stacks
-    assert len(calls) == 1  # one interpreter planned them all
-    for stack in stacks:
-        planned = yaml.safe_load(Path(sources[stack]).read_text())
-        assert planned["stack"] == stack and planned["resources"]
 
 
 # --- the suite's memo of program runs ------------------------------------------------------------
