@@ -72,7 +72,7 @@ def iam_policy(cluster_name: str, region: str, account_id: str, node_group_names
 
 
 def helm_values(cluster_name: str, region: str, kubernetes_version: str, a: Autoscaling) -> dict[str, Any]:
-    _, image_tag = versions.CLUSTER_AUTOSCALER[kubernetes_version]
+    image_tag = a.cluster_autoscaler_tag(kubernetes_version)
     limits = a.limits
     return {
         "fullnameOverride": "cluster-autoscaler",
@@ -102,7 +102,7 @@ class EksClusterAutoscalerArgs:
     cluster_name: str  # the EKS cluster (discovery and IAM scoping)
     cluster: pulumi.Input[str]  # the same name as an Output of the cluster, for ordering
     region: str
-    kubernetes_version: str  # picks the autoscaler's minor (versions.CLUSTER_AUTOSCALER)
+    kubernetes_version: str  # picks the autoscaler's minor (versions.CLUSTER_AUTOSCALER, or the configured release)
     node_group_names: Sequence[str]  # the groups it may scale
     autoscaling: Autoscaling  # expander, scale-down timing, cluster-wide limits
     pod_identity_agent: pulumi.Resource | None = None  # the add-on that hands the role to the pod
@@ -140,7 +140,9 @@ class EksClusterAutoscaler(pulumi.ComponentResource):
             agent=args.pod_identity_agent,
             parent=self,
         )
-        chart_version, _ = versions.CLUSTER_AUTOSCALER[args.kubernetes_version]
+        chart_version = versions.CLUSTER_AUTOSCALER.get(
+            args.kubernetes_version, (versions.CLUSTER_AUTOSCALER_NEWEST_CHART, "")
+        )[0]
         k8s.helm.v3.Release(
             name,
             name="cluster-autoscaler",

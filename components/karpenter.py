@@ -31,7 +31,7 @@ from typing import Any
 import pulumi
 import pulumi_kubernetes as k8s
 
-from components import arch, iam, names, versions
+from components import arch, iam, kube, names, versions
 from components.settings import Karpenter as KarpenterSettings
 from components.settings import NodePool
 
@@ -293,12 +293,11 @@ def event_pattern(event: str) -> str:
 
 
 def pool_limits(pool: NodePool) -> dict[str, str]:
-    """maxSize nodes of the pool's largest instance type: Karpenter launches no more than that."""
-    capacities = [arch.aws_capacity(t) for t in pool.all_instance_types]
-    known = [c for c in capacities if c is not None]
-    assert len(known) == len(capacities), "checked by the settings"
-    vcpu = max(c[0] for c in known)
-    mib = max(c[1] for c in known)
+    """maxSize nodes of the pool's largest instance type (catalog vCPU and memory): Karpenter
+    launches no more than that."""
+    sizes = [pool.aws_capacity(t) for t in pool.all_instance_types]
+    vcpu = max(s[0] for s in sizes)
+    mib = max(s[1] for s in sizes)
     memory = pool.max_size * mib
     return {"cpu": str(pool.max_size * vcpu), "memory": f"{memory // 1024}Gi" if memory % 1024 == 0 else f"{memory}Mi"}
 
@@ -331,11 +330,13 @@ def node_pool(pool: NodePool, consolidate_after: str) -> dict[str, Any]:
     }
 
 
-def node_class(cluster: str, node_role: str, disk_size_gib: int, tags: Mapping[str, str]) -> dict[str, Any]:
+def node_class(
+    cluster: str, node_role: str, disk_size_gib: int, tags: Mapping[str, str], ami_alias: str
+) -> dict[str, Any]:
     """The one EC2NodeClass (karpenter.k8s.aws/v1) the build NodePools share."""
     return {
         "role": node_role,
-        "amiSelectorTerms": [{"alias": versions.KARPENTER_AMI_ALIAS}],
+        "amiSelectorTerms": [{"alias": ami_alias}],
         "subnetSelectorTerms": [{"tags": {DISCOVERY_TAG: cluster}}],
         "securityGroupSelectorTerms": [{"tags": {DISCOVERY_TAG: cluster}}],
         "blockDeviceMappings": [
@@ -367,7 +368,7 @@ def helm_values(cluster: str, queue: str, system_nodes: int) -> dict[str, Any]:
         # Karpenter's own nodes).
         "nodeSelector": {"kubernetes.io/os": "linux", arch.POOL_LABEL: names.SYSTEM_POOL},
         "controller": {
-            "resources": {"requests": {"cpu": "250m", "memory": "512Mi"}, "limits": {"memory": "1Gi"}},
+            "resources": {"requests": dict(kube.KARPENTER_CONTROLLER_REQUESTS), "limits": {"memory": "1Gi"}},
         },
     }
 
@@ -381,6 +382,7 @@ class KarpenterArgs:
     security_group_id: pulumi.Input[str]  # the cluster security group, tagged for discovery
     pools: Sequence[NodePool]  # one NodePool each
     settings: KarpenterSettings  # consolidateAfter, the system pool
+    ami_alias: str  # the AL2023 release the nodes boot (settings: karpenter_ami_alias for the cluster's minor)
     tags: Mapping[str, str] = field(default_factory=dict)  # onto what Karpenter launches
     pod_identity_agent: pulumi.Resource | None = None  # the add-on that hands the role to the pod
     system_nodes: pulumi.Resource | None = None  # the system node group the controller runs on
@@ -545,7 +547,7 @@ class Karpenter(pulumi.ComponentResource):
             api_version="karpenter.k8s.aws/v1",
             kind="EC2NodeClass",
             metadata={"name": NODE_CLASS},
-            spec=node_class(cluster, names.karpenter_node_role(cluster), disk, args.tags),
+            spec=node_class(cluster, names.karpenter_node_role(cluster), disk, args.tags, args.ami_alias),
             # After the controller, so it is deleted before it: the controller removes the class's
             # finalizer (and its instance profile) only while it runs.
             opts=pulumi.ResourceOptions(

@@ -60,6 +60,20 @@ def tolerations(taints: Sequence[TaintLike]) -> list[dict[str, str]]:
 SYSTEM_TAINT = {"key": "CriticalAddonsOnly", "value": "true", "effect": "NoSchedule"}
 SYSTEM_TOLERATION = {"key": "CriticalAddonsOnly", "operator": "Exists"}
 
+# What the Karpenter controller requests (one replica per system node).
+KARPENTER_CONTROLLER_REQUESTS = {"cpu": "250m", "memory": "512Mi"}
+# What else a system node carries, requested as its upstream manifests do (EKS add-on defaults:
+# aws-node 25m CPU, kube-proxy 100m CPU, CoreDNS 100m CPU and 70Mi each, two replicas), plus the
+# binfmt DaemonSet's own: the settings check that the system node's type holds them all.
+SYSTEM_NODE_PODS: tuple[tuple[str, int, int], ...] = (  # (pod, CPU millicores, memory MiB)
+    ("aws-node", 25, 0),
+    ("kube-proxy", 100, 0),
+    ("eks-pod-identity-agent", 0, 0),
+    ("coredns", 100, 70),
+    ("coredns", 100, 70),
+    ("karpenter", 250, 512),
+)
+
 
 def exec_kubeconfig(
     cluster_name: str,

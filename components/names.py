@@ -64,6 +64,10 @@ def efs_security_group(cluster: str) -> str:
     return f"{cluster}-efs"
 
 
+def efs_creation_token(cluster: str) -> str:
+    return f"{cluster}-build-workspaces"
+
+
 # OpenShift: one MachineSet (and its MachineAutoscaler) per pool and zone, named as the installer does.
 def machine_set(infrastructure_name: str, pool: str, zone: str) -> str:
     return f"{infrastructure_name}-{pool}-{zone}"

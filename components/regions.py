@@ -1,23 +1,22 @@
-"""The regions each platform's cloud offers, as of REGIONS_AS_OF: a misspelt region fails at the
-first API call of `pulumi up`; here it fails before. `tools/prices.py` prices some of them (a test
-keeps every priced region in these lists). A region newer than the list: set
-`multiarch:cluster.unlistedRegion: true` in the stack file (and add it here).
+"""The regions each platform's cloud offers: a misspelt region fails at the first API call of
+`pulumi up`; here it fails before.
+
+AWS: the regions of partition `aws`, from botocore's partitions data (`components/catalog/api.py`).
+The stack supports partition `aws` only: its IAM policy ARNs (`arn:aws:iam::aws:policy/...`), service
+principals and public chart registries are that partition's, so a region of aws-cn, aws-us-gov or an
+ISO partition is refused by name, whatever `unlistedRegion` says.
+Google Cloud: hand-kept as of REGIONS_AS_OF. A region newer than either list: set
+`multiarch:cluster.unlistedRegion: true` in the stack file.
 """
 
 from __future__ import annotations
 
+from components.catalog import api
+
 REGIONS_AS_OF = "2026-11"
 
-AWS_REGIONS = frozenset(
-    {
-        "af-south-1", "ap-east-1", "ap-east-2", "ap-northeast-1", "ap-northeast-2", "ap-northeast-3",
-        "ap-south-1", "ap-south-2", "ap-southeast-1", "ap-southeast-2", "ap-southeast-3", "ap-southeast-4",
-        "ap-southeast-5", "ap-southeast-6", "ap-southeast-7", "ca-central-1", "ca-west-1", "eu-central-1",
-        "eu-central-2", "eu-north-1", "eu-south-1", "eu-south-2", "eu-west-1", "eu-west-2", "eu-west-3",
-        "il-central-1", "me-central-1", "me-south-1", "mx-central-1", "sa-east-1", "us-east-1", "us-east-2",
-        "us-west-1", "us-west-2", "us-gov-east-1", "us-gov-west-1", "cn-north-1", "cn-northwest-1",
-    }
-)  # fmt: skip
+AWS_REGIONS = api.regions(api.PARTITION)
+AWS_SOURCE = f"AWS partitions, {api.WHERE} ({api.version()})"
 
 GCP_REGIONS = frozenset(
     {

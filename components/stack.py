@@ -16,7 +16,7 @@ import pulumi_kubernetes as k8s
 import yaml
 
 from components import arch, kube, names
-from components.settings import Settings
+from components.settings import Settings, karpenter_ami_alias
 
 
 @dataclass
@@ -188,6 +188,7 @@ def _eks(settings: Settings) -> Platform:
                 security_group_id=cluster.security_group_id,
                 pools=settings.node_pools,
                 settings=settings.autoscaling.karpenter_settings,
+                ami_alias=karpenter_ami_alias(settings.autoscaling.karpenter_settings, c.kubernetes_version),
                 tags=common_tags(settings),
                 pod_identity_agent=cluster.pod_identity_agent,
                 system_nodes=pools,

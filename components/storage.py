@@ -121,7 +121,7 @@ class EfsStorage(pulumi.ComponentResource):
         child = pulumi.ResourceOptions(parent=self)
         fs = aws.efs.FileSystem(
             f"{name}-fs",
-            creation_token=f"{args.name_prefix}-build-workspaces",
+            creation_token=names.efs_creation_token(args.name_prefix),
             encrypted=True,
             kms_key_id=efs.kms_key_id,
             performance_mode=efs.performance_mode,
@@ -131,7 +131,7 @@ class EfsStorage(pulumi.ComponentResource):
                 if efs.transition_to_ia
                 else None
             ),
-            tags={"Name": f"{args.name_prefix}-build-workspaces"},
+            tags={"Name": names.efs_creation_token(args.name_prefix)},
             # Every build cache and artifact lives here: no accidental delete, no silent replacement.
             opts=pulumi.ResourceOptions(parent=self, protect=True, retain_on_delete=True),
         )

@@ -6,7 +6,7 @@ Bump here, nowhere else; the plan and the tests read these names.
 from __future__ import annotations
 
 # Kubernetes version a new EKS/GKE cluster gets when `cluster.version` is not set.
-DEFAULT_KUBERNETES_VERSION = "1.33"
+DEFAULT_KUBERNETES_VERSION = "1.35"  # the newest minor both EKS and GKE offer (components/catalog/lifecycle.py)
 
 # EKS stopped publishing AL2 AMIs with Kubernetes 1.33: AL2 AMI types are refused from there on.
 EKS_AL2_LAST_MINOR = 32
@@ -49,15 +49,20 @@ BINFMT_IMAGE = "docker.io/tonistiigi/binfmt:qemu-v9.2.2"
 # The DaemonSet's long-running container: a shell for its readiness probe of the host's binfmt_misc.
 BUSYBOX_IMAGE = "docker.io/library/busybox:1.37.0"
 
-# Cluster Autoscaler (EKS): its minor must match the cluster's. Kubernetes minor -> (chart, image tag).
+# Cluster Autoscaler (EKS): its minor must match the cluster's. Kubernetes minor -> (chart, image tag),
+# one for every minor EKS offers (components/catalog/lifecycle.py; a test keeps it so) and the next.
+# A newer minor: `autoscaling.clusterAutoscalerVersion` names the release, on the newest chart.
 CLUSTER_AUTOSCALER_CHART = "cluster-autoscaler"
 CLUSTER_AUTOSCALER_CHART_REPO = "https://kubernetes.github.io/autoscaler"
 CLUSTER_AUTOSCALER_IMAGE = "registry.k8s.io/autoscaling/cluster-autoscaler"
 CLUSTER_AUTOSCALER: dict[str, tuple[str, str]] = {
-    "1.31": ("9.46.6", "v1.31.2"),
     "1.32": ("9.46.6", "v1.32.1"),
     "1.33": ("9.46.6", "v1.33.0"),
+    "1.34": ("9.59.0", "v1.34.5"),
+    "1.35": ("9.59.0", "v1.35.2"),
+    "1.36": ("9.59.0", "v1.36.1"),
 }
+CLUSTER_AUTOSCALER_NEWEST_CHART = "9.59.0"
 
 # Karpenter (EKS, `autoscaling.engine: karpenter`): the controller chart and its CRD chart (Helm does
 # not upgrade CRDs in a chart's crds/ directory; the karpenter-crd chart does), same version.
@@ -65,9 +70,16 @@ KARPENTER_CHART = "karpenter"
 KARPENTER_CRD_CHART = "karpenter-crd"
 KARPENTER_CHART_REPO = "oci://public.ecr.aws/karpenter"
 KARPENTER_VERSION = "1.14.1"
-# The EKS-optimized AL2023 AMI release Karpenter's nodes boot (amiSelectorTerms alias). Pinned, as
-# Karpenter recommends: bumping it drifts the nodes, which Karpenter replaces (never mid-build:
-# build pods carry karpenter.sh/do-not-disrupt).
-KARPENTER_AMI_ALIAS = "al2023@v20250915"
+# The EKS-optimized AL2023 AMI release Karpenter's nodes boot (amiSelectorTerms alias), per Kubernetes
+# minor: a release has AMIs only for the minors EKS offered then (components/catalog/lifecycle.py,
+# AL2023_RELEASES). Pinned, as Karpenter recommends: bumping it drifts the nodes, which Karpenter
+# replaces (never mid-build: build pods carry karpenter.sh/do-not-disrupt). A newer minor:
+# `autoscaling.karpenter.amiAlias`.
+KARPENTER_AMI_ALIASES: dict[str, str] = {
+    "1.32": "al2023@v20250915",
+    "1.33": "al2023@v20250915",
+    "1.34": "al2023@v20250915",
+    "1.35": "al2023@v20260209",
+}
 # The system node group's default: one small Graviton burstable instance.
 SYSTEM_POOL_INSTANCE_TYPE = "t4g.medium"

@@ -183,9 +183,12 @@ def nfs_only_from_cluster(args: ResourceValidationArgs, report: Report) -> None:
 
 
 def _arch_or_none(cloud: arch.Cloud, instance_type: str) -> str | None:
+    """The catalog's arch of a type; None for one it does not know: the stack's settings refuse those
+    unless the stack file declares them newer than the catalog (`unlistedInstanceType`), and then
+    the pack has nothing to judge them by."""
     try:
         return arch.arch_of(cloud, instance_type)
-    except arch.UnknownInstanceFamilyError:
+    except arch.UnknownInstanceTypeError:
         return None
 
 
@@ -196,9 +199,7 @@ def node_pool_arch(args: ResourceValidationArgs, report: Report) -> None:
         facts = arch.EKS_AMI_TYPES.get(ami or "")
         for instance_type in p.get("instanceTypes") or []:
             actual = _arch_or_none(arch.Cloud.AWS, instance_type)
-            if actual is None:
-                report(f"node group {args.name}: {instance_type} is not in the architecture catalog")
-            elif facts is not None and actual != facts.arch:
+            if actual is not None and facts is not None and actual != facts.arch:
                 report(f"node group {args.name}: {instance_type} is {actual} but AMI type {ami} is {facts.arch}")
     elif args.resource_type == "kubernetes:machine.openshift.io/v1beta1:MachineSet":
         spec = p.get("spec") or {}
@@ -257,10 +258,8 @@ def karpenter_nodepool_arch(args: ResourceValidationArgs, report: Report) -> Non
         return
     for value, key in chosen:
         what = "instance type" if key == INSTANCE_TYPE_KEY else "instance family"
-        actual = _arch_or_none(arch.Cloud.AWS, value if key == INSTANCE_TYPE_KEY else f"{value}.large")
-        if actual is None:
-            report(f"NodePool {name}: {what} {value} is not in the architecture catalog")
-        elif actual not in allowed:
+        actual = _arch_or_none(arch.Cloud.AWS, value) if key == INSTANCE_TYPE_KEY else arch.aws_family_arch(value)
+        if actual is not None and actual not in allowed:
             report(
                 f"NodePool {name}: {what} {value} is {actual} but its {arch.ARCH_LABEL} requirement allows "
                 f"{', '.join(sorted(allowed)) or 'nothing'}"

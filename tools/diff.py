@@ -573,13 +573,33 @@ def upgrade_path(items: Iterable[Item]) -> list[dict[str, str]]:
     return found
 
 
+COST_KEYS = ("atMin", "initial", "atMax")
+
+
 def cost_delta(base: Side, head: Side) -> dict[str, Any]:
+    """Both sides' totals and the change; a side whose plan could not price every pool has totals
+    that are only lower bounds (`complete: false`), and then the change is unknown (None), never a
+    difference of lower bounds."""
+
     def totals(side: Side) -> dict[str, float]:
         t = side.cost.get("totalMonthlyUsd") or {}
-        return {k: float(t.get(k) or 0.0) for k in ("atMin", "initial", "atMax")}
+        return {k: float(t.get(k) or 0.0) for k in COST_KEYS}
 
     b, h = totals(base), totals(head)
-    return {"base": b, "head": h, "delta": {k: round(h[k] - b[k], 2) for k in b}}
+    complete = {"base": base.cost.get("complete", True), "head": head.cost.get("complete", True)}
+    known = complete["base"] and complete["head"]
+    return {
+        "base": b,
+        "head": h,
+        "complete": complete,
+        "delta": {k: round(h[k] - b[k], 2) if known else None for k in COST_KEYS},
+    }
+
+
+def _cost_cell(amount: float | None, complete: bool = True, signed: bool = False) -> str:
+    if amount is None:
+        return "unknown"
+    return _usd(amount, signed=signed) if complete else f">= {_usd(amount)}"
 
 
 def _verdict_key(v: dict[str, str]) -> tuple[str, str, str, str]:
@@ -716,10 +736,14 @@ def render_table(r: Review, out: TextIO) -> None:
         for line in r.risks:
             out.write(f"  - {line}\n")
     cost = r.cost
+    done = cost.get("complete", {"base": True, "head": True})
     out.write("\nMonthly cost (estimate, USD):")
     for key, label in (("atMin", "at min"), ("initial", "initial"), ("atMax", "at max")):
-        before, after, delta = cost["base"][key], cost["head"][key], cost["delta"][key]
-        out.write(f"  {label} {_usd(before)} → {_usd(after)} ({_usd(delta, signed=True)})")
+        before = _cost_cell(cost["base"][key], done["base"])
+        after = _cost_cell(cost["head"][key], done["head"])
+        out.write(f"  {label} {before} → {after} ({_cost_cell(cost['delta'][key], signed=True)})")
+    if not (done["base"] and done["head"]):
+        out.write("\n  (incomplete: a side has pools the price table cannot price; the change is unknown)")
     v = r.verdicts
     out.write(f"\n\nPolicy verdicts: {len(v['appeared'])} new, {len(v['resolved'])} resolved, ")
     out.write(f"{v['headMandatory']} mandatory in HEAD and the change\n")
@@ -759,11 +783,13 @@ def render_markdown(r: Review, out: TextIO) -> None:
     if r.risks:
         out.write("**Risk**\n\n" + "".join(f"- {_md(x)}\n" for x in r.risks) + "\n")
     c = r.cost
+    done = c.get("complete", {"base": True, "head": True})
     out.write("| monthly cost (estimate) | at min | initial | at max |\n| --- | ---: | ---: | ---: |\n")
     for label, key in (("before", "base"), ("after", "head")):
-        out.write(f"| {label} | {_usd(c[key]['atMin'])} | {_usd(c[key]['initial'])} | {_usd(c[key]['atMax'])} |\n")
+        cells = " | ".join(_cost_cell(c[key][k], done[key]) for k in COST_KEYS)
+        out.write(f"| {label}{'' if done[key] else ' (incomplete)'} | {cells} |\n")
     d = c["delta"]
-    out.write(f"| change | {_usd(d['atMin'], True)} | {_usd(d['initial'], True)} | {_usd(d['atMax'], True)} |\n\n")
+    out.write(f"| change | {' | '.join(_cost_cell(d[k], signed=True) for k in COST_KEYS)} |\n\n")
     v = r.verdicts
     if v["appeared"] or v["resolved"]:
         out.write("**Policy verdicts**\n\n")

@@ -38,7 +38,8 @@ from typing import Any, TextIO
 
 import yaml
 
-from tools import cli, diagram, mockengine, policyrun, prices, schemas, stackfile
+from components.catalog import lifecycle, prices
+from tools import cli, diagram, mockengine, policyrun, schemas, stackfile
 from tools.mockengine import Recording, Registered, redact
 
 EXIT_OK, EXIT_FAILED, EXIT_CONFIG = 0, 1, 2
@@ -91,7 +92,7 @@ def _arch_or_unknown(cloud: Any, instance_type: str) -> str:
 
     try:
         return arch.arch_of(cloud, instance_type)
-    except arch.UnknownInstanceFamilyError:
+    except arch.UnknownInstanceTypeError:
         return "?"
 
 
@@ -270,25 +271,39 @@ def _usd(amount: float, nodes: int | None = None) -> str:
     return f"{text} ({nodes})" if nodes is not None else text
 
 
+UNKNOWN = "unknown"  # a price the table does not have: never shown, nor summed, as $0
+
+
+def control_plane_hourly(settings: Any) -> float:
+    """The managed control plane per hour: EKS by the version's support phase (AS_OF)."""
+    if settings.platform == "eks":
+        minor = lifecycle.EKS.minors.get(settings.cluster.kubernetes_version)
+        if minor is not None and minor.phase() == "extended":
+            return prices.EKS_EXTENDED_SUPPORT_HOURLY
+    return prices.CONTROL_PLANE_HOURLY[settings.platform]
+
+
 def print_costs(settings: Any, costs: Sequence[PoolCost], out: TextIO) -> dict[str, Any]:
-    """The cost table: each pool at min (idle), initial and max size, plus the control plane."""
+    """The cost table: each pool at min (idle), initial and max size, plus the control plane. A pool
+    the price table cannot price shows "unknown" in each of its cells, and the totals, left without
+    it, say they are incomplete ("at least")."""
     region = price_region(settings)
     out.write(
         f"\nEstimated monthly cost (on-demand list prices, {region}, as of {prices.PRICES_AS_OF}; "
         f"{prices.HOURS_PER_MONTH} h/month):\n"
     )
-    row = "  {:<12} {:<6} {:<16} {:>7} {:>12} {:>12} {:>12}\n"
-    out.write(row.format("pool", "arch", "type", "$/h", "at min", "initial", "at max"))
     totals = [0.0, 0.0, 0.0]
-    rows = []
+    rows, table = [], []
+    unpriced = []
     for c in costs:
         sizes = (c.min_size, c.initial_size, c.max_size)
         monthly = [c.monthly(n) for n in sizes]
         if c.hourly is None:
-            out.write(row.format(c.pool, c.arch, c.instance_type, "-", "no price", "in tools/", "prices.py"))
+            unpriced.append(f"{c.pool} ({c.instance_type})")
+            table.append([c.pool, c.arch, c.instance_type, UNKNOWN, *[f"{UNKNOWN} ({n})" for n in sizes]])
         else:
             cells = [_usd(m or 0.0, n) for m, n in zip(monthly, sizes, strict=True)]
-            out.write(row.format(c.pool, c.arch, c.instance_type, f"{c.hourly:.3f}", *cells))
+            table.append([c.pool, c.arch, c.instance_type, f"{c.hourly:.3f}", *cells])
             totals = [t + (m or 0.0) for t, m in zip(totals, monthly, strict=True)]
         rows.append(
             {
@@ -304,17 +319,31 @@ def print_costs(settings: Any, costs: Sequence[PoolCost], out: TextIO) -> dict[s
                 "monthlyUsdAtMax": monthly[2],
             }
         )
-    control = prices.monthly(prices.CONTROL_PLANE_HOURLY[settings.platform], 1)
+    control = prices.monthly(control_plane_hourly(settings), 1)
     if control:
-        out.write(row.format("control plane", "", "", "", *[_usd(control)] * 3))
+        table.append(["control plane", "", "", "", *[_usd(control)] * 3])
     totals = [round(t + control, 2) for t in totals]
-    out.write(row.format("total", "", "", "", *map(_usd, totals)))
+    complete = not unpriced
+    shown = [_usd(t) if complete else f">= {_usd(t)}" for t in totals]
+    table.append(["total" if complete else "total (incomplete)", "", "", "", *shown])
+    header = ["pool", "arch", "type", "$/h", "at min", "initial", "at max"]
+    widths = [max(len(str(r[i])) for r in [header, *table]) for i in range(len(header))]
+    for r in [header, *table]:
+        cells = [str(v).ljust(w) if i < 3 else str(v).rjust(w) for i, (v, w) in enumerate(zip(r, widths, strict=True))]
+        out.write("  " + " ".join(cells).rstrip() + "\n")
+    if not complete:
+        out.write(
+            f"  no price for {', '.join(unpriced)} in {region} (components/catalog/prices.py): "
+            "the totals leave them out\n"
+        )
     return {
         "region": region,
         "pricesAsOf": prices.PRICES_AS_OF,
         "currency": "USD",
         "pools": rows,
         "controlPlaneMonthlyUsd": control,
+        "complete": complete,
+        "unpriced": unpriced,
         "totalMonthlyUsd": {"atMin": totals[0], "initial": totals[1], "atMax": totals[2]},
     }
 

@@ -116,8 +116,21 @@ def check_custom(obj: dict[str, Any], patch: bool = False) -> list[str]:
     ]
 
 
+def schema_version(kubernetes_version: str) -> str:
+    """The newest schema set kubernetes-validate ships at or below the cluster's minor (its oldest
+    below that): a minor newer than the package still validates, against the closest it has."""
+
+    def key(v: str) -> tuple[int, ...]:
+        return tuple(int(x) for x in v.split(".")[:2])
+
+    shipped = sorted({".".join(v.split(".")[:2]) for v in kubernetes_validate.utils.all_versions()}, key=key)
+    at_or_below = [v for v in shipped if key(v) <= key(kubernetes_version)]
+    return at_or_below[-1] if at_or_below else shipped[0]
+
+
 def check(objects: Iterable[Registered], kubernetes_version: str) -> list[SchemaFailure]:
     failures: list[SchemaFailure] = []
+    kubernetes_version = schema_version(kubernetes_version)
     for r in objects:
         obj = body(r)
         where = f"{r.type} {r.name}"

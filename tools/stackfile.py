@@ -8,6 +8,7 @@ keys, so the program sees a secret where the CLI would give one.
 from __future__ import annotations
 
 import hashlib
+import re
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -42,7 +43,16 @@ class UnreadableStackFileError(StackFileError):
 
 
 class _StrictLoader(yaml.SafeLoader):
-    """YAML as the CLI should read a stack file: a key given twice is an error, not "last wins"."""
+    """YAML as the Pulumi CLI reads a stack file (Go's yaml.v3: YAML 1.2's core schema), stricter on one
+    point: a key given twice is an error, not "last wins".
+
+    PyYAML implements YAML 1.1, where `yes`, `no`, `on`, `off`, `y` and `n` are booleans, `017` is
+    octal, `1_000` and `1:30` are numbers and `2026-11-30` is a date. In YAML 1.2 (and so for `pulumi
+    up`) all of those are strings, except `017`, which is seventeen: so they are strings here too, and a
+    boolean key given `yes` is refused with the usual one line.
+    """
+
+    yaml_implicit_resolvers: dict[Any, Any] = {}  # noqa: RUF012 (PyYAML's own class attribute): YAML 1.2, below
 
     def construct_mapping(self, node: yaml.MappingNode, deep: bool = False) -> dict[Any, Any]:
         seen: dict[Any, yaml.Node] = {}
@@ -58,6 +68,36 @@ class _StrictLoader(yaml.SafeLoader):
                 )
             seen[key] = key_node
         return super().construct_mapping(node, deep=deep)
+
+
+# The YAML 1.2 core schema's tags (yaml.org/spec/1.2.2, 10.3.2 "Tag Resolution"), and the merge key
+# yaml.v3 also honours.
+_CORE_SCHEMA = (
+    ("tag:yaml.org,2002:null", r"^(?:~|null|Null|NULL|)$", ["~", "n", "N", ""]),
+    ("tag:yaml.org,2002:bool", r"^(?:true|True|TRUE|false|False|FALSE)$", list("tTfF")),
+    ("tag:yaml.org,2002:int", r"^(?:[-+]?[0-9]+|0o[0-7]+|0x[0-9a-fA-F]+)$", list("-+0123456789")),
+    (
+        "tag:yaml.org,2002:float",
+        r"^(?:[-+]?(?:\.[0-9]+|[0-9]+(?:\.[0-9]*)?)(?:[eE][-+]?[0-9]+)?|[-+]?\.(?:inf|Inf|INF)|\.(?:nan|NaN|NAN))$",
+        list("-+.0123456789"),
+    ),
+    ("tag:yaml.org,2002:merge", r"^(?:<<)$", ["<"]),
+)
+for _tag, _pattern, _first in _CORE_SCHEMA:
+    _StrictLoader.add_implicit_resolver(_tag, re.compile(_pattern), _first)
+
+
+def _construct_int(loader: yaml.SafeLoader, node: yaml.ScalarNode) -> int:
+    """A YAML 1.2 integer: decimal (017 is seventeen), 0o octal or 0x hexadecimal."""
+    text = str(loader.construct_scalar(node))
+    if text.startswith("0o"):
+        return int(text[2:], 8)
+    if text.startswith("0x"):
+        return int(text[2:], 16)
+    return int(text, 10)
+
+
+_StrictLoader.add_constructor("tag:yaml.org,2002:int", _construct_int)
 
 
 def _yaml_error(path: Path, exc: yaml.YAMLError) -> UnreadableStackFileError:
@@ -92,7 +132,7 @@ def resolve(stack: str) -> Path:
 
 
 def _project_config() -> dict[str, Any]:
-    project = yaml.safe_load((ROOT / "Pulumi.yaml").read_text())
+    project = yaml.load((ROOT / "Pulumi.yaml").read_text(), Loader=_StrictLoader)
     out: dict[str, Any] = {}
     for key, spec in (project.get("config") or {}).items():
         if isinstance(spec, dict) and "value" in spec:

@@ -2,7 +2,9 @@
 
 Per pool, a `gcp.container.NodePool` with the pool's machine type on COS_CONTAINERD, autoscaling
 between the pool's total min and max (BALANCED location policy), auto repair and upgrade, Spot
-VMs for `capacityType: SPOT`, the pool's labels plus `multiarch.dev/pool`, its taints in GKE's
+VMs for `capacityType: SPOT`, the boot disk type the series supports (pd-balanced, or
+hyperdisk-balanced on C4A, N4, N4A, C4, ...: `components/catalog/gcp.py`),
+the pool's labels plus `multiarch.dev/pool`, its taints in GKE's
 NO_SCHEDULE vocabulary, and GKE_METADATA (Workload Identity). A T2A pool in a regional cluster
 is pinned to the region's T2A zones. GKE taints arm64 nodes `kubernetes.io/arch=arm64:NoSchedule`
 by itself: the stack never declares that taint (no permanent diff), and everything it runs on
@@ -19,14 +21,17 @@ import pulumi
 import pulumi_gcp as gcp
 
 from components import arch
+from components.catalog import gcp as machines
 from components.settings import NodePool
 
 
 def node_locations(pool: NodePool, location: str) -> list[str] | None:
-    """Zones for the pool: a T2A pool in a region runs only where T2A is offered."""
-    if arch.family_of(arch.Cloud.GCP, pool.instance_type) == "t2a" and location in arch.T2A_ZONES:
-        return sorted(arch.T2A_ZONES[location])
-    return None
+    """Zones for the pool: in a region, a series offered in only some of its zones (T2A) runs there."""
+    machine = machines.lookup(pool.instance_type)
+    if machine is None or _is_zone(location):
+        return None
+    zones = machines.zones_offering(machine.series, location)
+    return sorted(zones) if zones else None
 
 
 def initial_per_zone(pool: NodePool, location: str) -> int:
@@ -76,7 +81,7 @@ class GkeNodePools(pulumi.ComponentResource):
                     machine_type=pool.instance_type,
                     image_type="COS_CONTAINERD",
                     disk_size_gb=pool.disk_size,
-                    disk_type="pd-balanced",
+                    disk_type=pool.gke_boot_disk(),
                     spot=pool.capacity_type == "SPOT",
                     labels={**pool.labels, arch.POOL_LABEL: pool.name},
                     taints=[

@@ -37,13 +37,14 @@ def split_replicas(total: int, zones: Sequence[str]) -> dict[str, int]:
 
 def scale_from_zero_annotations(pool: NodePool) -> dict[str, str]:
     """What the autoscaler must know of a node it has never seen: its CPU, memory and arch."""
-    capacity = arch.aws_capacity(pool.instance_type)
-    out = {"capacity.cluster-autoscaler.kubernetes.io/labels": f"{arch.ARCH_LABEL}={pool.arch}"}
-    if capacity is not None:
-        vcpu, memory_mib = capacity
-        out.update({"machine.openshift.io/vCPU": str(vcpu), "machine.openshift.io/memoryMb": str(memory_mib)})
-        out["machine.openshift.io/GPU"] = "0"
-    return out
+    vcpu, memory_mib = pool.aws_capacity(pool.instance_type)
+    gpus = 0 if pool.unlisted_instance_type else arch.machine(arch.Cloud.AWS, pool.instance_type).gpus
+    return {
+        "capacity.cluster-autoscaler.kubernetes.io/labels": f"{arch.ARCH_LABEL}={pool.arch}",
+        "machine.openshift.io/vCPU": str(vcpu),
+        "machine.openshift.io/memoryMb": str(memory_mib),
+        "machine.openshift.io/GPU": str(gpus),
+    }
 
 
 def zone_bounds(pool: NodePool, zones: Sequence[str]) -> dict[str, tuple[int, int]]:

@@ -24,6 +24,7 @@ from components.settings.autoscaling import (
     Range,
     SystemPool,
     _check_autoscaling,
+    karpenter_ami_alias,
 )
 from components.settings.base import (
     PLATFORMS,
@@ -36,12 +37,12 @@ from components.settings.base import (
     _Model,
     _validate,
 )
+from components.settings.bounds import _check_limits
+from components.settings.cluster import Cluster, Quotas, _check_platform, _check_version
 from components.settings.pools import (
-    Cluster,
+    NodeCapacity,
     NodePool,
     Taint,
-    _check_limits,
-    _check_platform,
     _check_pools,
     _pool_list,
     _warnings,
@@ -86,17 +87,20 @@ __all__ = [
     "FilestoreStorageClass",
     "GitLabRunner",
     "Karpenter",
+    "NodeCapacity",
     "NodePool",
     "Pipelines",
     "PipelinesFlavor",
     "Platform",
     "Qemu",
+    "Quotas",
     "Range",
     "Settings",
     "Storage",
     "SystemPool",
     "Taint",
     "from_config",
+    "karpenter_ami_alias",
     "load",
     "parse",
 ]
@@ -144,8 +148,9 @@ class Settings(_Model):
         system = self.autoscaling.karpenter_settings.system_pool
         return NodePool(
             name=names.SYSTEM_POOL,
-            arch=arch.arch_of(arch.Cloud.AWS, system.instance_type),
+            arch=system.arch or arch.arch_of(arch.Cloud.AWS, system.instance_type),
             instance_type=system.instance_type,
+            unlisted_instance_type=system.unlisted_instance_type,
             min_size=system.min_size,
             max_size=system.max_size,
             capacity_type=system.capacity_type,
@@ -234,8 +239,12 @@ def parse(
         if runner is not None and runner.enabled:
             _check_runner_token(gitlab_runner_token, errors)
 
-    ctx = _Context(platform, cluster, aws_region, catalog)
+    ctx = _Context(platform, cluster, aws_region, catalog, autoscaling)
+    ctx.pools_complete = isinstance(raw_pools, list) and len(pools) == len(raw_pools)
+    warnings: list[str] = []
     _check_platform(ctx, gcp_project, errors)
+    if cluster is not None:
+        _check_version(ctx, cluster, errors, warnings)
     _check_pools(ctx, raw_pools, pools, errors)
     _check_storage(ctx, storage, errors)
     if autoscaling is not None:
@@ -248,8 +257,8 @@ def parse(
     if enabled_runner is not None:
         _check_build_resources(enabled_runner.build_resources, errors)
     if pipelines is not None and pipelines.enabled and platform is not None:
-        pipelines = _check_pipelines(platform, pipelines, errors)
-    warnings = _warnings(platform, pools, qemu)
+        pipelines = _check_pipelines(platform, cluster, pipelines, errors)
+    warnings += _warnings(platform, pools, qemu)
     if errors or platform is None or cluster is None or autoscaling is None:
         raise ConfigError(errors)
     return Settings(
@@ -265,7 +274,7 @@ def parse(
         storage=storage,
         pipelines=pipelines if pipelines is not None and pipelines.enabled else None,
         qemu=qemu if qemu is not None and qemu.enabled else None,
-        warnings=warnings,
+        warnings=tuple(warnings),
         gitlab_runner=runner if runner is not None and runner.enabled else None,
         gitlab_runner_token=SecretStr(gitlab_runner_token) if gitlab_runner_token else None,
     )

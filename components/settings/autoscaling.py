@@ -2,17 +2,35 @@
 
 from __future__ import annotations
 
+import re
 from collections.abc import Sequence
-from typing import TYPE_CHECKING, Literal
+from typing import TYPE_CHECKING, Annotated, Literal
 
-from pydantic import Field
+from pydantic import AfterValidator, Field
 from pydantic.alias_generators import to_camel
 
-from components import arch, names, versions
-from components.settings.base import _DURATION, PROJECT, CapacityType, _Context, _Model
+from components import arch, kube, limits, names, versions
+from components.catalog import aws, lifecycle
+from components.settings.base import _DURATION, PROJECT, CapacityType, _Context, _Model, version_known
 
 if TYPE_CHECKING:
     from components.settings.pools import NodePool
+
+
+Arch = arch.Arch
+
+
+def _go_duration(value: str) -> str:
+    ns = limits.go_duration_ns(value)
+    if ns is not None and ns > limits.GO_DURATION_MAX_NS:
+        raise ValueError(
+            f"{value!r} overflows Go's time.Duration, which the autoscalers parse it into: at most 2562047h "
+            f"({limits.GO_DURATION_SOURCE})"
+        )
+    return value
+
+
+Duration = Annotated[str, Field(pattern=_DURATION), AfterValidator(_go_duration)]
 
 
 class Range(_Model):
@@ -40,6 +58,8 @@ class SystemPool(_Model):
     """
 
     instance_type: str = Field(default=versions.SYSTEM_POOL_INSTANCE_TYPE, min_length=1)
+    unlisted_instance_type: bool = False  # newer than components/catalog: skip its checks
+    arch: Arch | None = None  # default: the instance type's (required with unlistedInstanceType)
     min_size: int = Field(default=1, ge=1)
     max_size: int = Field(default=2, ge=1)
     capacity_type: CapacityType = "ON_DEMAND"
@@ -50,8 +70,11 @@ class Karpenter(_Model):
     """Karpenter's knobs (engine karpenter)."""
 
     # How long an empty or underused node stays: a burst's nodes wait this long for the next jobs.
-    consolidate_after: str = Field(default="5m", pattern=_DURATION)
+    consolidate_after: Duration = "5m"
     system_pool: SystemPool = SystemPool()
+    # The AL2023 release the nodes boot (al2023@vYYYYMMDD); default: versions.KARPENTER_AMI_ALIASES for
+    # the cluster's minor. Set it for a minor newer than that table.
+    ami_alias: str | None = None
 
 
 # Node label keys a NodePool's template may not set: Karpenter's own (its CRD's CEL rules refuse most,
@@ -66,7 +89,9 @@ def karpenter_reserved_label(key: str) -> bool:
 
 
 # Keys only the Cluster Autoscaler (or OpenShift's) reads: refused with engine karpenter.
-CLUSTER_AUTOSCALER_KEYS = ("expander", "scale_down_delay_after_add", "scale_down_unneeded_time", "limits")
+CLUSTER_AUTOSCALER_KEYS = (
+    "expander", "scale_down_delay_after_add", "scale_down_unneeded_time", "limits", "cluster_autoscaler_version",
+)  # fmt: skip
 
 
 class Autoscaling(_Model):
@@ -76,8 +101,11 @@ class Autoscaling(_Model):
     engine: Engine = "cluster-autoscaler"  # eks: karpenter launches instances directly, pools idle at zero
     karpenter: Karpenter | None = None  # engine karpenter: default Karpenter()
     expander: Literal["least-waste", "random", "most-pods", "priority", "price"] = "least-waste"
-    scale_down_delay_after_add: str = Field(default="10m", pattern=_DURATION)  # a burst's nodes stay a while
-    scale_down_unneeded_time: str = Field(default="10m", pattern=_DURATION)
+    scale_down_delay_after_add: Duration = "10m"  # a burst's nodes stay a while
+    scale_down_unneeded_time: Duration = "10m"
+    # eks: the Cluster Autoscaler release (image tag, vX.Y.Z) when the cluster's minor is newer than
+    # versions.CLUSTER_AUTOSCALER; its minor must be the cluster's.
+    cluster_autoscaler_version: str | None = None
     profile: Literal["OPTIMIZE_UTILIZATION", "BALANCED"] = "OPTIMIZE_UTILIZATION"  # gke
     limits: AutoscalingLimits = AutoscalingLimits()
 
@@ -88,6 +116,15 @@ class Autoscaling(_Model):
     @property
     def karpenter_settings(self) -> Karpenter:
         return self.karpenter or Karpenter()
+
+    def cluster_autoscaler_tag(self, kubernetes_version: str) -> str:
+        """The Cluster Autoscaler image tag for the cluster's minor (the settings checked one exists)."""
+        return self.cluster_autoscaler_version or versions.CLUSTER_AUTOSCALER[kubernetes_version][1]
+
+
+def karpenter_ami_alias(k: Karpenter, kubernetes_version: str) -> str:
+    """The AL2023 alias Karpenter's nodes boot: the configured one, else the pin for the minor."""
+    return k.ami_alias or versions.KARPENTER_AMI_ALIASES[kubernetes_version]
 
 
 def _check_autoscaling(ctx: _Context, a: Autoscaling, pools: Sequence[NodePool], errors: list[str]) -> None:
@@ -112,26 +149,112 @@ def _check_autoscaling(ctx: _Context, a: Autoscaling, pools: Sequence[NodePool],
                     f"{PROJECT}:nodePools[{pool.name}].instanceTypes: only with {at}.engine karpenter "
                     "(a managed node group autoscaled by the Cluster Autoscaler has one instance type)"
                 )
-    if ctx.platform == "eks" and a.enabled and not a.uses_karpenter and ctx.cluster is not None:
-        minor = ctx.cluster.kubernetes_version
-        if minor not in versions.CLUSTER_AUTOSCALER:
+    cluster_autoscaler = a.enabled and not a.uses_karpenter
+    if a.cluster_autoscaler_version is not None and not (ctx.platform == "eks" and cluster_autoscaler):
+        errors.append(f"{at}.clusterAutoscalerVersion: only for platform eks with engine cluster-autoscaler")
+    if ctx.platform == "eks" and cluster_autoscaler and ctx.cluster is not None:
+        if version_known(ctx):
+            _check_cluster_autoscaler_pin(ctx, a, errors)
+        if pools and ctx.pools_complete and all(p.min_size == 0 for p in pools):
+            first = next((p for p in pools if p.arch == "amd64"), pools[0])
             errors.append(
-                f"{PROJECT}:cluster.version: {minor} has no Cluster Autoscaler pinned (known: "
-                f"{', '.join(versions.CLUSTER_AUTOSCALER)}); add it to CLUSTER_AUTOSCALER in components/versions.py"
+                f"{PROJECT}:nodePools[{first.name}].minSize: 0, and every pool's minSize is 0: the Cluster Autoscaler "
+                "runs as a pod on the pools' nodes, so with none there is nothing to run it and no pool ever scales "
+                "up; keep minSize >= 1 on one pool (or use engine karpenter, whose controller has a system node group) "
+                "(Cluster Autoscaler FAQ: it is a Deployment on the cluster's own nodes)"
             )
-    if ctx.platform == "openshift" and a.enabled and ctx.catalog:
-        zones = len(ctx.cluster.zones) if ctx.cluster is not None else 0
+    if ctx.platform in ("eks", "openshift") and cluster_autoscaler and ctx.pools_complete:
+        _check_totals(ctx, a, pools, errors)
+    if ctx.platform == "openshift" and a.enabled and ctx.cluster is not None:
+        zones = len(ctx.cluster.zones)
         for pool in pools:
             if zones and pool.max_size < zones:
                 errors.append(
                     f"{PROJECT}:nodePools[{pool.name}].maxSize: {pool.max_size} is less than the {zones} zones: "
                     "each zone's MachineAutoscaler needs at least one machine; raise maxSize or list fewer zones"
                 )
-            if arch.aws_capacity(pool.instance_type) is None:
-                errors.append(
-                    f"{PROJECT}:nodePools[{pool.name}].instanceType: {pool.instance_type}: its vCPU and memory are not "
-                    "in components/arch.py, and scale-from-zero annotations need them; add the family there"
-                )
+
+
+def _check_cluster_autoscaler_pin(ctx: _Context, a: Autoscaling, errors: list[str]) -> None:
+    """The Cluster Autoscaler's minor must be the cluster's (its compatibility policy)."""
+    assert ctx.cluster is not None
+    minor = ctx.cluster.kubernetes_version
+    at = f"{PROJECT}:autoscaling.clusterAutoscalerVersion"
+    if a.cluster_autoscaler_version is not None:
+        m = re.fullmatch(r"v(\d+)\.(\d+)\.(\d+)", a.cluster_autoscaler_version)
+        if m is None:
+            errors.append(
+                f"{at}: {a.cluster_autoscaler_version!r} is not a Cluster Autoscaler release tag such as v1.35.2"
+            )
+        elif f"{m[1]}.{m[2]}" != minor:
+            errors.append(
+                f"{at}: {a.cluster_autoscaler_version} is for Kubernetes {m[1]}.{m[2]}, and the cluster runs {minor}: "
+                "the Cluster Autoscaler's minor must be the cluster's (kubernetes/autoscaler compatibility policy)"
+            )
+    elif minor not in versions.CLUSTER_AUTOSCALER:
+        errors.append(
+            f"{PROJECT}:cluster.version: {minor!r} has no Cluster Autoscaler pinned (pinned: "
+            f"{', '.join(versions.CLUSTER_AUTOSCALER)}, components/versions.py); set {at} to its release for {minor} "
+            f"(registry.k8s.io/autoscaling/cluster-autoscaler:v{minor}.x)"
+        )
+
+
+def _node_size(pool: NodePool) -> tuple[int, int] | None:
+    """(vCPU, memory MiB) of the pool's largest node, None when it is unknown (an unlisted type
+    without nodeCapacity, or a type the catalog does not know: reported elsewhere)."""
+    sizes = []
+    for t in pool.all_instance_types:
+        try:
+            sizes.append(pool.aws_capacity(t))
+        except (arch.UnknownInstanceTypeError, AssertionError):
+            return None
+    return max(sizes) if sizes else None
+
+
+def _check_totals(ctx: _Context, a: Autoscaling, pools: Sequence[NodePool], errors: list[str]) -> None:
+    """The autoscaler adds a node only while the cluster stays within its totals: each pool that may
+    grow needs room for one more of its nodes above every pool's minimum (and, on OpenShift, the
+    control plane, which its ClusterAutoscaler counts)."""
+    at = f"{PROJECT}:autoscaling.limits"
+    control_plane = limits.OPENSHIFT_CONTROL_PLANE_NODES if ctx.platform == "openshift" else 0
+    sized = {p.name: _node_size(p) for p in pools}
+    floor_nodes = sum(p.min_size for p in pools) + control_plane
+    growing = [p for p in pools if p.max_size > p.min_size]
+    counted = " and the 3 control plane nodes (OpenShift's ClusterAutoscaler counts them)" if control_plane else ""
+    knob = "ClusterAutoscaler spec.resourceLimits" if control_plane else "Cluster Autoscaler --max-nodes-total"
+    if growing and floor_nodes + 1 > a.limits.max_nodes_total:
+        errors.append(
+            f"{at}.maxNodesTotal: {a.limits.max_nodes_total} leaves no room to scale: the pools' minimum "
+            f"sizes{counted} already make {floor_nodes} node{'s' if floor_nodes != 1 else ''}, and the autoscaler "
+            "adds one only below maxNodesTotal; raise it to at "
+            f"least {floor_nodes + 1} ({knob})"
+        )
+    known = {name: size for name, size in sized.items() if size is not None}
+    if len(known) < len(sized) or not growing:
+        return
+    floor_cores = sum(p.min_size * known[p.name][0] for p in pools)
+    floor_mib = sum(p.min_size * known[p.name][1] for p in pools)
+    smallest_cpu = min(growing, key=lambda p: known[p.name][0])
+    vcpu = known[smallest_cpu.name][0]
+    if floor_cores + vcpu > a.limits.cores.max:
+        need = floor_cores + vcpu
+        errors.append(
+            f"{at}.cores.max: {a.limits.cores.max} leaves no room for one more node: the pools at their minimum "
+            f"sizes have {floor_cores} vCPU, and the smallest node that may be added ({smallest_cpu.name}, "
+            f"{smallest_cpu.instance_type}, {vcpu} vCPU) makes {need}; raise it to at least {need} (the autoscaler's "
+            f"cores total; {aws.source_note()})"
+        )
+    smallest_mem = min(growing, key=lambda p: known[p.name][1])
+    mib = known[smallest_mem.name][1]
+    if floor_mib + mib > a.limits.memory_gib.max * 1024:
+        need = -(-(floor_mib + mib) // 1024)
+        errors.append(
+            f"{at}.memoryGib.max: {a.limits.memory_gib.max} leaves no room for one more node: the pools at their "
+            f"minimum sizes have {floor_mib / 1024:g} GiB, and the smallest node that may be added "
+            f"({smallest_mem.name}, {smallest_mem.instance_type}, {mib / 1024:g} GiB) makes "
+            f"{(floor_mib + mib) / 1024:g}; "
+            f"raise it to at least {need} (the autoscaler's memory total; {aws.source_note()})"
+        )
 
 
 def _check_karpenter(ctx: _Context, a: Autoscaling, pools: Sequence[NodePool], errors: list[str]) -> None:
@@ -154,15 +277,19 @@ def _check_karpenter(ctx: _Context, a: Autoscaling, pools: Sequence[NodePool], e
                 f"{at}.{to_camel(key)}: not used by engine karpenter (it consolidates after "
                 f"{at}.karpenter.consolidateAfter; each NodePool's limits come from its pool's maxSize)"
             )
-    system = a.karpenter_settings.system_pool
+    k = a.karpenter_settings
+    system = k.system_pool
     sys_at = f"{at}.karpenter.systemPool"
     if system.min_size > system.max_size:
         errors.append(f"{sys_at}.minSize: {system.min_size} is greater than maxSize {system.max_size}")
-    if ctx.catalog:
-        try:
-            arch.arch_of(arch.Cloud.AWS, system.instance_type)
-        except arch.UnknownInstanceFamilyError as exc:
-            errors.append(f"{sys_at}.instanceType: {exc}")
+    if system.unlisted_instance_type and system.arch is None:
+        errors.append(f"{sys_at}.arch: required with unlistedInstanceType (amd64 or arm64: the catalog cannot say)")
+    elif system.arch is not None and not system.unlisted_instance_type:
+        errors.append(f"{sys_at}.arch: only with unlistedInstanceType (the catalog knows {system.instance_type}'s)")
+    if ctx.catalog and not system.unlisted_instance_type:
+        _check_system_node(ctx, system, errors)
+    if ctx.cluster is not None and version_known(ctx):
+        _check_ami_alias(ctx.cluster.kubernetes_version, k, errors)
     if ctx.cluster is not None and not ctx.cluster.subnet_ids:
         errors.append(
             f"{PROJECT}:cluster.subnetIds: required with engine karpenter: the stack tags these subnets "
@@ -190,22 +317,59 @@ def _check_karpenter(ctx: _Context, a: Autoscaling, pools: Sequence[NodePool], e
                     f"{', '.join(KARPENTER_RESERVED_LABELS)}), and a NodePool may not set them; use a label of "
                     "your own domain (capacityType and instanceTypes choose what Karpenter launches)"
                 )
-        if ctx.catalog:
-            for i, instance_type in enumerate(pool.all_instance_types):
-                key = f"{pool_at}.instanceTypes[{i - 1}]" if i else f"{pool_at}.instanceType"
-                if i:
-                    try:
-                        actual = arch.arch_of(arch.Cloud.AWS, instance_type)
-                    except arch.UnknownInstanceFamilyError as exc:
-                        errors.append(f"{key}: {exc}")
-                        continue
-                    if actual != pool.arch:
-                        errors.append(
-                            f"{key}: {instance_type} is an {actual} instance type, but the pool's arch is {pool.arch}"
-                        )
-                        continue
-                if arch.aws_capacity(instance_type) is None:
-                    errors.append(
-                        f"{key}: {instance_type}: its vCPU and memory are not in components/arch.py, and the "
-                        "NodePool's limits are derived from them; add the family there"
-                    )
+
+
+def _check_ami_alias(version: str, k: Karpenter, errors: list[str]) -> None:
+    at = f"{PROJECT}:autoscaling.karpenter.amiAlias"
+    if k.ami_alias is None:
+        if version not in versions.KARPENTER_AMI_ALIASES:
+            errors.append(
+                f"{PROJECT}:cluster.version: {version!r} has no Karpenter AMI alias pinned (pinned: "
+                f"{', '.join(versions.KARPENTER_AMI_ALIASES)}, components/versions.py); set {at} to an AL2023 release "
+                f"that has AMIs for {version}, such as al2023@vYYYYMMDD (awslabs/amazon-eks-ami releases)"
+            )
+        return
+    if lifecycle.AMI_ALIAS.fullmatch(k.ami_alias) is None:
+        errors.append(
+            f"{at}: {k.ami_alias!r} is not an AL2023 alias: expected al2023@vYYYYMMDD (or al2023@latest) "
+            "(Karpenter EC2NodeClass amiSelectorTerms alias)"
+        )
+    elif lifecycle.alias_covers(k.ami_alias, version) is False:
+        release = k.ami_alias.split("@", 1)[1]
+        low, high = lifecycle.AL2023_RELEASES[release]
+        errors.append(
+            f"{at}: {k.ami_alias} has AMIs for Kubernetes {low} to {high}, not for cluster.version {version}: "
+            f"Karpenter would find no image and launch no node; choose a release that covers {version} "
+            "(components/catalog/lifecycle.py, awslabs/amazon-eks-ami releases)"
+        )
+
+
+def _check_system_node(ctx: _Context, system: SystemPool, errors: list[str]) -> None:
+    """The system node's type exists, and one node holds the controllers and DaemonSets it carries."""
+    key = f"{PROJECT}:autoscaling.karpenter.systemPool.instanceType"
+    from components.settings.pools import instance_type_problem
+
+    problem = instance_type_problem(ctx, system.instance_type, None)
+    if problem:
+        errors.append(f"{key}: {problem.replace('on the pool', 'on the system pool')}")
+        return
+    t = aws.lookup(system.instance_type)
+    assert t is not None
+    cpu, memory = limits.eks_allocatable(t.vcpu, t.memory_mib, t.eks_max_pods)
+    pods = len(kube.SYSTEM_NODE_PODS)
+    want_cpu = sum(c for _, c, _ in kube.SYSTEM_NODE_PODS)
+    want_mib = sum(m for _, _, m in kube.SYSTEM_NODE_PODS)
+    short = []
+    if t.eks_max_pods < pods:
+        short.append(f"it runs at most {t.eks_max_pods} pods, and a system node runs {pods}")
+    if memory < want_mib:
+        short.append(f"it leaves {max(memory, 0)} MiB to pods, and they request {want_mib} MiB")
+    if cpu < want_cpu:
+        short.append(f"it leaves {cpu}m CPU to pods, and they request {want_cpu}m")
+    if short:
+        errors.append(
+            f"{key}: {system.instance_type!r} is too small for the system node: {'; '.join(short)} (Karpenter "
+            f"{kube.KARPENTER_CONTROLLER_REQUESTS['memory']}, CoreDNS, the node agents; "
+            f"{limits.EKS_RESERVATION_SOURCE}; "
+            f"{aws.source_note()}); choose a larger type, such as {versions.SYSTEM_POOL_INSTANCE_TYPE}"
+        )

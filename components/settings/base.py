@@ -22,7 +22,8 @@ from pydantic.alias_generators import to_camel
 from components import arch, limits
 
 if TYPE_CHECKING:
-    from components.settings.pools import Cluster
+    from components.settings.autoscaling import Autoscaling
+    from components.settings.cluster import Cluster
 
 
 PROJECT = "multiarch"
@@ -76,7 +77,12 @@ def _strict_bool(value: Any) -> Any:
     if isinstance(value, str) and value in ("true", "false"):
         return value == "true"
     if not isinstance(value, bool):
-        raise ValueError(f"{value!r} is not a boolean; expected true or false")
+        why = (
+            " (YAML 1.2, as Pulumi reads stack files: yes, no, on and off are strings)"
+            if isinstance(value, str)
+            else ""
+        )
+        raise ValueError(f"{value!r} is not a boolean; expected true or false{why}")
     return value
 
 
@@ -151,18 +157,42 @@ class _Context:
     """What the cross-field rules look at; any part may be missing after a structural error."""
 
     def __init__(
-        self, platform: Platform | None, cluster: Cluster | None, aws_region: str | None, catalog: bool = True
+        self,
+        platform: Platform | None,
+        cluster: Cluster | None,
+        aws_region: str | None,
+        catalog: bool = True,
+        autoscaling: Autoscaling | None = None,
     ) -> None:
         self.platform = platform
         self.cluster = cluster
         self.aws_region = aws_region
         self.catalog = catalog
+        self.autoscaling = autoscaling  # None when invalid
+        self.pools_complete = True  # every configured pool validated (rules about all pools need them all)
 
     @property
     def cloud(self) -> arch.Cloud | None:
         if self.platform is None:
             return None
         return arch.Cloud.GCP if self.platform == "gke" else arch.Cloud.AWS
+
+
+def version_known(ctx: _Context) -> bool:
+    """The cluster's Kubernetes minor is one the platform's table offers, or is declared newer than it
+    (`unlistedVersion`) and exists: the checks that look a pin up by minor apply only then (else the
+    version's own error says it all)."""
+    from components.catalog import lifecycle
+
+    table = lifecycle.KUBERNETES.get(ctx.platform or "")
+    if ctx.cluster is None or table is None:
+        return False
+    v = ctx.cluster.kubernetes_version
+    if lifecycle.minor_key(v) > lifecycle.minor_key(lifecycle.KUBERNETES_NEWEST):
+        return False
+    if v in table.minors:
+        return table.minors[v].phase() != "end of life"
+    return ctx.cluster.unlisted_version and lifecycle.minor_key(v) > lifecycle.minor_key(table.newest)
 
 
 def _minor(version: str) -> int:

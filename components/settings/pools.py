@@ -1,20 +1,16 @@
-"""The cluster and its node pools: shapes, the per-platform rules, and the clouds' limits on the
-names the stack derives from them (`components/names.py`, `components/limits.py`)."""
+"""The node pools: their shape, their instance or machine type against the catalog
+(`components/catalog/`), their labels and taints against Kubernetes' syntax and the platform's API,
+and the per-platform rules (AMI types, boot disks, where an arm64 series is offered)."""
 
 from __future__ import annotations
 
-import re
 from collections.abc import Sequence
 from typing import Annotated, Any
 
-from pydantic import (
-    Field,
-    field_validator,
-)
-from pydantic.alias_generators import to_camel
+from pydantic import Field, field_validator
 
-from components import arch, limits, names, regions, versions
-from components.settings.autoscaling import Autoscaling
+from components import arch, limits, regions, versions
+from components.catalog import api, aws, gcp, lifecycle
 from components.settings.base import (
     _DNS_LABEL,
     PROJECT,
@@ -22,10 +18,8 @@ from components.settings.base import (
     _Context,
     _minor,
     _Model,
-    _no_numbers,
     _validate,
 )
-from components.settings.storage import Storage
 from components.settings.workloads import Qemu
 
 
@@ -35,7 +29,15 @@ class Taint(_Model):
     effect: arch.TaintEffect
 
 
+class NodeCapacity(_Model):
+    """The vCPU and memory of an instance type the catalog does not list (`unlistedInstanceType`)."""
+
+    vcpu: int = Field(ge=1)
+    memory_mib: int = Field(ge=1, alias="memoryMiB")
+
+
 _ARCH_ALIASES = {"x86_64": "amd64", "x86-64": "amd64", "aarch64": "arm64", "arm": "arm64"}
+_UNLISTED = f"a type newer than the catalog: set {aws.UNLISTED_KEY}: true on the pool"
 
 
 class NodePool(_Model):
@@ -45,6 +47,8 @@ class NodePool(_Model):
     arch: arch.Arch
     instance_type: str = Field(min_length=1)
     instance_types: tuple[str, ...] = ()  # engine karpenter: more types the NodePool may launch
+    unlisted_instance_type: bool = False  # the type is newer than components/catalog: skip those checks
+    node_capacity: NodeCapacity | None = None  # with unlistedInstanceType: its vCPU and memory
     min_size: int = Field(default=1, ge=0)
     max_size: int = Field(default=3, ge=1)
     desired_size: int | None = Field(default=None, ge=0)  # default: minSize
@@ -52,8 +56,9 @@ class NodePool(_Model):
     labels: dict[str, str] = Field(default_factory=dict)
     taints: tuple[Taint, ...] = ()
     disk_size: int = Field(default=versions.DEFAULT_NODE_DISK_GIB, ge=20)  # GiB
+    disk_type: str | None = None  # gke: boot disk type, default the series' (pd-balanced or hyperdisk-balanced)
     ami_type: str | None = None  # eks: default AL2023 for the arch
-    ami_id: str | None = Field(default=None, pattern=r"^ami-[0-9a-f]{8,17}$")  # openshift: RHCOS
+    ami_id: str | None = None  # openshift: RHCOS
 
     @field_validator("arch", mode="before")
     @classmethod
@@ -62,6 +67,14 @@ class NodePool(_Model):
             raise ValueError(
                 f"{v!r} is not Kubernetes' name for it: use {_ARCH_ALIASES[v]!r} (expected amd64 or arm64)"
             )
+        return v
+
+    @field_validator("ami_id")
+    @classmethod
+    def _ami_shape(cls, v: str | None) -> str | None:
+        problem = v and limits.ec2_id_problem(v, "ami")
+        if problem:
+            raise ValueError(f"{v!r} is not an AMI id: {problem}")
         return v
 
     @property
@@ -73,40 +86,21 @@ class NodePool(_Model):
     def initial_size(self) -> int:
         return self.desired_size if self.desired_size is not None else self.min_size
 
+    def aws_capacity(self, instance_type: str) -> tuple[int, int]:
+        """(vCPU, memory MiB) of one of the pool's EC2 types: the catalog's, or `nodeCapacity` for an
+        unlisted one (the settings require it where it is needed)."""
+        if self.unlisted_instance_type:
+            assert self.node_capacity is not None, "checked by the settings"
+            return self.node_capacity.vcpu, self.node_capacity.memory_mib
+        m = arch.machine(arch.Cloud.AWS, instance_type)
+        return m.vcpu, m.memory_mib
 
-class Cluster(_Model):
-    name: Annotated[str, Field(pattern=r"^[0-9A-Za-z][A-Za-z0-9_-]{0,99}$")]
-    version: str | None = None  # eks/gke: default versions.DEFAULT_KUBERNETES_VERSION
-    create: bool = True
-    vpc_id: str | None = Field(default=None, pattern=r"^vpc-[0-9a-f]{8,17}$")
-    subnet_ids: tuple[str, ...] = ()
-    endpoint_public_access: bool = True
-    public_access_cidrs: tuple[str, ...] = ("0.0.0.0/0",)
-    location: str | None = None
-    infrastructure_name: str | None = None
-    zones: tuple[str, ...] = ()
-    unlisted_region: bool = False  # the region is newer than components/regions.py: skip that check
-
-    _version_not_number = field_validator("version", mode="before")(_no_numbers)
-
-    @field_validator("version")
-    @classmethod
-    def _version_shape(cls, v: str | None) -> str | None:
-        if v is not None and not re.fullmatch(r"1\.\d{2}", v):
-            raise ValueError(f'{v!r} is not a Kubernetes minor version such as "1.33"')
-        return v
-
-    @field_validator("subnet_ids")
-    @classmethod
-    def _subnet_shape(cls, v: tuple[str, ...]) -> tuple[str, ...]:
-        bad = [s for s in v if not re.fullmatch(r"subnet-[0-9a-f]{8,17}", s)]
-        if bad:
-            raise ValueError(f"{', '.join(map(repr, bad))}: expected subnet ids (subnet-0123abcd...)")
-        return v
-
-    @property
-    def kubernetes_version(self) -> str:
-        return self.version or versions.DEFAULT_KUBERNETES_VERSION
+    def gke_boot_disk(self) -> str:
+        """The boot disk type: the configured one, else the series' first (pd-balanced where supported)."""
+        if self.disk_type:
+            return self.disk_type
+        machine = gcp.lookup(self.instance_type)
+        return machine.series.boot_disks[0] if machine else "pd-balanced"
 
 
 def _pool_list(raw: Any, errors: list[str]) -> list[NodePool]:
@@ -147,261 +141,260 @@ def _check_pools(ctx: _Context, raw_pools: Any, pools: list[NodePool], errors: l
             errors.append(
                 f"{at}.desiredSize: {pool.desired_size} is outside minSize..maxSize ({pool.min_size}..{pool.max_size})"
             )
-        for key in (arch.ARCH_LABEL, "beta.kubernetes.io/arch", "node.kubernetes.io/instance-type"):
-            if key in pool.labels:
-                errors.append(f"{at}.labels.{key}: set by the kubelet from the node itself; remove it")
+        _check_labels(ctx, pool, at, errors)
+        _check_taints(ctx, pool, at, errors)
         if ctx.cloud is not None and ctx.catalog:
-            try:
-                actual = arch.arch_of(ctx.cloud, pool.instance_type)
-            except arch.UnknownInstanceFamilyError as exc:
-                errors.append(f"{at}.instanceType: {exc}")
-            else:
-                if actual != pool.arch:
-                    errors.append(
-                        f"{at}.instanceType: {pool.instance_type} is an {actual} instance type, "
-                        f"but the pool's arch is {pool.arch} (choose an {pool.arch} type or set arch: {actual})"
-                    )
+            _check_catalog(ctx, pool, at, errors)
         if ctx.cloud is not None:
             _check_pool_for_platform(ctx, pool, at, errors)
 
 
-def _check_pool_for_platform(ctx: _Context, pool: NodePool, at: str, errors: list[str]) -> None:
-    if ctx.platform == "eks":
-        if pool.ami_id is not None:
-            errors.append(f"{at}.amiId: only for platform openshift; EKS pools use amiType")
-        if pool.ami_type is not None:
-            facts = arch.EKS_AMI_TYPES.get(pool.ami_type)
-            version = ctx.cluster.kubernetes_version if ctx.cluster else None
-            if facts is None:
-                errors.append(
-                    f"{at}.amiType: {pool.ami_type!r} is not an EKS AMI type; expected one of "
-                    + ", ".join(arch.EKS_AMI_TYPES)
-                )
-            elif facts.arch != pool.arch:
-                errors.append(
-                    f"{at}.amiType: {pool.ami_type} is an {facts.arch} AMI type, but the pool's arch is {pool.arch}"
-                )
-            elif facts.end_of_life and version and _minor(version) > versions.EKS_AL2_LAST_MINOR:
-                errors.append(
-                    f"{at}.amiType: {pool.ami_type} has no AMIs for Kubernetes {version} "
-                    f"(AL2 is end of life); use {arch.default_eks_ami_type(pool.arch)}"
-                )
-    elif ctx.platform == "gke":
-        if pool.ami_id is not None:
-            errors.append(f"{at}.amiId: not used on platform gke (GKE pools use COS_CONTAINERD)")
-        if pool.ami_type is not None:
-            errors.append(f"{at}.amiType: not used on platform gke (GKE pools use COS_CONTAINERD)")
-        for i, taint in enumerate(pool.taints):
-            if taint.key == arch.ARCH_LABEL:
-                errors.append(
-                    f"{at}.taints[{i}]: GKE taints arm64 nodes {arch.ARCH_LABEL}=arm64:NoSchedule by itself; "
-                    "do not declare it (it would fight GKE and never converge)"
-                )
-        location = ctx.cluster.location if ctx.cluster else None
-        unlisted = ctx.cluster is not None and ctx.cluster.unlisted_region
-        known = location and (regions.gcp_region_of(location) in regions.GCP_REGIONS or unlisted)
-        if (
-            location
-            and known
-            and arch.family_of(arch.Cloud.GCP, pool.instance_type) == "t2a"
-            and not arch.t2a_offered_in(location)
-        ):
-            errors.append(
-                f"{at}.instanceType: {pool.instance_type} (Tau T2A) is not offered in {location}; "
-                f"T2A is offered in {arch.t2a_locations()}"
-            )
-    elif ctx.platform == "openshift":
-        stream_arch = arch.ARCH_FACTS[pool.arch].openshift
-        region = ctx.aws_region or "<region>"
-        if pool.ami_id is None:
-            errors.append(
-                f"{at}.amiId: required on openshift: the RHCOS {stream_arch} AMI for {region}; find it with "
-                "`oc get configmap/coreos-bootimages -n openshift-machine-config-operator "
-                f"-o jsonpath='{{.data.stream}}' | jq -r '.architectures.{stream_arch}.images.aws.regions"
-                f'."{region}".image' + "'`"
-            )
-        if pool.ami_type is not None:
-            errors.append(f"{at}.amiType: only for platform eks; OpenShift pools use amiId")
-        if pool.capacity_type != "ON_DEMAND":
-            errors.append(f"{at}.capacityType: {pool.capacity_type} is not supported on openshift; use ON_DEMAND")
+# --- labels and taints -------------------------------------------------------------------------
 
 
-def _check_platform(ctx: _Context, gcp_project: str | None, errors: list[str]) -> None:
-    c = ctx.cluster
-    at = f"{PROJECT}:cluster"
-    if ctx.platform in ("eks", "openshift") and not ctx.aws_region:
-        errors.append(f"aws:region: required for platform {ctx.platform} (pulumi config set aws:region eu-west-3)")
-    if ctx.platform == "gke" and not gcp_project:
-        errors.append("gcp:project: required for platform gke (pulumi config set gcp:project my-project)")
-    if c is None:
-        return
-
-    def unused(*keys: str) -> None:
-        for key in keys:
-            if key in c.model_fields_set or to_camel(key) in c.model_fields_set:
-                errors.append(f"{at}.{to_camel(key)}: not used on platform {ctx.platform}")
-
-    if ctx.platform == "eks":
-        if c.create and len(c.subnet_ids) < 2:
-            errors.append(
-                f"{at}.subnetIds: {list(c.subnet_ids)} has {len(c.subnet_ids)} subnet(s); EKS needs "
-                "private subnets in at least two availability zones"
-            )
-        unused("location", "infrastructure_name", "zones")
-    elif ctx.platform == "gke":
-        if not c.location:
-            errors.append(f"{at}.location: required for platform gke (a region such as europe-west4, or a zone)")
-        unused("vpc_id", "subnet_ids", "infrastructure_name", "zones")
-    elif ctx.platform == "openshift":
-        if not c.infrastructure_name:
-            errors.append(
-                f"{at}.infrastructureName: required on openshift; find it with "
-                "`oc get infrastructure cluster -o jsonpath='{.status.infrastructureName}'`"
-            )
-        if not c.zones:
-            errors.append(
-                f"{at}.zones: required on openshift: the availability zones for the MachineSets, "
-                "e.g. [eu-west-3a, eu-west-3b]"
-            )
-        if ctx.aws_region:
-            bad = [z for z in c.zones if not z.startswith(ctx.aws_region)]
-            if bad:
-                errors.append(f"{at}.zones: {', '.join(bad)} not in aws:region {ctx.aws_region}")
-        if len(set(c.zones)) != len(c.zones):
-            errors.append(f"{at}.zones: {list(c.zones)} lists a zone twice")
-        unused("version", "location", "subnet_ids")
-
-
-def _derived_names(
-    ctx: _Context, pools: Sequence[NodePool], storage: Storage, autoscaling: Autoscaling
-) -> list[tuple[str, str, str, str, str]]:
-    """(config key, configured value, what it names, derived name, limit) for every derived name."""
-    c = ctx.cluster
-    out: list[tuple[str, str, str, str, str]] = []
-    if c is None:
-        return out
-    key = f"{PROJECT}:cluster.name"
-    if ctx.platform == "eks":
-        out.append((key, c.name, "EKS cluster", c.name, "eks-cluster"))
-        if c.create:
-            out.append((key, c.name, "IAM role", names.eks_cluster_role(c.name), "iam-role"))
-        out.append((key, c.name, "IAM role", names.eks_node_role(c.name), "iam-role"))
-        if autoscaling.uses_karpenter:
-            out.append((key, c.name, "IAM role", names.karpenter_controller_role(c.name), "iam-role"))
-            out.append((key, c.name, "IAM role", names.karpenter_node_role(c.name), "iam-role"))
-            for part in names.KARPENTER_POLICIES:
-                out.append((key, c.name, "IAM policy", names.karpenter_policy(c.name, part), "iam-policy"))
-            out.append((key, c.name, "SQS queue", names.karpenter_queue(c.name), "sqs-queue"))
-            for event in names.KARPENTER_EVENTS:
-                out.append((key, c.name, "EventBridge rule", names.karpenter_rule(c.name, event), "eventbridge-rule"))
-            system = names.eks_node_group(c.name, names.SYSTEM_POOL)
-            out.append((key, c.name, "node group", system, "eks-node-group"))
-        elif autoscaling.enabled:
-            out.append((key, c.name, "IAM role", names.autoscaler_role(c.name), "iam-role"))
-        efs = storage.efs
-        if efs is not None and efs.enabled:
-            out.append((key, c.name, "IAM role", names.efs_csi_role(c.name), "iam-role"))
-            if not efs.adopted:
-                out.append((key, c.name, "security group", names.efs_security_group(c.name), "security-group"))
-        for pool in pools:
-            at = f"{PROJECT}:nodePools[{pool.name}].name"
-            if autoscaling.uses_karpenter:  # a NodePool: a cluster-scoped Kubernetes object
-                out.append((at, pool.name, "Karpenter NodePool", pool.name, "object"))
-                continue
-            group = names.eks_node_group(c.name, pool.name)
-            out.append((key, c.name, "node group", group, "eks-node-group"))
-            out.append((at, pool.name, "node group", group, "eks-node-group"))
-    elif ctx.platform == "gke":
-        out.append((key, c.name, "GKE cluster", c.name, "gke-cluster"))
-        for pool in pools:
-            at = f"{PROJECT}:nodePools[{pool.name}].name"
-            out.append((at, pool.name, "GKE node pool", pool.name, "gke-node-pool"))
-    elif ctx.platform == "openshift" and c.infrastructure_name:
-        for pool in pools:
-            at = f"{PROJECT}:nodePools[{pool.name}].name"
-            for zone in c.zones:
-                machine_set = names.machine_set(c.infrastructure_name, pool.name, zone)
-                out.append((at, pool.name, "MachineSet (and its machines' label)", machine_set, "label-value"))
-    return out
-
-
-def _check_limits(
-    ctx: _Context, pools: Sequence[NodePool], storage: Storage, autoscaling: Autoscaling, errors: list[str]
-) -> None:
-    """The clouds' limits: derived names, regions, CIDRs, subnets, sizes (`components/limits.py`)."""
-    c = ctx.cluster
-    reported: set[str] = set()
-    by_key: dict[str, list[tuple[str, str, str, str, str]]] = {}
-    for entry in _derived_names(ctx, pools, storage, autoscaling):
-        by_key.setdefault(entry[0], []).append(entry)
-    for key, entries in by_key.items():  # cluster.name first: a pool is not blamed for a long cluster name
-        if key != f"{PROJECT}:cluster.name" and f"{PROJECT}:cluster.name" in reported:
+def _check_labels(ctx: _Context, pool: NodePool, at: str, errors: list[str]) -> None:
+    eks_key, eks_value = api.field("eks", "labelKey"), api.field("eks", "labelValue")
+    karpenter = ctx.autoscaling is not None and ctx.autoscaling.uses_karpenter
+    for key, value in pool.labels.items():
+        where = f"{at}.labels.{key}"
+        if key in (arch.ARCH_LABEL, "beta.kubernetes.io/arch", "node.kubernetes.io/instance-type"):
+            errors.append(f"{where}: set by the kubelet from the node itself; remove it")
             continue
-        # One line per key: the derived name that limits it most.
-        worst = None
-        for _, value, what, derived, kind in entries:
-            limit = limits.NAMES[kind]
-            if limit.problem(derived) is None:
-                continue
-            room = limit.max_length - (len(derived) - len(value))
-            if worst is None or room < worst[0]:
-                worst = (room, value, what, derived, limit)
-        if worst is None:
+        problem = limits.label_key_problem(key)
+        if problem:
+            errors.append(f"{where}: {key!r} is not a Kubernetes label key: {problem} ({limits.K8S_LABEL_SOURCE})")
             continue
-        reported.add(key)
-        room, value, what, derived, limit = worst
-        problem = limit.problem(derived)
-        if len(derived) > limit.max_length:
-            fix = (
-                f"shorten it to at most {room} characters"
-                if room >= 1
-                else "the rest of that name already exceeds the limit"
+        problem = limits.label_value_problem(value)
+        if problem:
+            errors.append(f"{where}: {value!r} is not a Kubernetes label value: {problem} ({limits.K8S_LABEL_SOURCE})")
+            continue
+        if ctx.platform in ("eks", "gke") and not limits.kubelet_may_set(key):
+            who = (
+                "a Karpenter NodePool may not set them either (its CRD refuses them)"
+                if karpenter
+                else f"{ctx.platform.upper()} nodes get their labels from the kubelet: they would never register"
             )
             errors.append(
-                f"{key}: {value!r} makes the {what} name {derived!r} ({len(derived)} characters); {problem} ({fix})"
+                f"{where}: the kubelet may not set labels of the kubernetes.io and k8s.io domains, and {who}; use a "
+                f"domain of your own, such as multiarch.dev/ ({limits.KUBELET_LABEL_SOURCE})"
             )
-        else:
-            errors.append(f"{key}: {value!r} makes the {what} name {derived!r}; {problem}")
-    if c is not None:
-        _check_region(ctx, c, errors)
-        at = f"{PROJECT}:cluster"
-        for i, cidr in enumerate(c.public_access_cidrs):
-            problem = limits.cidr_problem(cidr)
+            continue
+        if ctx.platform == "eks" and not karpenter:
+            problem = eks_key.length_problem(key)
             if problem:
-                errors.append(f"{at}.publicAccessCidrs[{i}]: {cidr!r} {problem}")
-        for dup in sorted({s for s in c.subnet_ids if c.subnet_ids.count(s) > 1}):
-            errors.append(f"{at}.subnetIds: {dup} is listed {c.subnet_ids.count(dup)} times; list each subnet once")
-    for pool in pools:
-        at = f"{PROJECT}:nodePools[{pool.name}].maxSize"
-        if ctx.platform == "eks" and not autoscaling.uses_karpenter and pool.max_size > limits.EKS_MAX_NODES_PER_GROUP:
-            errors.append(
-                f"{at}: {pool.max_size} is above the {limits.EKS_MAX_NODES_PER_GROUP} nodes an EKS managed node group "
-                "can hold (EKS service quota 'Nodes per managed node group'); split the pool"
-            )
-        if ctx.platform == "gke" and c is not None and c.location:
-            zones = 1 if c.location.count("-") >= 2 else 3
-            most = limits.GKE_MAX_NODES_PER_POOL_ZONE * zones
-            if pool.max_size > most:
+                errors.append(f"{where}: the key {problem} for an EKS node group label ({eks_key.source})")
+                continue
+            problem = eks_value.length_problem(value)
+            if problem:
                 errors.append(
-                    f"{at}: {pool.max_size} is above the {most} nodes a GKE node pool can hold in {c.location} "
-                    f"({limits.GKE_MAX_NODES_PER_POOL_ZONE} per zone, GKE quotas and limits)"
+                    f"{where}: {value!r} {problem}: EKS node group label values are {int(eks_value.min or 0)} to "
+                    f"{int(eks_value.max or 0)} characters ({eks_value.source})"
                 )
 
 
-def _check_region(ctx: _Context, c: Cluster, errors: list[str]) -> None:
-    if c.unlisted_region:
+def _check_taints(ctx: _Context, pool: NodePool, at: str, errors: list[str]) -> None:
+    eks_key = api.field("eks", "taintKey")  # taintValue (0-63) is the Kubernetes label value's own bound
+    seen: dict[tuple[str, str], int] = {}
+    for i, taint in enumerate(pool.taints):
+        where = f"{at}.taints[{i}]"
+        problem = limits.label_key_problem(taint.key)
+        if problem:
+            errors.append(
+                f"{where}.key: {taint.key!r} is not a Kubernetes taint key: {problem} ({limits.K8S_LABEL_SOURCE})"
+            )
+            continue
+        problem = limits.label_value_problem(taint.value)
+        if problem:
+            errors.append(
+                f"{where}.value: {taint.value!r} is not a Kubernetes taint value: {problem} ({limits.K8S_LABEL_SOURCE})"
+            )
+            continue
+        if ctx.platform == "eks":
+            problem = eks_key.length_problem(taint.key)
+            if problem:
+                errors.append(f"{where}.key: {taint.key!r} {problem} for an EKS taint key ({eks_key.source})")
+                continue
+        first = seen.setdefault((taint.key, taint.effect), i)
+        if first != i:
+            errors.append(
+                f"{where}: {taint.key}:{taint.effect} is already taints[{first}]; a node has one taint per key and "
+                "effect (Kubernetes taints): merge them"
+            )
+
+
+# --- the instance or machine type, against the catalog -----------------------------------------
+
+
+def _check_catalog(ctx: _Context, pool: NodePool, at: str, errors: list[str]) -> None:
+    if pool.unlisted_instance_type:
+        needs_size = ctx.platform == "openshift" or (ctx.autoscaling is not None and ctx.autoscaling.uses_karpenter)
+        if pool.node_capacity is None and needs_size:
+            errors.append(
+                f"{at}.nodeCapacity: required with {aws.UNLISTED_KEY} here: the catalog has no vCPU and memory for "
+                f"{pool.instance_type}, and "
+                f"{'the NodePool limits' if ctx.platform == 'eks' else 'the scale-from-zero annotations'} "
+                "need them; state {vcpu, memoryMiB}"
+            )
         return
-    way_out = (
-        f"check the spelling, or set {PROJECT}:cluster.unlistedRegion: true for a region newer than the list "
-        f"(components/regions.py, as of {regions.REGIONS_AS_OF})"
-    )
-    if ctx.platform in ("eks", "openshift") and ctx.aws_region and ctx.aws_region not in regions.AWS_REGIONS:
-        errors.append(f"aws:region: {ctx.aws_region!r} is not an AWS region; {way_out}")
-    if ctx.platform == "gke" and c.location and regions.gcp_region_of(c.location) not in regions.GCP_REGIONS:
-        errors.append(f"{PROJECT}:cluster.location: {c.location!r} is not in a Google Cloud region; {way_out}")
+    if pool.node_capacity is not None:
+        errors.append(f"{at}.nodeCapacity: only with {aws.UNLISTED_KEY}: true (the catalog knows {pool.instance_type})")
+    assert ctx.cloud is not None
+    for i, instance_type in enumerate(pool.all_instance_types):
+        key = f"{at}.instanceTypes[{i - 1}]" if i else f"{at}.instanceType"
+        problem = instance_type_problem(ctx, instance_type, pool.arch)
+        if problem:
+            errors.append(f"{key}: {problem}")
 
 
-def _warnings(platform: str | None, pools: Sequence[NodePool], qemu: Qemu | None) -> tuple[str, ...]:
+def instance_type_problem(ctx: _Context, instance_type: str, expected: arch.Arch | None) -> str | None:
+    """What is wrong with an instance or machine type on this stack (None: nothing), ending with its
+    source and, for a type the catalog does not know, the way out."""
+    assert ctx.cloud is not None
+    try:
+        machine = arch.machine(ctx.cloud, instance_type)
+    except arch.UnknownInstanceTypeError as exc:
+        return f"{instance_type!r} {exc}" + (f"; {_UNLISTED}" if exc.unlistable else "")
+    if ctx.cloud is arch.Cloud.GCP:
+        return _gcp_problem(ctx, machine, expected)
+    t = aws.lookup(instance_type)
+    assert t is not None
+    source = aws.source_note()
+    if expected is not None and machine.arch != expected:
+        return (
+            f"{instance_type} is an {machine.arch} instance type, but the pool's arch is {expected} "
+            f"(choose an {expected} type or set arch: {machine.arch}; {source})"
+        )
+    if not t.boots_from_ebs:
+        return f"{instance_type!r} cannot boot from an EBS root volume, which every node of the stack has ({source})"
+    region = ctx.aws_region
+    zones = t.offered_zones(region) if region else None
+    if region and zones is not None:
+        if not zones:
+            return (
+                f"{instance_type!r} is not offered in {region} ({source}); if it is offered there now, set "
+                f"{aws.UNLISTED_KEY}: true on the pool"
+            )
+        known = aws.catalog().zones_of(region) or frozenset()
+        wanted = [z for z in (ctx.cluster.zones if ctx.cluster and ctx.platform == "openshift" else ()) if z in known]
+        missing = [z for z in wanted if z not in zones]  # a zone that is not one is the zones' error
+        if missing:
+            return (
+                f"{instance_type!r} is not offered in {', '.join(missing)} (in {region} only in "
+                f"{', '.join(sorted(zones))}; {source}): list only those zones, or choose another type"
+            )
+    return None
+
+
+def _gcp_problem(ctx: _Context, machine: arch.Machine, expected: arch.Arch | None) -> str | None:
+    m = gcp.lookup(machine.name)
+    assert m is not None
+    if expected is not None and m.arch != expected:
+        return (
+            f"{m.name} is an {m.arch} machine type, but the pool's arch is {expected} "
+            f"(choose an {expected} type or set arch: {m.arch}; {gcp.SOURCE})"
+        )
+    location = ctx.cluster.location if ctx.cluster else None
+    unlisted = ctx.cluster is not None and ctx.cluster.unlisted_region
+    known = location and (regions.gcp_region_of(location) in regions.GCP_REGIONS or unlisted)
+    if location and known and not gcp.offered_in(m.series, location):
+        return (
+            f"{m.name} ({m.series.display}) is not offered in {location}; {m.series.name.upper()} is offered "
+            f"in {gcp.locations(m.series)} ({gcp.SOURCE}); if it is offered there now, set "
+            f"{aws.UNLISTED_KEY}: true on the pool"
+        )
+    version = ctx.cluster.kubernetes_version if ctx.cluster else None
+    if m.series.gke_from and version and lifecycle.minor_key(version) < lifecycle.minor_key(m.series.gke_from):
+        return (
+            f"{m.name!r}: GKE offers {m.series.display} node pools from {m.series.gke_from}, and "
+            f"{PROJECT}:cluster.version is {version} ({gcp.SOURCE})"
+        )
+    return None
+
+
+# --- per platform ------------------------------------------------------------------------------
+
+
+def _check_pool_for_platform(ctx: _Context, pool: NodePool, at: str, errors: list[str]) -> None:
+    if pool.disk_type is not None and ctx.platform != "gke":
+        errors.append(f"{at}.diskType: only for platform gke (EKS and OpenShift nodes boot from gp3 volumes)")
+    if ctx.platform in ("eks", "openshift") and pool.disk_size > limits.EBS_GP3_MAX_GIB:
+        errors.append(
+            f"{at}.diskSize: {pool.disk_size} GiB is above the {limits.EBS_GP3_MAX_GIB} GiB of a gp3 volume "
+            "(EBS User Guide, volume types)"
+        )
+    if ctx.platform == "eks":
+        _check_eks_pool(ctx, pool, at, errors)
+    elif ctx.platform == "gke":
+        _check_gke_pool(ctx, pool, at, errors)
+    elif ctx.platform == "openshift":
+        _check_openshift_pool(ctx, pool, at, errors)
+
+
+def _check_eks_pool(ctx: _Context, pool: NodePool, at: str, errors: list[str]) -> None:
+    if pool.ami_id is not None:
+        errors.append(f"{at}.amiId: only for platform openshift; EKS pools use amiType")
+    if pool.ami_type is None:
+        return
+    facts = arch.EKS_AMI_TYPES.get(pool.ami_type)
+    version = ctx.cluster.kubernetes_version if ctx.cluster else None
+    ami_types = api.field("eks", "AMITypes")
+    if pool.ami_type not in ami_types.enum:
+        errors.append(
+            f"{at}.amiType: {pool.ami_type!r} is not an EKS AMI type; {ami_types.enum_problem(pool.ami_type)} "
+            f"({ami_types.source})"
+        )
+    elif facts is None:
+        errors.append(
+            f"{at}.amiType: {pool.ami_type} is an EKS AMI type ({ami_types.source}), but not a Linux build node "
+            f"image the stack supports; expected one of {', '.join(arch.EKS_AMI_TYPES)}"
+        )
+    elif facts.arch != pool.arch:
+        errors.append(f"{at}.amiType: {pool.ami_type} is an {facts.arch} AMI type, but the pool's arch is {pool.arch}")
+    elif facts.end_of_life and version and _minor(version) > versions.EKS_AL2_LAST_MINOR:
+        errors.append(
+            f"{at}.amiType: {pool.ami_type} has no AMIs for Kubernetes {version} "
+            f"(AL2 is end of life); use {arch.default_eks_ami_type(pool.arch)}"
+        )
+
+
+def _check_gke_pool(ctx: _Context, pool: NodePool, at: str, errors: list[str]) -> None:
+    if pool.ami_id is not None:
+        errors.append(f"{at}.amiId: not used on platform gke (GKE pools use COS_CONTAINERD)")
+    if pool.ami_type is not None:
+        errors.append(f"{at}.amiType: not used on platform gke (GKE pools use COS_CONTAINERD)")
+    for i, taint in enumerate(pool.taints):
+        if taint.key == arch.ARCH_LABEL:
+            errors.append(
+                f"{at}.taints[{i}]: GKE taints arm64 nodes {arch.ARCH_LABEL}=arm64:NoSchedule by itself; "
+                "do not declare it (it would fight GKE and never converge)"
+            )
+    machine = gcp.lookup(pool.instance_type)
+    if pool.disk_type is None or machine is None or pool.unlisted_instance_type:
+        return
+    if pool.disk_type not in machine.series.boot_disks:
+        errors.append(
+            f"{at}.diskType: {pool.disk_type!r} is not a boot disk {machine.series.name.upper()} machines support; "
+            f"expected {' or '.join(machine.series.boot_disks)} ({gcp.SOURCE})"
+        )
+
+
+def _check_openshift_pool(ctx: _Context, pool: NodePool, at: str, errors: list[str]) -> None:
+    stream_arch = arch.ARCH_FACTS[pool.arch].openshift
+    region = ctx.aws_region or "<region>"
+    if pool.ami_id is None:
+        errors.append(
+            f"{at}.amiId: required on openshift: the RHCOS {stream_arch} AMI for {region}; find it with "
+            "`oc get configmap/coreos-bootimages -n openshift-machine-config-operator "
+            f"-o jsonpath='{{.data.stream}}' | jq -r '.architectures.{stream_arch}.images.aws.regions"
+            f'."{region}".image' + "'`"
+        )
+    if pool.ami_type is not None:
+        errors.append(f"{at}.amiType: only for platform eks; OpenShift pools use amiId")
+    if pool.capacity_type != "ON_DEMAND":
+        errors.append(f"{at}.capacityType: {pool.capacity_type} is not supported on openshift; use ON_DEMAND")
+
+
+def _warnings(platform: str | None, pools: Sequence[NodePool], qemu: Qemu | None) -> list[str]:
     out: list[str] = []
     if qemu is not None and qemu.enabled and platform == "eks":
         for pool in pools:
@@ -411,4 +404,4 @@ def _warnings(platform: str | None, pools: Sequence[NodePool], qemu: Qemu | None
                     f"{PROJECT}:nodePools[{pool.name}].amiType: {pool.ami_type} has no binfmt_misc: qemu emulation "
                     "cannot be registered on these nodes; emulated builds will not run there"
                 )
-    return tuple(out)
+    return out

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import re
 from typing import Any, Literal
 
 from pydantic import (
@@ -11,6 +10,8 @@ from pydantic import (
 )
 from pydantic.alias_generators import to_camel
 
+from components import limits
+from components.catalog import api
 from components.settings.base import PROJECT, DnsLabel, _Context, _Model, _validate
 
 
@@ -22,6 +23,29 @@ def _numeric_string(value: Any) -> Any:
 
 
 _NUMERIC = Field(default=None, pattern=r"^[0-9]+$")
+
+
+def _api_checked(service: str, shape: str, what: str, expected: str = "") -> Any:
+    """A validator holding a value to its API field's constraints (`components/catalog/aws_api.json`);
+    `expected` says the pattern in words."""
+    f = api.field(service, shape)
+
+    def check(value: Any) -> Any:
+        if value is None:
+            return value
+        if f.type in ("long", "integer"):
+            problem = f.number_problem(int(value))
+        elif f.enum:
+            problem = f.enum_problem(value)
+        else:
+            problem = f.length_problem(value) or (
+                None if f.pattern_matches(value) else f"expected {expected or 'a match of ' + str(f.pattern)}"
+            )
+        if problem:
+            raise ValueError(f"{value!r} is not {what}: {problem} ({f.source})")
+        return value
+
+    return check
 
 
 class EfsStorageClass(_Model):
@@ -42,11 +66,33 @@ class EfsStorageClass(_Model):
         _numeric_string
     )
 
+    _uid = field_validator("uid", "gid", "gid_range_start", "gid_range_end")(
+        _api_checked("efs", "Uid", "a POSIX user or group id")
+    )
+
     @field_validator("directory_perms")
     @classmethod
     def _octal(cls, v: str) -> str:
-        if not re.fullmatch(r"[0-7]{3,4}", v):
-            raise ValueError(f'{v!r} is not an octal permission string such as "700" or "0775"')
+        f = api.field("efs", "Permissions")
+        if not f.pattern_matches(v):
+            raise ValueError(f'{v!r} is not an octal permission string such as "700" or "0775" ({f.source})')
+        return v
+
+    @field_validator("base_path")
+    @classmethod
+    def _access_point_path(cls, v: str) -> str:
+        # The CSI driver makes each access point's root `<basePath>/<PV name>` (a 40-character name):
+        # EFS allows such a path at most 100 characters in at most 4 components, without $#<>;`|&?{}^*.
+        f = api.field("efs", "Path")
+        most = int(f.max or 100)
+        parts = [p for p in v.split("/") if p]
+        bad = set("$#<>;`|&?{}^*\n") & set(v)
+        if len(v) + 41 > most or len(parts) > 3 or bad or any(p.startswith(".") for p in parts):
+            raise ValueError(
+                f"{v!r} leaves no valid EFS access point path: <basePath>/<PV name> must be at most {most} "
+                f"characters in at most 4 components, none starting with . and without $#<>;`|&?{{}}^* "
+                f"(so basePath at most {most - 41} characters and 3 components; {f.source})"
+            )
         return v
 
 
@@ -56,12 +102,32 @@ EFS_CREATION_OPTIONS = ("performance_mode", "throughput_mode", "transition_to_ia
 
 class Efs(_Model):
     enabled: bool = True
-    file_system_id: str = Field(default="", pattern=r"^(fs-[0-9a-f]{8,17})?$")  # empty: create one
+    file_system_id: str = ""  # empty: create one
     performance_mode: Literal["generalPurpose", "maxIO"] = "generalPurpose"
     throughput_mode: Literal["elastic", "bursting"] = "elastic"
     transition_to_ia: str | None = "AFTER_30_DAYS"  # None: never move files to Infrequent Access
     backup: bool = True
     kms_key_id: str | None = None  # default: the AWS-managed EFS key (encrypted either way)
+
+    _file_system = field_validator("file_system_id")(
+        lambda v: (
+            v
+            and _api_checked(
+                "efs",
+                "FileSystemId",
+                "an EFS file system id",
+                "fs- and 8 to 40 hexadecimal digits, or the file system's ARN",
+            )(v)
+        )
+    )
+    _transition = field_validator("transition_to_ia")(
+        _api_checked("efs", "TransitionToIARules", "an EFS lifecycle transition")
+    )
+    _kms = field_validator("kms_key_id")(
+        _api_checked(
+            "efs", "KmsKeyId", "a KMS key", "a key id (a UUID or mrk-...), alias/NAME, or the key's or alias's ARN"
+        )
+    )
     identity: Literal["podIdentity", "irsa"] = "podIdentity"  # eks: how the CSI driver gets its IAM role
     storage_class: EfsStorageClass = EfsStorageClass()
 
@@ -104,10 +170,29 @@ def _storage(raw: Any, errors: list[str]) -> Storage:
     return Storage(**{k: v for k, v in parts.items() if v is not None})
 
 
+PLATFORM_NAMES = {"eks": "EKS", "gke": "GKE", "openshift": "OpenShift"}
+
+
 def _check_storage(ctx: _Context, storage: Storage, errors: list[str]) -> None:
     at = f"{PROJECT}:storage"
     efs, filestore = storage.efs, storage.filestore
+    owned = limits.PLATFORM_STORAGE_CLASSES.get(ctx.platform or "", ())
+    for key, backend in (("efs", efs), ("filestore", filestore)):
+        if backend is not None and backend.enabled and backend.storage_class.name in owned:
+            errors.append(
+                f"{at}.{key}.storageClass.name: {backend.storage_class.name!r} is a StorageClass "
+                f"{PLATFORM_NAMES.get(ctx.platform or '', '')} "
+                f"creates and reconciles itself ({', '.join(owned)}); the stack's would fight it: choose another name "
+                f"({'GKE storage classes' if ctx.platform == 'gke' else 'the platform default StorageClasses'})"
+            )
     if efs is not None and efs.enabled:
+        if not efs.adopted and efs.performance_mode == "maxIO" and efs.throughput_mode == "elastic":
+            default = "" if "throughput_mode" in efs.model_fields_set else " (the default)"
+            errors.append(
+                f"{at}.efs.performanceMode: 'maxIO' with throughputMode 'elastic'{default}: EFS refuses Max I/O with "
+                "Elastic throughput; set throughputMode: bursting, or keep performanceMode generalPurpose "
+                "(EFS User Guide, performance modes)"
+            )
         if ctx.platform == "gke":
             errors.append(f"{at}.efs: EFS is for platforms eks and openshift; on gke use storage.filestore")
         sc = efs.storage_class

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import re
-from typing import Literal
+from typing import TYPE_CHECKING, Literal
 from urllib.parse import urlparse
 
 from pydantic import (
@@ -13,7 +13,11 @@ from pydantic import (
 from pydantic.alias_generators import to_camel
 
 from components import arch, limits, names, versions
+from components.catalog import lifecycle
 from components.settings.base import PROJECT, DnsLabel, Platform, _Context, _Model, _no_numbers
+
+if TYPE_CHECKING:
+    from components.settings.cluster import Cluster
 
 PipelinesFlavor = Literal["tekton", "openshift-pipelines"]
 
@@ -24,7 +28,9 @@ class Pipelines(_Model):
     enabled: bool = True
     flavor: PipelinesFlavor | None = None  # default: tekton on eks/gke, openshift-pipelines on openshift
     version: str = versions.TEKTON_DEFAULT_VERSION  # upstream Tekton release tag
+    unlisted_version: bool = False  # a Tekton release newer than components/catalog/lifecycle.py
     channel: str = versions.OPENSHIFT_PIPELINES_DEFAULT_CHANNEL  # OLM channel of openshift-pipelines
+    unlisted_channel: bool = False  # a channel newer than components/catalog/lifecycle.py
     affinity_assistant: Literal["disabled", "enabled"] = "disabled"  # disabled: RWX workspaces in parallel tasks
     namespace: DnsLabel = "builds"  # where the build pipeline lives
 
@@ -100,6 +106,13 @@ class GitLabRunner(_Model):
             re.compile(v)
         except re.error as exc:
             raise ValueError(f"{v!r} is not a regular expression: {exc}") from None
+        problem = limits.go_regexp_problem(v)
+        if problem:
+            raise ValueError(
+                f"{v!r} {problem}: the runner (written in Go) could not compile it and would refuse every job's node "
+                f"selector; expected an RE2 expression such as {arch.ARCH_LABEL}=(amd64|arm64) "
+                f"({limits.GO_REGEXP_SOURCE})"
+            )
         return v
 
 
@@ -140,6 +153,12 @@ def _check_build_resources(r: BuildResources, errors: list[str]) -> None:
         if value is None:
             example = "500m or 2" if name.startswith("cpu") else "512Mi or 4Gi"
             errors.append(f"{at}.{to_camel(name)}: {raw!r} is not a Kubernetes quantity such as {example}")
+        elif value < 0:
+            errors.append(
+                f"{at}.{to_camel(name)}: {raw!r} is negative; Kubernetes refuses a negative {name.split('_')[1]}: "
+                "expected 0 or more (Kubernetes resource requests and limits)"
+            )
+            value = None
         values[name] = value
     for kind in ("cpu", "memory"):
         request, limit = values[f"{kind}_request"], values[f"{kind}_limit"]
@@ -150,8 +169,9 @@ def _check_build_resources(r: BuildResources, errors: list[str]) -> None:
             )
 
 
-def _check_pipelines(platform: Platform, p: Pipelines, errors: list[str]) -> Pipelines:
-    """Resolve the default flavor for the platform and refuse the flavor that cannot work there."""
+def _check_pipelines(platform: Platform, cluster: Cluster | None, p: Pipelines, errors: list[str]) -> Pipelines:
+    """Resolve the default flavor for the platform, refuse the flavor that cannot work there, and
+    hold the release or channel to the dated tables (`components/catalog/lifecycle.py`)."""
     at = f"{PROJECT}:pipelines"
     default: PipelinesFlavor = "openshift-pipelines" if platform == "openshift" else "tekton"
     if p.flavor is None:
@@ -160,10 +180,42 @@ def _check_pipelines(platform: Platform, p: Pipelines, errors: list[str]) -> Pip
         errors.append(f"{at}.flavor: openshift-pipelines needs OpenShift's OLM catalog; on {platform} use tekton")
     if p.flavor == "tekton" and platform == "openshift":
         errors.append(f"{at}.flavor: tekton on openshift would fight the platform's operator; use openshift-pipelines")
-    for key in ("version",) if p.flavor == "openshift-pipelines" else ("channel",):
+    unused = ("version", "unlisted_version") if p.flavor == "openshift-pipelines" else ("channel", "unlisted_channel")
+    for key in unused:
         if key in p.model_fields_set:
-            errors.append(f"{at}.{key}: not used by flavor {p.flavor}")
+            errors.append(f"{at}.{to_camel(key)}: not used by flavor {p.flavor}")
+    if p.flavor == "tekton" and not p.unlisted_version:
+        problem = lifecycle.tekton_problem(*p.version_tuple)
+        if problem:
+            errors.append(
+                f"{at}.version: {p.version!r} is not a published Tekton release: {problem} "
+                f"({lifecycle.TEKTON_SOURCE}); "
+                f"a release newer than the table: set {at}.unlistedVersion: true"
+            )
+    if p.flavor == "openshift-pipelines":
+        _check_channel(cluster, p, errors)
     return p
+
+
+def _check_channel(cluster: Cluster | None, p: Pipelines, errors: list[str]) -> None:
+    at = f"{PROJECT}:pipelines.channel"
+    source = lifecycle.OPENSHIFT_SOURCE
+    if p.channel not in lifecycle.PIPELINES_CHANNELS:
+        if not p.unlisted_channel:
+            errors.append(
+                f"{at}: {p.channel!r} is not a channel of {versions.OPENSHIFT_PIPELINES_PACKAGE}: expected "
+                f"{', '.join(lifecycle.PIPELINES_CHANNELS)} ({source}); a channel newer than the table: set "
+                f"{PROJECT}:pipelines.unlistedChannel: true"
+            )
+        return
+    openshift = cluster.openshift_version if cluster is not None else None
+    if openshift and openshift in lifecycle.OPENSHIFT_VERSIONS and not lifecycle.channel_supports(p.channel, openshift):
+        low, high = lifecycle.PIPELINES_CHANNELS[p.channel]
+        fits = [c for c in lifecycle.PIPELINES_CHANNELS if lifecycle.channel_supports(c, openshift)]
+        errors.append(
+            f"{at}: {p.channel!r} supports OpenShift {low} to {high}, and {PROJECT}:cluster.openshiftVersion is "
+            f"{openshift}: OLM would find no installable version; expected {', '.join(fits)} ({source})"
+        )
 
 
 def _check_runner_token(token: str | None, errors: list[str]) -> None:

@@ -38,6 +38,24 @@ def test_cluster_autoscaler_release_matches_the_cluster_minor(eks: Recording) ->
     assert values["rbac"]["serviceAccount"]["name"] == "cluster-autoscaler"
 
 
+@pytest.mark.parametrize(
+    ("version", "unlisted", "configured", "chart", "tag"),
+    [
+        ("1.34", False, None, "9.59.0", "v1.34.5"),
+        ("1.35", False, None, "9.59.0", "v1.35.2"),
+        ("1.37", True, "v1.37.0", versions.CLUSTER_AUTOSCALER_NEWEST_CHART, "v1.37.0"),  # the way out
+    ],
+)
+def test_the_autoscaler_release_follows_the_minor(
+    version: str, unlisted: bool, configured: str | None, chart: str, tag: str
+) -> None:
+    cluster = {**EKS_CONFIG["multiarch:cluster"], "version": version, "unlistedVersion": unlisted}
+    autoscaling = {"clusterAutoscalerVersion": configured} if configured else {}
+    rec = mockengine.run_main(config(EKS_CONFIG, cluster=cluster, autoscaling=autoscaling), stack=f"ca-{version}")
+    release = rec.one(RELEASE, "cluster-autoscaler").plain_inputs
+    assert (release["version"], release["values"]["image"]["tag"]) == (chart, tag)
+
+
 def policy_of(rec: Recording) -> dict[str, Any]:
     return json.loads(rec.one("aws:iam/rolePolicy:RolePolicy").plain_inputs["policy"])
 
@@ -199,8 +217,16 @@ def test_gke_profile_and_scale_from_zero() -> None:
         ),
         (
             EKS_CONFIG,
-            {"cluster": {**EKS_CONFIG["multiarch:cluster"], "version": "1.29"}},
-            "multiarch:cluster.version: 1.29 has no Cluster Autoscaler pinned",
+            {"cluster": {**EKS_CONFIG["multiarch:cluster"], "version": "1.37", "unlistedVersion": True}},
+            "multiarch:cluster.version: '1.37' has no Cluster Autoscaler pinned",
+        ),
+        (
+            EKS_CONFIG,
+            {
+                "cluster": {**EKS_CONFIG["multiarch:cluster"], "version": "1.37", "unlistedVersion": True},
+                "autoscaling": {"clusterAutoscalerVersion": "v1.36.1"},
+            },
+            "multiarch:autoscaling.clusterAutoscalerVersion: v1.36.1 is for Kubernetes 1.36, and the cluster runs 1.37",
         ),
         (
             EKS_CONFIG,
@@ -220,8 +246,12 @@ def test_gke_profile_and_scale_from_zero() -> None:
         ),
         (
             OPENSHIFT,
-            {"nodePools": [{**OPENSHIFT["multiarch:nodePools"][0], "instanceType": "t3.large"}]},
-            "multiarch:nodePools[x86].instanceType: t3.large: its vCPU and memory are not in components/arch.py",
+            {
+                "nodePools": [
+                    {**OPENSHIFT["multiarch:nodePools"][0], "instanceType": "m9a.2xlarge", "unlistedInstanceType": True}
+                ]
+            },
+            "multiarch:nodePools[x86].nodeCapacity: required with unlistedInstanceType here",
         ),
     ],
 )

@@ -241,3 +241,57 @@ def test_same_pool_contract_on_every_platform(platform: str, native: str) -> Non
     rec = mockengine.run_main(config(base, nodePools=pools), stack=f"same-{platform}")
     got = native_pools(rec)
     assert got == {p["name"]: (native, p["instanceType"]) for p in pools}
+
+
+@pytest.mark.parametrize(
+    ("machine", "configured", "disk"),
+    [
+        ("t2a-standard-8", None, "pd-balanced"),
+        ("n2-standard-8", "pd-ssd", "pd-ssd"),
+        ("c4a-standard-8", None, "hyperdisk-balanced"),  # C4A takes no pd-*: derived from the series
+        ("n4-standard-8", None, "hyperdisk-balanced"),
+    ],
+)
+def test_the_boot_disk_is_the_series_own_unless_configured(machine: str, configured: str | None, disk: str) -> None:
+    p = pool(name="p", arch=arch_of_gcp(machine), instanceType=machine, diskType=configured)
+    assert p.gke_boot_disk() == disk
+
+
+def arch_of_gcp(machine: str) -> str:
+    from components import arch
+
+    return arch.arch_of(arch.Cloud.GCP, machine)
+
+
+def test_c4a_pool_boots_from_hyperdisk_in_every_zone() -> None:
+    from tools import stackfile
+
+    gke = stackfile.load("gke-dev").config
+    pools = [gke["multiarch:nodePools"][0], {**gke["multiarch:nodePools"][1], "instanceType": "c4a-standard-8"}]
+    rec = mockengine.run_main(config(gke, nodePools=pools), stack="c4a", secret_keys=[])
+    arm = rec.one(NODE_POOL, "build-multiarch-pools-arm64").plain_inputs
+    assert arm["nodeConfig"]["diskType"] == "hyperdisk-balanced"
+    assert "nodeLocations" not in arm  # C4A: every zone of the region
+
+
+@pytest.mark.parametrize(
+    ("instance_type", "vcpu", "memory", "gpus"),
+    [("m6g.2xlarge", "8", "32768", "0"), ("c5n.2xlarge", "8", "21504", "0"), ("g5g.xlarge", "4", "8192", "1")],
+)
+def test_scale_from_zero_sizes_come_from_the_catalog(instance_type: str, vcpu: str, memory: str, gpus: str) -> None:
+    p = OS_ARM.model_copy(update={"instance_type": instance_type})
+    annotations = openshift.scale_from_zero_annotations(p)
+    assert (
+        annotations["machine.openshift.io/vCPU"],
+        annotations["machine.openshift.io/memoryMb"],
+        annotations["machine.openshift.io/GPU"],
+    ) == (vcpu, memory, gpus)
+
+
+def test_an_unlisted_type_scales_from_zero_with_its_stated_size() -> None:
+    p = pool(
+        name="x86", arch="amd64", instanceType="m9a.2xlarge", unlistedInstanceType=True,
+        nodeCapacity={"vcpu": 8, "memoryMiB": 32768},
+    )  # fmt: skip
+    annotations = openshift.scale_from_zero_annotations(p)
+    assert annotations["machine.openshift.io/vCPU"] == "8" and annotations["machine.openshift.io/memoryMb"] == "32768"

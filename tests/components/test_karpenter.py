@@ -275,12 +275,31 @@ def test_node_pool_spec_from_settings_carries_labels_and_taints() -> None:
     assert spec["disruption"]["consolidateAfter"] == "10m"
 
 
+def test_limits_come_from_the_real_memory_of_the_type() -> None:
+    """c5n has 2.625 GiB per vCPU (21 GiB for 8): a limit from an assumed 2 GiB per vCPU (16 GiB) would
+    stop Karpenter before the first node."""
+    pool = settings.NodePool(name="x86", arch="amd64", instance_type="c5n.2xlarge", min_size=0, max_size=3)
+    assert karpenter.pool_limits(pool) == {"cpu": "24", "memory": "63Gi"}
+
+
+@pytest.mark.parametrize(
+    ("version", "configured", "alias"),
+    [("1.33", None, "al2023@v20250915"), ("1.35", None, "al2023@v20260209"), ("1.35", "al2023@v20260903", "al2023@v20260903")],
+)  # fmt: skip
+def test_the_ami_alias_is_the_pin_for_the_minor_unless_configured(
+    version: str, configured: str | None, alias: str
+) -> None:
+    k = settings.Karpenter.model_validate({"amiAlias": configured} if configured else {})
+    assert settings.karpenter_ami_alias(k, version) == alias
+
+
 def test_one_node_class_by_discovery_tags_with_the_node_role(rec: Recording) -> None:
     nodeclass = rec.one(NODE_CLASS)
     spec = nodeclass.plain_inputs["spec"]
     assert nodeclass.plain_inputs["metadata"]["name"] == karpenter.NODE_CLASS
-    assert spec["amiSelectorTerms"] == [{"alias": versions.KARPENTER_AMI_ALIAS}]
-    assert versions.KARPENTER_AMI_ALIAS.startswith("al2023@v")  # pinned: a new AMI is a reviewed change
+    # The pin for the fixture's minor (1.33): a dated release, so a new AMI is a reviewed change.
+    assert spec["amiSelectorTerms"] == [{"alias": versions.KARPENTER_AMI_ALIASES["1.33"]}]
+    assert versions.KARPENTER_AMI_ALIASES["1.33"].startswith("al2023@v")
     assert spec["subnetSelectorTerms"] == [{"tags": {"karpenter.sh/discovery": CLUSTER}}]
     assert spec["securityGroupSelectorTerms"] == [{"tags": {"karpenter.sh/discovery": CLUSTER}}]
     assert spec["role"] == names.karpenter_node_role(CLUSTER)

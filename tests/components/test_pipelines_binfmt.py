@@ -348,7 +348,8 @@ def test_emulating_node_arches(pool_arches: list[Any], platforms: list[str], exp
 
 
 def test_no_daemonset_when_nothing_needs_emulating() -> None:
-    rec = run(EKS_CONFIG, nodePools=[EKS_CONFIG["multiarch:nodePools"][1]], qemu=QEMU)
+    arm64_only = {**EKS_CONFIG["multiarch:nodePools"][1], "minSize": 1}  # one pool: it runs the autoscaler
+    rec = run(EKS_CONFIG, nodePools=[arm64_only], qemu=QEMU)
     assert not rec.by_type(DS)
 
 
@@ -362,10 +363,10 @@ def test_bottlerocket_pool_is_warned_about() -> None:
         "qemu": QEMU,
     }
     s = settings.parse(raw, stack="t", aws_region="eu-west-3")
-    assert s.warnings == (
+    assert [w for w in s.warnings if ".amiType:" in w] == [
         "multiarch:nodePools[x86].amiType: BOTTLEROCKET_x86_64 has no binfmt_misc: qemu emulation cannot be "
         "registered on these nodes; emulated builds will not run there",
-    )
+    ]
 
 
 @pytest.mark.parametrize(

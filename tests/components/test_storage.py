@@ -168,7 +168,7 @@ def test_adopted_file_system_is_never_created() -> None:
 def test_pool_and_class_changes_do_not_touch_the_file_system(eks: Recording) -> None:
     changed = config(
         EKS_CONFIG,
-        nodePools=[{"name": "arm64", "arch": "arm64", "instanceType": "m7g.4xlarge", "minSize": 0, "maxSize": 9}],
+        nodePools=[{"name": "arm64", "arch": "arm64", "instanceType": "m7g.4xlarge", "minSize": 1, "maxSize": 9}],
         storage={
             "efs": {"storageClass": {"name": "efs-other", "directoryPerms": "0775", "uid": "1000", "gid": "1000"}}
         },

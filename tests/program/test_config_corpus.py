@@ -35,18 +35,23 @@ def apply(config: dict[str, Any], edits: dict[str, Any]) -> dict[str, Any]:
 
 
 LONG = "a" * 70
+API = "components/catalog/aws_api.json (botocore 1.44.8, 2026-11-30)"
+EC2 = "EC2 instance catalog, components/catalog/aws_instance_types.csv (moto 5.2.5, 2026-11-30)"
+GCE = "Compute Engine machine series table, components/catalog/gcp.py (hand-kept, as of 2026-11-30)"
 BAD: list[tuple[str, str, dict[str, Any], str]] = [
     # --- the ten of the issue (dev, eks) ---
     ("dev", "70-character cluster name", {"multiarch:cluster.name": LONG},
      f"multiarch:cluster.name: '{LONG}' makes the IAM role name '{LONG}-cluster-autoscaler' (89 characters); "
-     "IAM role names are at most 64 characters (shorten it to at most 45 characters)"),
+     "IAM role names are at most 64 characters (shorten it to at most 45 characters) (IAM API roleNameType, "
+     f"{API})"),
     ("dev", "CIDR prefix 33", {"multiarch:cluster.publicAccessCidrs": ["10.0.0.0/33"]},
      "multiarch:cluster.publicAccessCidrs[0]: '10.0.0.0/33' is not a CIDR block: the prefix length is 0 to 32"),
     ("dev", "a subnet twice", {"multiarch:cluster.subnetIds": ["subnet-0a1b2c3d4e5f60001", "subnet-0a1b2c3d4e5f60001"]},
      "multiarch:cluster.subnetIds: subnet-0a1b2c3d4e5f60001 is listed 2 times; list each subnet once"),
     ("dev", "maxSize 100000", {"multiarch:nodePools[1].maxSize": 100000},
-     "multiarch:nodePools[arm64].maxSize: 100000 is above the 450 nodes an EKS managed node group can hold "
-     "(EKS service quota 'Nodes per managed node group'); split the pool"),
+     "multiarch:nodePools[arm64].maxSize: 100000 is above the 450 nodes an EKS managed node group may hold under "
+     "the default quota (EKS service quota 'Nodes per managed node group', default 450, adjustable): split the pool, "
+     "or once the quota is raised state it in multiarch:cluster.quotas.nodesPerNodeGroup"),
     ("dev", "cpuRequest lots", {"multiarch:gitlabRunner.buildResources": {"cpuRequest": "lots"}},
      "multiarch:gitlabRunner.buildResources.cpuRequest: 'lots' is not a Kubernetes quantity such as 500m or 2"),
     ("dev", "cpuRequest above cpuLimit", {"multiarch:gitlabRunner.buildResources": {"cpuRequest": "8", "cpuLimit": "4"}},
@@ -62,7 +67,7 @@ BAD: list[tuple[str, str, dict[str, Any], str]] = [
      "multiarch:nodePools[x86].minSize: true is a boolean; expected a whole number"),
     ("dev", "aws:region eu-mars-1", {"aws:region": "eu-mars-1"},
      "aws:region: 'eu-mars-1' is not an AWS region; check the spelling, or set multiarch:cluster.unlistedRegion: "
-     "true for a region newer than the list (components/regions.py, as of 2026-11)"),
+     f"true for a region newer than the list (AWS partitions, {API})"),
     # --- more on eks ---
     ("dev", "CIDR with host bits", {"multiarch:cluster.publicAccessCidrs": ["203.0.113.7/24"]},
      "multiarch:cluster.publicAccessCidrs[0]: '203.0.113.7/24' has host bits set: the block is 203.0.113.0/24"),
@@ -89,7 +94,8 @@ BAD: list[tuple[str, str, dict[str, Any], str]] = [
      f"multiarch:pipelines.namespace: '{'b' * 64}': DNS labels (RFC 1123) are at most 63 characters"),
     ("dev", "a long pool name for its node group", {"multiarch:cluster.name": "c" * 30, "multiarch:nodePools[1].name": "p" * 40},
      f"multiarch:cluster.name: '{'c' * 30}' makes the node group name '{'c' * 30}-{'p' * 40}' (71 characters); "
-     "EKS node group names are at most 63 characters (shorten it to at most 22 characters)"),
+     "EKS node group names are at most 63 characters (shorten it to at most 22 characters) (EKS API reference, "
+     "CreateNodegroup nodegroupName)"),
     ("dev", "maxSize 5.5", {"multiarch:nodePools[1].maxSize": 5.5},
      "multiarch:nodePools[arm64].maxSize: 5.5 is not a whole number"),
     ("dev", "maxSize 5.0", {"multiarch:nodePools[1].maxSize": 5.0},
@@ -97,13 +103,13 @@ BAD: list[tuple[str, str, dict[str, Any], str]] = [
     ("dev", "desiredSize false", {"multiarch:nodePools[1].desiredSize": False},
      "multiarch:nodePools[arm64].desiredSize: false is a boolean; expected a whole number"),
     ("dev", "privileged yes", {"multiarch:gitlabRunner.privileged": "yes"},
-     "multiarch:gitlabRunner.privileged: 'yes' is not a boolean; expected true or false"),
+     "multiarch:gitlabRunner.privileged: 'yes' is not a boolean; expected true or false (YAML 1.2, as Pulumi reads stack files: yes, no, on and off are strings)"),
     ("dev", "concurrent true", {"multiarch:gitlabRunner.concurrent": True},
      "multiarch:gitlabRunner.concurrent: true is a boolean; expected a whole number"),
     ("dev", "create 1", {"multiarch:cluster.create": 1},
      "multiarch:cluster.create: 1 is not a boolean; expected true or false"),
     ("dev", "efs backup no", {"multiarch:storage.efs.backup": "no"},
-     "multiarch:storage.efs.backup: 'no' is not a boolean; expected true or false"),
+     "multiarch:storage.efs.backup: 'no' is not a boolean; expected true or false (YAML 1.2, as Pulumi reads stack files: yes, no, on and off are strings)"),
     ("dev", "diskSize true", {"multiarch:nodePools[0].diskSize": True},
      "multiarch:nodePools[x86].diskSize: true is a boolean; expected a whole number"),
     ("dev", "maxNodesTotal '50 nodes'", {"multiarch:autoscaling": {"limits": {"maxNodesTotal": "50 nodes"}}},
@@ -112,17 +118,18 @@ BAD: list[tuple[str, str, dict[str, Any], str]] = [
      f"multiarch:storage.efs.storageClass.name: '{'s' * 64}': DNS labels (RFC 1123) are at most 63 characters"),
     ("prod", "prod in a region that is not one", {"aws:region": "eu-west-33"},
      "aws:region: 'eu-west-33' is not an AWS region; check the spelling, or set multiarch:cluster.unlistedRegion: "
-     "true for a region newer than the list (components/regions.py, as of 2026-11)"),
+     f"true for a region newer than the list (AWS partitions, {API})"),
     # --- karpenter (eks) ---
     ("karpenter-dev", "a cluster name too long for the interruption rules", {"multiarch:cluster.name": "c" * 45},
      f"multiarch:cluster.name: '{'c' * 45}' makes the EventBridge rule name '{'c' * 45}-karpenter-state-change' "
-     "(68 characters); EventBridge rule names are at most 64 characters (shorten it to at most 41 characters)"),
+     "(68 characters); EventBridge rule names are at most 64 characters (shorten it to at most 41 characters) "
+     f"(EventBridge API RuleName, {API})"),
     ("karpenter-dev", "a build pool kept at one node", {"multiarch:nodePools[1].minSize": 1},
      "multiarch:nodePools[arm64].minSize: 1 with engine karpenter: Karpenter keeps no minimum, a build pool starts "
      "and idles at zero nodes; set minSize: 0 (the system pool runs the controllers)"),
     ("karpenter-dev", "an amd64 type in the arm64 NodePool", {"multiarch:nodePools[1].instanceTypes": ["m7i.2xlarge"]},
      "multiarch:nodePools[arm64].instanceTypes[0]: m7i.2xlarge is an amd64 instance type, but the pool's arch is "
-     "arm64"),
+     f"arm64 (choose an arm64 type or set arch: amd64; {EC2})"),
     ("karpenter-dev", "a Karpenter label on a pool", {"multiarch:nodePools[1].labels": {"karpenter.sh/nodepool": "b"}},
      "multiarch:nodePools[arm64].labels.karpenter.sh/nodepool: Karpenter sets its labels on its nodes itself "
      "(karpenter.sh/*, karpenter.k8s.aws/*, kubernetes.io/hostname), and a NodePool may not set them; use a label "
@@ -142,13 +149,13 @@ BAD: list[tuple[str, str, dict[str, Any], str]] = [
     # --- gke ---
     ("gke-dev", "uppercase GKE cluster name", {"multiarch:cluster.name": "Build-multiarch"},
      "multiarch:cluster.name: 'Build-multiarch' makes the GKE cluster name 'Build-multiarch'; GKE cluster names "
-     "allow lowercase letters, digits and -, starting with a letter"),
+     "allow lowercase letters, digits and -, starting with a letter (GKE API reference)"),
     ("gke-dev", "41-character GKE cluster name", {"multiarch:cluster.name": "g" * 41},
      f"multiarch:cluster.name: '{'g' * 41}' makes the GKE cluster name '{'g' * 41}' (41 characters); GKE cluster "
-     "names are at most 40 characters (shorten it to at most 40 characters)"),
+     "names are at most 40 characters (shorten it to at most 40 characters) (GKE API reference)"),
     ("gke-dev", "GKE pool name starting with a digit", {"multiarch:nodePools[1].name": "2arm"},
      "multiarch:nodePools[2arm].name: '2arm' makes the GKE node pool name '2arm'; GKE node pool names allow "
-     "lowercase letters, digits and -, starting with a letter"),
+     "lowercase letters, digits and -, starting with a letter (GKE API reference)"),
     ("gke-dev", "a location in no region", {"multiarch:cluster.location": "europe-mars4"},
      "multiarch:cluster.location: 'europe-mars4' is not in a Google Cloud region; check the spelling, or set "
      "multiarch:cluster.unlistedRegion: true for a region newer than the list (components/regions.py, as of 2026-11)"),
@@ -167,7 +174,8 @@ BAD: list[tuple[str, str, dict[str, Any], str]] = [
     ("openshift-dev", "a pool name too long for its MachineSets' label", {"multiarch:nodePools[0].name": "x" * 40},
      f"multiarch:nodePools[{'x' * 40}].name: '{'x' * 40}' makes the MachineSet (and its machines' label) name "
      f"'build-multiarch-tw9w9-{'x' * 40}-eu-west-3a' (73 characters); Kubernetes label values are at most 63 "
-     "characters (shorten it to at most 30 characters)"),
+     "characters (shorten it to at most 30 characters) (Kubernetes object names and labels (RFC 1123, apimachinery "
+     "validation))"),
     ("openshift-dev", "runner in an openshift- namespace", {"multiarch:gitlabRunner.namespace": "openshift-runner"},
      "multiarch:gitlabRunner.namespace: 'openshift-runner' is a namespace the platform owns; the stack creates "
      "(and would delete) its namespace: choose another name"),
@@ -176,11 +184,333 @@ BAD: list[tuple[str, str, dict[str, Any], str]] = [
      "(and would delete) its namespace: choose another name"),
     ("openshift-dev", "a region that is not one", {"aws:region": "eu-west-9", "multiarch:cluster.zones": ["eu-west-9a"]},
      "aws:region: 'eu-west-9' is not an AWS region; check the spelling, or set multiarch:cluster.unlistedRegion: "
-     "true for a region newer than the list (components/regions.py, as of 2026-11)"),
+     f"true for a region newer than the list (AWS partitions, {API})"),
     ("openshift-dev", "runner cpuLimit 4 cores", {"multiarch:gitlabRunner.buildResources": {"cpuLimit": "4 cores"}},
      "multiarch:gitlabRunner.buildResources.cpuLimit: '4 cores' is not a Kubernetes quantity such as 500m or 2"),
     ("openshift-dev", "OpenShift maxSize true", {"multiarch:nodePools[1].maxSize": True},
      "multiarch:nodePools[arm64].maxSize: true is a boolean; expected a whole number"),
+]  # fmt: skip
+
+# Round 2 (issue 24): know the cloud from data. Each line names the key, the value, what was expected
+# and where the fact comes from (the catalog's file, the API model, the dated table, the platform's docs).
+L64 = "x" * 64
+NEW_BAD: list[tuple[str, str, dict[str, Any], str]] = [
+    ('dev', 'a size m6g does not come in', {'multiarch:nodePools[1].instanceType': 'm6g.3xlarge'},
+     "multiarch:nodePools[arm64].instanceType: 'm6g.3xlarge' is not an EC2 instance type (m6g comes in "
+     f"medium, large, xlarge, 2xlarge, 4xlarge, 8xlarge, 12xlarge, 16xlarge, metal; {EC2}); a type newer "
+     "than the catalog: set unlistedInstanceType: true on the pool"),
+    ('dev', 'a typo in the size', {'multiarch:nodePools[1].instanceType': 'm6g.2xlarg'},
+     "multiarch:nodePools[arm64].instanceType: 'm6g.2xlarg' is not an EC2 instance type (m6g comes in "
+     f"medium, large, xlarge, 2xlarge, 4xlarge, 8xlarge, 12xlarge, 16xlarge, metal; {EC2}); a type newer "
+     "than the catalog: set unlistedInstanceType: true on the pool"),
+    ('dev', 'a family that does not exist', {'multiarch:nodePools[1].instanceType': 'm6gg.2xlarge'},
+     "multiarch:nodePools[arm64].instanceType: 'm6gg.2xlarge' is not an EC2 instance type (no family "
+     f"m6gg; did you mean m6g.2xlarge or m6gd.2xlarge?; {EC2}); a type newer than the catalog: set "
+     "unlistedInstanceType: true on the pool"),
+    ('dev', 'a Mac instance', {'multiarch:nodePools[0].instanceType': 'mac1.metal'},
+     "multiarch:nodePools[x86].instanceType: 'mac1.metal' is a Mac instance (x86_64_mac): it runs macOS, "
+     f"no Kubernetes node image ({EC2})"),
+    ('dev', 'a type Paris does not offer', {'multiarch:nodePools[1].instanceType': 'c7gn.2xlarge'},
+     f"multiarch:nodePools[arm64].instanceType: 'c7gn.2xlarge' is not offered in eu-west-3 ({EC2}); if it "
+     "is offered there now, set unlistedInstanceType: true on the pool"),
+    ('dev', 'diskSize above a gp3 volume', {'multiarch:nodePools[0].diskSize': 20000},
+     "multiarch:nodePools[x86].diskSize: 20000 GiB is above the 16384 GiB of a gp3 volume (EBS User "
+     "Guide, volume types)"),
+    ('dev', 'a Windows AMI type', {'multiarch:nodePools[0].amiType': 'WINDOWS_CORE_2022_x86_64'},
+     "multiarch:nodePools[x86].amiType: WINDOWS_CORE_2022_x86_64 is an EKS AMI type (EKS API AMITypes, "
+     f"{API}), but not a Linux build node image the stack supports; expected one of "
+     "AL2023_x86_64_STANDARD, AL2023_ARM_64_STANDARD, AL2023_x86_64_NVIDIA, AL2023_ARM_64_NVIDIA, "
+     "AL2023_x86_64_NEURON, BOTTLEROCKET_x86_64, BOTTLEROCKET_ARM_64, BOTTLEROCKET_x86_64_NVIDIA, "
+     "BOTTLEROCKET_ARM_64_NVIDIA, BOTTLEROCKET_x86_64_FIPS, BOTTLEROCKET_ARM_64_FIPS, "
+     "BOTTLEROCKET_x86_64_NVIDIA_FIPS, BOTTLEROCKET_ARM_64_NVIDIA_FIPS, AL2_x86_64, AL2_x86_64_GPU, "
+     "AL2_ARM_64"),
+    ('dev', 'an AMI type that does not exist', {'multiarch:nodePools[1].amiType': 'AL2023_ARM_64_STANDRD'},
+     "multiarch:nodePools[arm64].amiType: 'AL2023_ARM_64_STANDRD' is not an EKS AMI type; expected one of "
+     "AL2_x86_64, AL2_x86_64_GPU, AL2_ARM_64, CUSTOM, BOTTLEROCKET_ARM_64, BOTTLEROCKET_x86_64, "
+     "BOTTLEROCKET_ARM_64_FIPS, BOTTLEROCKET_x86_64_FIPS, BOTTLEROCKET_ARM_64_NVIDIA, "
+     "BOTTLEROCKET_x86_64_NVIDIA, BOTTLEROCKET_ARM_64_NVIDIA_FIPS, BOTTLEROCKET_x86_64_NVIDIA_FIPS, "
+     "WINDOWS_CORE_2019_x86_64, WINDOWS_FULL_2019_x86_64, WINDOWS_CORE_2022_x86_64, "
+     "WINDOWS_FULL_2022_x86_64, WINDOWS_CORE_2025_x86_64, WINDOWS_FULL_2025_x86_64, "
+     "AL2023_x86_64_STANDARD, AL2023_ARM_64_STANDARD, AL2023_x86_64_NEURON, AL2023_x86_64_NVIDIA, "
+     f"AL2023_ARM_64_NVIDIA (EKS API AMITypes, {API})"),
+    ('dev', 'diskType on eks', {'multiarch:nodePools[1].diskType': 'gp3'},
+     "multiarch:nodePools[arm64].diskType: only for platform gke (EKS and OpenShift nodes boot from gp3 "
+     "volumes)"),
+    ('dev', 'a 64-character label value', {'multiarch:nodePools[0].labels': {'team': L64}},
+     "multiarch:nodePools[x86].labels.team: "
+     "'xxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxx' is not a Kubernetes label value: "
+     "a label value is at most 63 characters (Kubernetes label syntax)"),
+    ('dev', 'an empty label value on EKS', {'multiarch:nodePools[0].labels': {'multiarch.dev/team': ''}},
+     "multiarch:nodePools[x86].labels.multiarch.dev/team: '' may not be empty: EKS node group label "
+     f"values are 1 to 63 characters (EKS API labelValue, {API})"),
+    ('dev', 'a label key EKS finds too long', {'multiarch:nodePools[0].labels': {'builds.example.com/kkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkk': 'v'}},
+     "multiarch:nodePools[x86].labels.builds.example.com/kkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkk: "
+     f"the key is 64 characters; at most 63 for an EKS node group label (EKS API labelKey, {API})"),
+    ('dev', 'a label key with a space', {'multiarch:nodePools[0].labels': {'build team': 'a'}},
+     "multiarch:nodePools[x86].labels.build team: 'build team' is not a Kubernetes label key: its name "
+     "allows letters, digits and -_., starting and ending with a letter or digit (Kubernetes label syntax)"),
+    ('dev', 'a node-role label the kubelet may not set', {'multiarch:nodePools[0].labels': {'node-role.kubernetes.io/build': 'true'}},
+     "multiarch:nodePools[x86].labels.node-role.kubernetes.io/build: the kubelet may not set labels of "
+     "the kubernetes.io and k8s.io domains, and EKS nodes get their labels from the kubelet: they would "
+     "never register; use a domain of your own, such as multiarch.dev/ (kubelet --node-labels and the "
+     "NodeRestriction admission plugin)"),
+    ('prod', 'two taints with one key and effect', {'multiarch:nodePools[1].taints': [{'key': 'multiarch.dev/arch', 'value': 'arm64', 'effect': 'NoSchedule'}, {'key': 'multiarch.dev/arch', 'value': 'graviton', 'effect': 'NoSchedule'}]},
+     "multiarch:nodePools[arm64].taints[1]: multiarch.dev/arch:NoSchedule is already taints[0]; a node "
+     "has one taint per key and effect (Kubernetes taints): merge them"),
+    ('prod', 'a taint key with a space', {'multiarch:nodePools[1].taints': [{'key': 'multiarch.dev/build pool', 'effect': 'NoSchedule'}]},
+     "multiarch:nodePools[arm64].taints[0].key: 'multiarch.dev/build pool' is not a Kubernetes taint key: "
+     "its name allows letters, digits and -_., starting and ending with a letter or digit (Kubernetes "
+     "label syntax)"),
+    ('prod', 'a taint value with a space', {'multiarch:nodePools[1].taints': [{'key': 'multiarch.dev/arch', 'value': 'arm 64', 'effect': 'NoSchedule'}]},
+     "multiarch:nodePools[arm64].taints[0].value: 'arm 64' is not a Kubernetes taint value: a label value "
+     "allows letters, digits and -_., starting and ending with a letter or digit (Kubernetes label syntax)"),
+    ('dev', 'a subnet id of 10 hex digits', {'multiarch:cluster.subnetIds': ['subnet-0a1b2c3d4e', 'subnet-0a1b2c3d4e5f60002']},
+     "multiarch:cluster.subnetIds: 'subnet-0a1b2c3d4e' not subnet ids: expected subnet- and 8 or 17 "
+     "lowercase hexadecimal digits (EC2 resource IDs)"),
+    ('dev', 'a VPC id of 12 hex digits', {'multiarch:cluster.vpcId': 'vpc-0abc1234def5'},
+     "multiarch:cluster.vpcId: 'vpc-0abc1234def5' is not a VPC id: expected vpc- and 8 or 17 lowercase "
+     "hexadecimal digits (EC2 resource IDs)"),
+    ('dev', 'a cluster name that makes an sg- group name', {'multiarch:cluster.name': 'sg-build'},
+     "multiarch:cluster.name: 'sg-build' makes the security group name 'sg-build-efs'; security group "
+     "names allow printable ASCII, not starting with sg- (EC2 API reference, CreateSecurityGroup "
+     "GroupName)"),
+    ('dev', 'a transitionToIa EFS does not have', {'multiarch:storage.efs.transitionToIa': 'AFTER_2_DAYS'},
+     "multiarch:storage.efs.transitionToIa: 'AFTER_2_DAYS' is not an EFS lifecycle transition: expected "
+     "one of AFTER_7_DAYS, AFTER_14_DAYS, AFTER_30_DAYS, AFTER_60_DAYS, AFTER_90_DAYS, AFTER_1_DAY, "
+     f"AFTER_180_DAYS, AFTER_270_DAYS, AFTER_365_DAYS (EFS API TransitionToIARules, {API})"),
+    ('dev', 'a uid above 2^32-1', {'multiarch:storage.efs.storageClass.uid': '4294967296'},
+     "multiarch:storage.efs.storageClass.uid: '4294967296' is not a POSIX user or group id: is above "
+     f"4294967295 (EFS API Uid, {API})"),
+    ('dev', 'directoryPerms that are not octal', {'multiarch:storage.efs.storageClass.directoryPerms': '0800'},
+     "multiarch:storage.efs.storageClass.directoryPerms: '0800' is not an octal permission string such as "
+     f"\"700\" or \"0775\" (EFS API Permissions, {API})"),
+    ('dev', 'a basePath too deep for access points', {'multiarch:storage.efs.storageClass.basePath': '/a/b/c/d'},
+     "multiarch:storage.efs.storageClass.basePath: '/a/b/c/d' leaves no valid EFS access point path: "
+     "<basePath>/<PV name> must be at most 100 characters in at most 4 components, none starting with . "
+     f"and without $#<>;`|&?{{}}^* (so basePath at most 59 characters and 3 components; EFS API Path, {API})"),
+    ('prod', 'a kmsKeyId that is no key', {'multiarch:storage.efs.kmsKeyId': 'my-key'},
+     "multiarch:storage.efs.kmsKeyId: 'my-key' is not a KMS key: expected a key id (a UUID or mrk-...), "
+     f"alias/NAME, or the key's or alias's ARN (EFS API KmsKeyId, {API})"),
+    ('dev', 'a file system id that is no id', {'multiarch:storage.efs.fileSystemId': 'fs-123'},
+     "multiarch:storage.efs.fileSystemId: 'fs-123' is not an EFS file system id: expected fs- and 8 to 40 "
+     f"hexadecimal digits, or the file system's ARN (EFS API FileSystemId, {API})"),
+    ('dev', 'maxIO with elastic throughput', {'multiarch:storage.efs.performanceMode': 'maxIO'},
+     "multiarch:storage.efs.performanceMode: 'maxIO' with throughputMode 'elastic' (the default): EFS "
+     "refuses Max I/O with Elastic throughput; set throughputMode: bursting, or keep performanceMode "
+     "generalPurpose (EFS User Guide, performance modes)"),
+    ('dev', 'an EFS StorageClass named gp2', {'multiarch:storage.efs.storageClass.name': 'gp2'},
+     "multiarch:storage.efs.storageClass.name: 'gp2' is a StorageClass EKS creates and reconciles itself "
+     "(gp2); the stack's would fight it: choose another name (the platform default StorageClasses)"),
+    ('dev', 'maxNodesTotal of one node', {'multiarch:autoscaling': {'limits': {'maxNodesTotal': 1}}},
+     "multiarch:autoscaling.limits.maxNodesTotal: 1 leaves no room to scale: the pools' minimum sizes "
+     "already make 1 node, and the autoscaler adds one only below maxNodesTotal; raise it to at least 2 "
+     "(Cluster Autoscaler --max-nodes-total)"),
+    ('dev', 'cores.max below one more node', {'multiarch:autoscaling': {'limits': {'cores': {'max': 12}}}},
+     "multiarch:autoscaling.limits.cores.max: 12 leaves no room for one more node: the pools at their "
+     "minimum sizes have 8 vCPU, and the smallest node that may be added (x86, m5a.2xlarge, 8 vCPU) makes "
+     f"16; raise it to at least 16 (the autoscaler's cores total; {EC2})"),
+    ('prod', 'memoryGib.max below one more node', {'multiarch:autoscaling': {'limits': {'memoryGib': {'max': 100}}}},
+     "multiarch:autoscaling.limits.memoryGib.max: 100 leaves no room for one more node: the pools at "
+     "their minimum sizes have 96 GiB, and the smallest node that may be added (x86, m6i.2xlarge, 32 GiB) "
+     f"makes 128; raise it to at least 128 (the autoscaler's memory total; {EC2})"),
+    ('dev', 'every pool at minSize 0 under the Cluster Autoscaler', {'multiarch:nodePools[0].minSize': 0, 'multiarch:nodePools[0].desiredSize': 0},
+     "multiarch:nodePools[x86].minSize: 0, and every pool's minSize is 0: the Cluster Autoscaler runs as "
+     "a pod on the pools' nodes, so with none there is nothing to run it and no pool ever scales up; keep "
+     "minSize >= 1 on one pool (or use engine karpenter, whose controller has a system node group) "
+     "(Cluster Autoscaler FAQ: it is a Deployment on the cluster's own nodes)"),
+    ('dev', 'a Go duration that overflows', {'multiarch:autoscaling': {'scaleDownUnneededTime': '9999999999h'}},
+     "multiarch:autoscaling.scaleDownUnneededTime: '9999999999h' overflows Go's time.Duration, which the "
+     "autoscalers parse it into: at most 2562047h (Go time.Duration)"),
+    ('prod', 'a raised quota still below maxSize', {'multiarch:nodePools[1].maxSize': 600, 'multiarch:cluster.quotas': {'nodesPerNodeGroup': 500}},
+     "multiarch:nodePools[arm64].maxSize: 600 is above the 500 nodes an EKS managed node group may hold "
+     "under the account's stated quota (EKS service quota 'Nodes per managed node group', default 450, "
+     "adjustable): split the pool, or once the quota is raised state it in "
+     "multiarch:cluster.quotas.nodesPerNodeGroup"),
+    ('dev', 'a version past EKS extended support', {'multiarch:cluster.version': '1.31'},
+     "multiarch:cluster.version: '1.31' reached the end of EKS extended support on 2026-11-26: EKS offers "
+     "1.32, 1.33, 1.34, 1.35 (EKS User Guide, Kubernetes release calendar, as of 2026-11-30)"),
+    ('prod', 'an end-of-life 1.25', {'multiarch:cluster.version': '1.25'},
+     "multiarch:cluster.version: '1.25' is no longer offered by EKS: EKS offers 1.32, 1.33, 1.34, 1.35 "
+     "(EKS User Guide, Kubernetes release calendar, as of 2026-11-30)"),
+    ('dev', 'a version newer than the EKS table', {'multiarch:cluster.version': '1.36'},
+     "multiarch:cluster.version: '1.36' is newer than the EKS table: EKS offers 1.32, 1.33, 1.34, 1.35 "
+     "(EKS User Guide, Kubernetes release calendar, as of 2026-11-30); if EKS offers it now, set "
+     "multiarch:cluster.unlistedVersion: true"),
+    ('dev', 'a version that does not exist', {'multiarch:cluster.version': '1.99'},
+     "multiarch:cluster.version: '1.99' is not a Kubernetes release: the newest is 1.37 (kubernetes.io "
+     "releases, as of 2026-11-30); EKS offers 1.32, 1.33, 1.34, 1.35 (EKS User Guide, Kubernetes release "
+     "calendar, as of 2026-11-30)"),
+    ('dev', 'an autoscaler release of another minor', {'multiarch:cluster.version': '1.36', 'multiarch:cluster.unlistedVersion': True, 'multiarch:autoscaling': {'clusterAutoscalerVersion': 'v1.35.2'}},
+     "multiarch:autoscaling.clusterAutoscalerVersion: v1.35.2 is for Kubernetes 1.35, and the cluster "
+     "runs 1.36: the Cluster Autoscaler's minor must be the cluster's (kubernetes/autoscaler "
+     "compatibility policy)"),
+    ('dev', 'create: yes, a string in YAML 1.2', {'multiarch:cluster.create': 'yes'},
+     "multiarch:cluster.create: 'yes' is not a boolean; expected true or false (YAML 1.2, as Pulumi reads "
+     "stack files: yes, no, on and off are strings)"),
+    ('dev', 'a region of aws-cn', {'aws:region': 'cn-north-1'},
+     "aws:region: 'cn-north-1' is in partition aws-cn; the stack supports partition aws only (its managed "
+     "policy ARNs, service principals and public chart registries are partition aws's): choose a region "
+     f"of partition aws (AWS partitions, {API})"),
+    ('prod', 'a GovCloud region declared unlisted', {'aws:region': 'us-gov-west-1', 'multiarch:cluster.unlistedRegion': True},
+     "aws:region: 'us-gov-west-1' is in partition aws-us-gov; the stack supports partition aws only (its "
+     "managed policy ARNs, service principals and public chart registries are partition aws's): choose a "
+     f"region of partition aws (AWS partitions, {API})"),
+    ('dev', 'a runner regex with lookahead', {'multiarch:gitlabRunner.nodeSelectorOverwriteAllowed': 'kubernetes.io/arch=(?!amd64).*'},
+     "multiarch:gitlabRunner.nodeSelectorOverwriteAllowed: 'kubernetes.io/arch=(?!amd64).*' uses negative "
+     "lookahead or lookbehind, which Go's regexp (RE2) does not support: the runner (written in Go) could "
+     "not compile it and would refuse every job's node selector; expected an RE2 expression such as "
+     "kubernetes.io/arch=(amd64|arm64) (Go regexp (RE2) syntax)"),
+    ('dev', 'a runner regex with a backreference', {'multiarch:gitlabRunner.nodeSelectorOverwriteAllowed': '(kubernetes.io/arch)=\\1'},
+     "multiarch:gitlabRunner.nodeSelectorOverwriteAllowed: '(kubernetes.io/arch)=\\\\1' uses a "
+     "backreference, which Go's regexp (RE2) does not support: the runner (written in Go) could not "
+     "compile it and would refuse every job's node selector; expected an RE2 expression such as "
+     "kubernetes.io/arch=(amd64|arm64) (Go regexp (RE2) syntax)"),
+    ('dev', 'a negative CPU request', {'multiarch:gitlabRunner.buildResources': {'cpuRequest': '-1'}},
+     "multiarch:gitlabRunner.buildResources.cpuRequest: '-1' is negative; Kubernetes refuses a negative "
+     "request: expected 0 or more (Kubernetes resource requests and limits)"),
+    ('dev', 'a negative memory limit', {'multiarch:gitlabRunner.buildResources': {'memoryRequest': '1Gi', 'memoryLimit': '-8Gi'}},
+     "multiarch:gitlabRunner.buildResources.memoryLimit: '-8Gi' is negative; Kubernetes refuses a "
+     "negative limit: expected 0 or more (Kubernetes resource requests and limits)"),
+    ('dev', 'a Tekton patch never published', {'multiarch:pipelines.version': 'v1.9.7'},
+     "multiarch:pipelines.version: 'v1.9.7' is not a published Tekton release: the newest v1.9 patch in "
+     "the table is v1.9.2 (tektoncd/pipeline GitHub releases and the tekton.dev release posts, read "
+     "2026-11); a release newer than the table: set multiarch:pipelines.unlistedVersion: true"),
+    ('prod', 'a Tekton minor never released', {'multiarch:pipelines.version': 'v0.69.0'},
+     "multiarch:pipelines.version: 'v0.69.0' is not a published Tekton release: v0.69 was never released "
+     "(tektoncd/pipeline GitHub releases and the tekton.dev release posts, read 2026-11); a release newer "
+     "than the table: set multiarch:pipelines.unlistedVersion: true"),
+    ('karpenter-dev', 'a system node too small for Karpenter', {'multiarch:autoscaling.karpenter.systemPool.instanceType': 't4g.nano'},
+     "multiarch:autoscaling.karpenter.systemPool.instanceType: 't4g.nano' is too small for the system "
+     "node: it runs at most 4 pods, and a system node runs 6; it leaves 113 MiB to pods, and they request "
+     "652 MiB (Karpenter 512Mi, CoreDNS, the node agents; EKS AMI kube-reserved and eviction-hard; "
+     f"{EC2}); choose a larger type, such as t4g.medium"),
+    ('karpenter-dev', 'an AMI alias without AMIs for the version', {'multiarch:cluster.version': '1.35', 'multiarch:autoscaling.karpenter.amiAlias': 'al2023@v20250915'},
+     "multiarch:autoscaling.karpenter.amiAlias: al2023@v20250915 has AMIs for Kubernetes 1.30 to 1.34, "
+     "not for cluster.version 1.35: Karpenter would find no image and launch no node; choose a release "
+     "that covers 1.35 (components/catalog/lifecycle.py, awslabs/amazon-eks-ami releases)"),
+    ('karpenter-dev', 'an AMI alias that is no alias', {'multiarch:autoscaling.karpenter.amiAlias': 'al2023@20250915'},
+     "multiarch:autoscaling.karpenter.amiAlias: 'al2023@20250915' is not an AL2023 alias: expected "
+     "al2023@vYYYYMMDD (or al2023@latest) (Karpenter EC2NodeClass amiSelectorTerms alias)"),
+    ('karpenter-dev', 'a newer version without an AMI alias', {'multiarch:cluster.version': '1.36', 'multiarch:cluster.unlistedVersion': True},
+     "multiarch:cluster.version: '1.36' has no Karpenter AMI alias pinned (pinned: 1.32, 1.33, 1.34, "
+     "1.35, components/versions.py); set multiarch:autoscaling.karpenter.amiAlias to an AL2023 release "
+     "that has AMIs for 1.36, such as al2023@vYYYYMMDD (awslabs/amazon-eks-ami releases)"),
+    ('karpenter-dev', 'consolidateAfter that overflows', {'multiarch:autoscaling.karpenter.consolidateAfter': '99999999999h'},
+     "multiarch:autoscaling.karpenter.consolidateAfter: '99999999999h' overflows Go's time.Duration, "
+     "which the autoscalers parse it into: at most 2562047h (Go time.Duration)"),
+    ('karpenter-dev', "a typo in a NodePool's instanceTypes", {'multiarch:nodePools[1].instanceTypes': ['m7g.2xlargee']},
+     "multiarch:nodePools[arm64].instanceTypes[0]: 'm7g.2xlargee' is not an EC2 instance type (m7g comes "
+     f"in medium, large, xlarge, 2xlarge, 4xlarge, 8xlarge, 12xlarge, 16xlarge, metal; {EC2}); a type "
+     "newer than the catalog: set unlistedInstanceType: true on the pool"),
+    ('karpenter-dev', 'a kubernetes.io label on a NodePool', {'multiarch:nodePools[0].labels': {'node-role.kubernetes.io/build': 'true'}},
+     "multiarch:nodePools[x86].labels.node-role.kubernetes.io/build: the kubelet may not set labels of "
+     "the kubernetes.io and k8s.io domains, and a Karpenter NodePool may not set them either (its CRD "
+     "refuses them); use a domain of your own, such as multiarch.dev/ (kubelet --node-labels and the "
+     "NodeRestriction admission plugin)"),
+    ('karpenter-dev', 'an end-of-life version with Karpenter', {'multiarch:cluster.version': '1.25'},
+     "multiarch:cluster.version: '1.25' is no longer offered by EKS: EKS offers 1.32, 1.33, 1.34, 1.35 "
+     "(EKS User Guide, Kubernetes release calendar, as of 2026-11-30)"),
+    ('gke-dev', 'a T2A size that does not exist', {'multiarch:nodePools[1].instanceType': 't2a-standard-64'},
+     "multiarch:nodePools[arm64].instanceType: 't2a-standard-64' is not a size of t2a-standard: it comes "
+     f"in 1, 2, 4, 8, 16, 32, 48 vCPUs ({GCE}); a type newer than the catalog: set unlistedInstanceType: "
+     "true on the pool"),
+    ('gke-dev', 'an n2 size that does not exist', {'multiarch:nodePools[0].instanceType': 'n2-standard-7'},
+     "multiarch:nodePools[x86].instanceType: 'n2-standard-7' is not a size of n2-standard: it comes in 2, "
+     f"4, 8, 16, 32, 48, 64, 80, 96, 128 vCPUs ({GCE}); a type newer than the catalog: set "
+     "unlistedInstanceType: true on the pool"),
+    ('gke-dev', 'a pd disk on C4A', {'multiarch:nodePools[1].instanceType': 'c4a-standard-8', 'multiarch:nodePools[1].diskType': 'pd-balanced'},
+     "multiarch:nodePools[arm64].diskType: 'pd-balanced' is not a boot disk C4A machines support; "
+     f"expected hyperdisk-balanced ({GCE})"),
+    ('gke-dev', 'N4A before GKE offers it', {'multiarch:nodePools[1].instanceType': 'n4a-standard-8'},
+     "multiarch:nodePools[arm64].instanceType: 'n4a-standard-8': GKE offers Axion N4A node pools from "
+     f"1.34, and multiarch:cluster.version is 1.33 ({GCE})"),
+    ('gke-dev', 'C4A where it is not offered', {'multiarch:cluster.location': 'southamerica-east1', 'multiarch:nodePools[1].instanceType': 'c4a-standard-8'},
+     "multiarch:nodePools[arm64].instanceType: c4a-standard-8 (Axion C4A) is not offered in "
+     "southamerica-east1; C4A is offered in us-central1, us-east1, us-east4, us-west1, europe-west1, "
+     "europe-west2, europe-west3, europe-west4, europe-north1, asia-east1, asia-northeast1, asia-south1, "
+     f"asia-southeast1 ({GCE}); if it is offered there now, set unlistedInstanceType: true on the pool"),
+    ('gke-dev', 'a StorageClass GKE owns', {'multiarch:storage.filestore.storageClass.name': 'standard-rwo'},
+     "multiarch:storage.filestore.storageClass.name: 'standard-rwo' is a StorageClass GKE creates and "
+     "reconciles itself (standard, standard-rwo, premium-rwo, standard-rwx, premium-rwx, enterprise-rwx, "
+     "enterprise-multishare-rwx, zonal-rwx); the stack's would fight it: choose another name (GKE storage "
+     "classes)"),
+    ('gke-dev', 'a minor the Regular channel no longer offers', {'multiarch:cluster.version': '1.32'},
+     "multiarch:cluster.version: '1.32' is no longer offered by GKE: GKE offers 1.33, 1.34, 1.35, 1.36 "
+     "(GKE release notes, current versions of the Regular channel, as of 2026-11-30)"),
+    ('gke-dev', 'a GKE version that does not exist', {'multiarch:cluster.version': '1.99'},
+     "multiarch:cluster.version: '1.99' is not a Kubernetes release: the newest is 1.37 (kubernetes.io "
+     "releases, as of 2026-11-30); GKE offers 1.33, 1.34, 1.35, 1.36 (GKE release notes, current versions "
+     "of the Regular channel, as of 2026-11-30)"),
+    ('gke-dev', 'a kubernetes.io label on a GKE pool', {'multiarch:nodePools[0].labels': {'node-role.kubernetes.io/build': ''}},
+     "multiarch:nodePools[x86].labels.node-role.kubernetes.io/build: the kubelet may not set labels of "
+     "the kubernetes.io and k8s.io domains, and GKE nodes get their labels from the kubelet: they would "
+     "never register; use a domain of your own, such as multiarch.dev/ (kubelet --node-labels and the "
+     "NodeRestriction admission plugin)"),
+    ('gke-dev', 'two GKE taints with one key and effect', {'multiarch:nodePools[0].taints': [{'key': 'dedicated', 'value': 'a', 'effect': 'NoSchedule'}, {'key': 'dedicated', 'value': 'b', 'effect': 'NoSchedule'}]},
+     "multiarch:nodePools[x86].taints[1]: dedicated:NoSchedule is already taints[0]; a node has one taint "
+     "per key and effect (Kubernetes taints): merge them"),
+    ('openshift-dev', 'an infrastructure name in capitals', {'multiarch:cluster.infrastructureName': 'Build-multiarch-tw9w9'},
+     "multiarch:cluster.infrastructureName: 'Build-multiarch-tw9w9' is not an OpenShift infrastructure "
+     "name: expected at most 27 lowercase letters, digits and -, as openshift-install derives it (the "
+     "cluster name cut to 21 characters, - and 5 random characters); copy it from `oc get infrastructure "
+     "cluster -o jsonpath='{.status.infrastructureName}'`"),
+    ('openshift-dev', "an infrastructure name longer than the installer's", {'multiarch:cluster.infrastructureName': 'build-multiarch-cluster-xyz-tw9w9'},
+     "multiarch:cluster.infrastructureName: 'build-multiarch-cluster-xyz-tw9w9' is not an OpenShift "
+     "infrastructure name: expected at most 27 lowercase letters, digits and -, as openshift-install "
+     "derives it (the cluster name cut to 21 characters, - and 5 random characters); copy it from `oc get "
+     "infrastructure cluster -o jsonpath='{.status.infrastructureName}'`"),
+    ('openshift-dev', 'a zone in capitals', {'multiarch:cluster.zones': ['eu-west-3a', 'eu-west-3B']},
+     "multiarch:cluster.zones[1]: 'eu-west-3B' is not an availability zone of aws:region eu-west-3: "
+     "expected eu-west-3 and a lowercase letter, such as eu-west-3a (EC2 availability zone names)"),
+    ('openshift-dev', 'a zone Paris does not have', {'multiarch:cluster.zones': ['eu-west-3a', 'eu-west-3d']},
+     "multiarch:cluster.zones[1]: 'eu-west-3d' is not an availability zone of eu-west-3 (its zones: "
+     f"eu-west-3a, eu-west-3b, eu-west-3c; {EC2})"),
+    ('openshift-dev', 'an AMI id of 13 hex digits', {'multiarch:nodePools[0].amiId': 'ami-0a1b2c3d4e5f6'},
+     "multiarch:nodePools[x86].amiId: 'ami-0a1b2c3d4e5f6' is not an AMI id: expected ami- and 8 or 17 "
+     "lowercase hexadecimal digits (EC2 resource IDs)"),
+    ('openshift-dev', 'a type not offered in every listed zone', {'multiarch:nodePools[0].instanceType': 'c5a.2xlarge'},
+     "multiarch:nodePools[x86].instanceType: 'c5a.2xlarge' is not offered in eu-west-3b (in eu-west-3 "
+     f"only in eu-west-3a, eu-west-3c; {EC2}): list only those zones, or choose another type"),
+    ('openshift-dev', 'an OLM channel that does not exist', {'multiarch:pipelines.channel': 'stable'},
+     "multiarch:pipelines.channel: 'stable' is not a channel of openshift-pipelines-operator-rh: expected "
+     "latest, pipelines-1.14, pipelines-1.15, pipelines-1.16, pipelines-1.17, pipelines-1.18, "
+     "pipelines-1.19, pipelines-1.20, pipelines-1.21 (Red Hat OpenShift Operator Life Cycles and "
+     "OpenShift Pipelines release notes, read 2026-11); a channel newer than the table: set "
+     "multiarch:pipelines.unlistedChannel: true"),
+    ('openshift-dev', 'a channel for older OpenShift', {'multiarch:cluster.openshiftVersion': '4.18', 'multiarch:pipelines.channel': 'pipelines-1.14'},
+     "multiarch:pipelines.channel: 'pipelines-1.14' supports OpenShift 4.12 to 4.15, and "
+     "multiarch:cluster.openshiftVersion is 4.18: OLM would find no installable version; expected latest, "
+     "pipelines-1.17, pipelines-1.18, pipelines-1.19, pipelines-1.20, pipelines-1.21 (Red Hat OpenShift "
+     "Operator Life Cycles and OpenShift Pipelines release notes, read 2026-11)"),
+    ('openshift-dev', 'an OpenShift version newer than the table', {'multiarch:cluster.openshiftVersion': '4.30'},
+     "multiarch:cluster.openshiftVersion: '4.30' is not an OpenShift version of the table (4.14, 4.15, "
+     "4.16, 4.17, 4.18, 4.19, 4.20, 4.21; Red Hat OpenShift Operator Life Cycles and OpenShift Pipelines "
+     "release notes, read 2026-11); a newer one: set multiarch:cluster.unlistedVersion: true"),
+    ('openshift-dev', 'maxNodesTotal that forgets the control plane', {'multiarch:autoscaling': {'limits': {'maxNodesTotal': 3}}},
+     "multiarch:autoscaling.limits.maxNodesTotal: 3 leaves no room to scale: the pools' minimum sizes and "
+     "the 3 control plane nodes (OpenShift's ClusterAutoscaler counts them) already make 4 nodes, and the "
+     "autoscaler adds one only below maxNodesTotal; raise it to at least 5 (ClusterAutoscaler "
+     "spec.resourceLimits)"),
+    ('openshift-dev', 'an unlisted type without its size', {'multiarch:nodePools[0].instanceType': 'm9a.2xlarge', 'multiarch:nodePools[0].unlistedInstanceType': True},
+     "multiarch:nodePools[x86].nodeCapacity: required with unlistedInstanceType here: the catalog has no "
+     "vCPU and memory for m9a.2xlarge, and the scale-from-zero annotations need them; state {vcpu, "
+     "memoryMiB}"),
+    ('openshift-dev', 'a label value with a slash', {'multiarch:nodePools[0].labels': {'multiarch.dev/team': 'a/b'}},
+     "multiarch:nodePools[x86].labels.multiarch.dev/team: 'a/b' is not a Kubernetes label value: a label "
+     "value allows letters, digits and -_., starting and ending with a letter or digit (Kubernetes label "
+     "syntax)"),
+    ('openshift-dev', 'a MachineSet type that does not exist', {'multiarch:nodePools[1].instanceType': 'm6g.3xlarge'},
+     "multiarch:nodePools[arm64].instanceType: 'm6g.3xlarge' is not an EC2 instance type (m6g comes in "
+     f"medium, large, xlarge, 2xlarge, 4xlarge, 8xlarge, 12xlarge, 16xlarge, metal; {EC2}); a type newer "
+     "than the catalog: set unlistedInstanceType: true on the pool"),
+    ('openshift-dev', 'a MachineSet taint key with a space', {'multiarch:nodePools[1].taints': [{'key': 'multiarch.dev/build pool', 'effect': 'NoSchedule'}]},
+     "multiarch:nodePools[arm64].taints[0].key: 'multiarch.dev/build pool' is not a Kubernetes taint key: "
+     "its name allows letters, digits and -_., starting and ending with a letter or digit (Kubernetes "
+     "label syntax)"),
+    ('openshift-dev', 'a created file system with maxIO and elastic', {'multiarch:storage.efs.fileSystemId': '', 'multiarch:storage.efs.performanceMode': 'maxIO', 'multiarch:storage.efs.throughputMode': 'elastic'},
+     "multiarch:storage.efs.performanceMode: 'maxIO' with throughputMode 'elastic': EFS refuses Max I/O "
+     "with Elastic throughput; set throughputMode: bursting, or keep performanceMode generalPurpose (EFS "
+     "User Guide, performance modes)"),
 ]  # fmt: skip
 
 GOOD: list[tuple[str, str, dict[str, Any]]] = [
@@ -195,6 +525,26 @@ GOOD: list[tuple[str, str, dict[str, Any]]] = [
     ("karpenter-dev", "Spot build pools on two system nodes", {"multiarch:nodePools[1].capacityType": "SPOT", "multiarch:autoscaling.karpenter.systemPool.minSize": 2}),
     ("gke-dev", "a zonal cluster", {"multiarch:cluster.location": "europe-west4-b"}),
     ("openshift-dev", "runner and pipelines in namespaces of their own", {"multiarch:gitlabRunner.namespace": "ci", "multiarch:pipelines.namespace": "ci-builds"}),
+    # --- round 2: valid edges of the data-driven rules ---
+    ("dev", "a 63-character label value", {"multiarch:nodePools[0].labels": {"multiarch.dev/team": "v" * 63}}),
+    ("prod", "a taint with no value", {"multiarch:nodePools[1].taints": [{"key": "multiarch.dev/arm64-only", "effect": "NoSchedule"}]}),
+    ("dev", "maxIO with bursting throughput", {"multiarch:storage.efs.performanceMode": "maxIO", "multiarch:storage.efs.throughputMode": "bursting"}),
+    ("openshift-dev", "the OpenShift infra role label", {"multiarch:nodePools[0].labels": {"node-role.kubernetes.io/infra": ""}}),
+    ("dev", "a one-minor upgrade of dev", {"multiarch:cluster.version": "1.34"}),
+    ("prod", "a one-minor upgrade of prod", {"multiarch:cluster.version": "1.34"}),
+    ("karpenter-dev", "a one-minor upgrade of karpenter-dev", {"multiarch:cluster.version": "1.34"}),
+    ("gke-dev", "a one-minor upgrade of gke-dev", {"multiarch:cluster.version": "1.34"}),
+    ("openshift-dev", "OpenShift 4.19 on its Pipelines channel", {"multiarch:cluster.openshiftVersion": "4.19", "multiarch:pipelines.channel": "pipelines-1.19"}),
+    ("karpenter-dev", "a c5n pool: limits from its real memory", {"multiarch:nodePools[0].instanceType": "c5n.2xlarge"}),
+    ("dev", "a type newer than the catalog, declared so", {"multiarch:nodePools[0].instanceType": "m9x.2xlarge", "multiarch:nodePools[0].unlistedInstanceType": True}),
+    ("dev", "a minor newer than the EKS table, declared so", {"multiarch:cluster.version": "1.36", "multiarch:cluster.unlistedVersion": True}),
+    ("karpenter-dev", "a newer minor with its AMI alias", {"multiarch:cluster.version": "1.36", "multiarch:cluster.unlistedVersion": True, "multiarch:autoscaling.karpenter.amiAlias": "al2023@v20260903"}),
+    ("dev", "a Tekton release newer than the table, declared so", {"multiarch:pipelines.version": "v1.18.0", "multiarch:pipelines.unlistedVersion": True}),
+    ("openshift-dev", "a channel newer than the table, declared so", {"multiarch:pipelines.channel": "pipelines-1.22", "multiarch:pipelines.unlistedChannel": True}),
+    ("prod", "a raised node group quota, stated", {"multiarch:nodePools[1].maxSize": 600, "multiarch:cluster.quotas": {"nodesPerNodeGroup": 1000}}),
+    ("gke-dev", "C4A on Hyperdisk (derived)", {"multiarch:nodePools[1].instanceType": "c4a-standard-8"}),
+    ("gke-dev", "N4A on 1.34", {"multiarch:cluster.version": "1.34", "multiarch:nodePools[1].instanceType": "n4a-standard-8"}),
+    ("dev", "a 64-character EKS label key within prefix and name limits", {"multiarch:nodePools[0].labels": {"example.com/" + "k" * 51: "v"}}),
 ]  # fmt: skip
 
 
@@ -204,12 +554,13 @@ def _variant(stack: str, edits: dict[str, Any]) -> stackfile.StackFile:
 
 
 def test_the_corpus_is_big_and_covers_every_platform() -> None:
-    assert len(BAD) >= 40
-    assert {stack for stack, *_ in BAD} >= {"dev", "gke-dev", "openshift-dev"}
-    assert len({label for _, label, *_ in BAD}) == len(BAD)
+    for corpus in (BAD, NEW_BAD):
+        assert len(corpus) >= 40
+        assert {stack for stack, *_ in corpus} >= {"dev", "karpenter-dev", "gke-dev", "openshift-dev"}
+    assert len({label for _, label, *_ in BAD + NEW_BAD}) == len(BAD) + len(NEW_BAD)
 
 
-@pytest.mark.parametrize(("stack", "label", "edits", "expected"), BAD, ids=[b[1] for b in BAD])
+@pytest.mark.parametrize(("stack", "label", "edits", "expected"), BAD + NEW_BAD, ids=[b[1] for b in BAD + NEW_BAD])
 def test_a_bad_variant_is_refused_with_one_exact_line(
     stack: str, label: str, edits: dict[str, Any], expected: str
 ) -> None:

@@ -133,7 +133,7 @@ def test_renaming_the_storage_class_replaces_the_class_and_leaves_the_file_syste
 
 
 def test_changing_the_performance_mode_of_a_created_file_system_is_blocked(tmp_path: Path) -> None:
-    code, out, _ = run_diff("dev", changed(tmp_path, "dev", efs(performanceMode="maxIO")))
+    code, out, _ = run_diff("dev", changed(tmp_path, "dev", efs(performanceMode="maxIO", throughputMode="bursting")))
     assert code == diff.EXIT_BLOCKED
     assert "performanceMode: generalPurpose → maxIO" in out
     blocked = out.split("BLOCKED: ", 1)[1]
@@ -143,7 +143,7 @@ def test_changing_the_performance_mode_of_a_created_file_system_is_blocked(tmp_p
     assert "aws efs delete-file-system" in blocked
     assert "Result: BLOCKED" in out
     # What depends on the file system's id is replaced with it, and says so.
-    code, doc = as_json("dev", changed(tmp_path, "dev", efs(performanceMode="maxIO")))
+    code, doc = as_json("dev", changed(tmp_path, "dev", efs(performanceMode="maxIO", throughputMode="bursting")))
     mounts = [r for r in doc["resources"] if r["type"] == "aws:efs/mountTarget:MountTarget"]
     assert len(mounts) == 3 and all(r["action"] == "replace" for r in mounts)
     assert all(r["reasons"][0]["cascade"] == f"{FS} build-multiarch-efs-fs" for r in mounts)
@@ -353,10 +353,10 @@ def test_a_one_minor_cluster_upgrade_rolls_node_groups_in_place(tmp_path: Path) 
     code, out, _ = run_diff("dev", base)
     assert code == diff.EXIT_POLICY
     assert "kubernetes-upgrade-path: build-multiarch: version 1.33 → 1.32: EKS cannot downgrade" in out
-    skip = changed(tmp_path, "dev", at("1.31"), "skip")
-    code, out, _ = run_diff(skip, "dev", "--stack", "dev")
+    skip = changed(tmp_path, "dev", at("1.35"), "skip")
+    code, out, _ = run_diff("dev", skip)
     assert code == diff.EXIT_POLICY
-    assert "upgrades one minor version at a time; apply 1.31 → 1.32 → 1.33 as separate changes" in out
+    assert "upgrades one minor version at a time; apply 1.33 → 1.34 → 1.35 as separate changes" in out
 
 
 # --- sides: plan.json, REF:path, invalid input ----------------------------------------------
@@ -413,7 +413,7 @@ def test_an_unreadable_side_exits_2(tmp_path: Path) -> None:
 
 
 def test_json_follows_its_documented_schema(tmp_path: Path) -> None:
-    _, doc = as_json("dev", changed(tmp_path, "dev", efs(performanceMode="maxIO")))
+    _, doc = as_json("dev", changed(tmp_path, "dev", efs(performanceMode="maxIO", throughputMode="bursting")))
     assert set(doc) == {
         "schemaVersion", "base", "head", "resources", "summary", "blocked", "risks", "cost", "verdicts", "exitCode"
     }  # fmt: skip
@@ -439,16 +439,31 @@ def test_the_terraform_report_counts_a_replacement_as_a_delete_and_a_create(tmp_
 
 
 def test_markdown_is_a_merge_request_comment(tmp_path: Path) -> None:
-    code, out, _ = run_diff("dev", changed(tmp_path, "dev", efs(performanceMode="maxIO")), "--format", "markdown")
+    code, out, _ = run_diff(
+        "dev", changed(tmp_path, "dev", efs(performanceMode="maxIO", throughputMode="bursting")), "--format", "markdown"
+    )
     assert code == diff.EXIT_BLOCKED
     assert out.startswith("### ⛔ Stack `dev` (eks): BLOCKED")
     assert "| 6 | 0 | 0 | 0 |" in out  # replace, update, create, delete
     assert "> **Blocked:** replace of aws:efs/fileSystem:FileSystem build-multiarch-efs-fs" in out
     assert (
-        "| **replace** | `aws:efs/fileSystem:FileSystem` build-multiarch-efs-fs | `performanceMode: generalPurpose → maxIO` |"
+        "| **replace** | `aws:efs/fileSystem:FileSystem` build-multiarch-efs-fs | `performanceMode: generalPurpose → maxIO`"
         in out
     )
     assert "| change | ±$0 | ±$0 | ±$0 |" in out
+
+
+def test_a_cost_delta_with_an_unpriced_side_is_unknown(tmp_path: Path) -> None:
+    head = changed(tmp_path, "dev", pool(0, instanceType="m5.xlarge"))  # not in the price table
+    code, doc = as_json("dev", head)
+    assert code == diff.EXIT_SAFE
+    assert doc["cost"]["complete"] == {"base": True, "head": False}
+    assert doc["cost"]["delta"] == {"atMin": None, "initial": None, "atMax": None}
+    _, out, _ = run_diff("dev", head)
+    assert "at min $731 → >= $438 (unknown)" in out and "(incomplete:" in out
+    _, out, _ = run_diff("dev", head, "--format", "markdown")
+    assert "| after (incomplete) | >= $438 |" in out
+    assert "| change | unknown | unknown | unknown |" in out
 
 
 def test_verdicts_that_appear_and_disappear(tmp_path: Path) -> None:
@@ -465,7 +480,7 @@ def test_verdicts_that_appear_and_disappear(tmp_path: Path) -> None:
 def test_the_readme_example_is_what_the_diff_prints(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     def edit(config: dict[str, Any]) -> None:
         pool(0, instanceType="m5a.4xlarge")(config)
-        efs(performanceMode="maxIO")(config)
+        efs(performanceMode="maxIO", throughputMode="bursting")(config)
 
     changed(tmp_path, "dev", edit, "dev-next")
     monkeypatch.chdir(tmp_path)

@@ -60,9 +60,10 @@ def test_karpenter_plan_shows_node_pools_and_idles_at_the_system_node(tmp_path: 
     for pool in ("x86", "arm64"):
         assert cost[pool]["monthlyUsdAtMin"] == 0 and cost[pool]["monthlyUsdAtMax"] > 0
     # Idle: the control plane and one small node, against dev's x86 node kept at minSize 1.
-    idle = plan_total(tmp_path, "karpenter-dev")
-    today = plan_total(tmp_path / "dev", "dev")
-    assert idle < 110 and today > 300
+    doc = json.loads((tmp_path / "plan.json").read_text())["cost"]
+    idle = plan_total(tmp_path, "karpenter-dev") - doc["controlPlaneMonthlyUsd"]
+    today = plan_total(tmp_path / "dev", "dev") - doc["controlPlaneMonthlyUsd"]
+    assert idle < 35 and today > 290
 
 
 def plan_total(out: Path, stack: str) -> float:
@@ -107,7 +108,8 @@ def test_configuration_error_exits_2_with_the_program_messages(tmp_path: Path) -
     assert code == 2
     assert err.splitlines()[1:] == [
         "error: multiarch:nodePools[graviton].instanceType: m6g.2xlarge is an arm64 instance type, "
-        "but the pool's arch is amd64 (choose an amd64 type or set arch: arm64)"
+        "but the pool's arch is amd64 (choose an amd64 type or set arch: arm64; EC2 instance catalog, "
+        "components/catalog/aws_instance_types.csv (moto 5.2.5, 2026-11-30))"
     ]
     assert "Traceback" not in err
     assert out == ""
@@ -165,6 +167,50 @@ def test_an_unreadable_stack_file_exits_2_with_line_and_column(tmp_path: Path, t
     assert code == 2 and out == ""
     assert err == f"error: {path}{expected}\n"
     assert not (tmp_path / "out").exists()
+
+
+def test_a_type_the_price_table_lacks_is_unknown_never_zero(tmp_path: Path) -> None:
+    doc = yaml.safe_load((stackfile.STACKS / "Pulumi.dev.yaml").read_text())
+    doc["config"]["multiarch:nodePools"][0]["instanceType"] = "m5.xlarge"  # offered in Paris, not in the table
+    path = tmp_path / "Pulumi.unpriced.yaml"
+    path.write_text(yaml.safe_dump(doc))
+    code, out, err = run_plan(str(path), "--out", str(tmp_path / "out"))
+    assert code == 0, err
+    table = out.split("Estimated monthly cost", 1)[1].split("\n\n", 1)[0].splitlines()[1:]
+    x86 = next(line for line in table if line.split()[0] == "x86")
+    assert x86.split()[3:] == ["unknown", "unknown", "(1)", "unknown", "(1)", "unknown", "(3)"]
+    total = next(line for line in table if line.lstrip().startswith("total"))
+    assert total.split()[:2] == ["total", "(incomplete)"] and ">= $" in total
+    assert "no price for x86 (m5.xlarge) in eu-west-3" in table[-1]
+    # Plain text stays in its column: every row of the table ends where the header's last column does.
+    rows = table[:-1]
+    assert len({len(line) for line in rows}) == 1, rows
+    cost = json.loads((tmp_path / "out" / "plan.json").read_text())["cost"]
+    assert cost["complete"] is False and cost["unpriced"] == ["x86 (m5.xlarge)"]
+    pool = next(p for p in cost["pools"] if p["pool"] == "x86")
+    assert pool["hourlyUsd"] is None and pool["monthlyUsdAtMin"] is None
+
+
+def test_stack_files_are_read_as_yaml_1_2(tmp_path: Path) -> None:
+    """As the Pulumi CLI reads them: `yes`/`on` are strings (so a boolean key refuses them with one line),
+    017 is seventeen, a date stays text."""
+    dev = (stackfile.STACKS / "Pulumi.dev.yaml").read_text()
+    path = tmp_path / "Pulumi.yes.yaml"
+    path.write_text(
+        dev.replace("    create: true\n", "    create: yes\n").replace("privileged: false", "privileged: on")
+    )
+    stack = stackfile.load(str(path))
+    assert stack.config["multiarch:cluster"]["create"] == "yes"
+    assert stack.config["multiarch:gitlabRunner"]["privileged"] == "on"
+    code, out, err = run_plan(str(path), "--out", str(tmp_path / "out"))
+    assert code == 2 and out == ""
+    why = "expected true or false (YAML 1.2, as Pulumi reads stack files: yes, no, on and off are strings)"
+    assert err.splitlines()[1:] == [
+        f"error: multiarch:cluster.create: 'yes' is not a boolean; {why}",
+        f"error: multiarch:gitlabRunner.privileged: 'on' is not a boolean; {why}",
+    ]
+    path.write_text(dev.replace("      maxSize: 5\n", "      maxSize: 017\n").replace("# Development", "# 2026-11-30"))
+    assert stackfile.load(str(path)).config["multiarch:nodePools"][1]["maxSize"] == 17
 
 
 def test_the_readme_idle_cost_tables_are_the_plans(tmp_path: Path) -> None:

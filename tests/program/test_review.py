@@ -39,6 +39,7 @@ def test_a_blocked_stack_change_is_held_by_a_manual_gate(
     original = path.read_text()
     doc = yaml.safe_load(original)
     doc["config"]["multiarch:storage"]["efs"]["performanceMode"] = "maxIO"
+    doc["config"]["multiarch:storage"]["efs"]["throughputMode"] = "bursting"  # EFS refuses maxIO with elastic
     doc["config"]["multiarch:nodePools"][1]["maxSize"] = 8
     path.write_text(yaml.safe_dump(doc, sort_keys=False))
     # Only a stack file changed: the review plans both sides with this program, so in this process.

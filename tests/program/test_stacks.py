@@ -89,7 +89,8 @@ def test_m6g_declared_as_amd64_stops_with_one_line_and_registers_nothing() -> No
         Path(__file__).parent.parent / "fixtures" / "Pulumi.m6g-as-amd64.yaml",
         [
             "multiarch:nodePools[graviton].instanceType: m6g.2xlarge is an arm64 instance type, but the pool's arch "
-            "is amd64 (choose an amd64 type or set arch: arm64)"
+            "is amd64 (choose an amd64 type or set arch: arm64; EC2 instance catalog, "
+            "components/catalog/aws_instance_types.csv (moto 5.2.5, 2026-11-30))"
         ],
     )
 
@@ -103,6 +104,8 @@ def test_t2a_in_us_east1_stops_with_one_line(tmp_path: Path) -> None:
         path,
         [
             "multiarch:nodePools[arm64].instanceType: t2a-standard-8 (Tau T2A) is not offered in us-east1; "
-            "T2A is offered in us-central1 (a, b, f), europe-west4 (a, b, c), asia-southeast1 (b, c)"
+            "T2A is offered in us-central1 (a, b, f), europe-west4 (a, b, c), asia-southeast1 (b, c) (Compute Engine "
+            "machine series table, components/catalog/gcp.py (hand-kept, as of 2026-11-30)); if it is offered there "
+            "now, set unlistedInstanceType: true on the pool"
         ],
     )

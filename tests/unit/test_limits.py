@@ -7,7 +7,7 @@ from decimal import Decimal
 import pytest
 
 from components import limits, regions
-from tools import prices
+from components.catalog import prices
 
 
 @pytest.mark.parametrize(
@@ -80,3 +80,99 @@ def test_every_priced_region_is_a_known_region() -> None:
     assert priced and priced <= regions.AWS_REGIONS | regions.GCP_REGIONS
     assert regions.gcp_region_of("europe-west4-a") == "europe-west4"
     assert regions.gcp_region_of("europe-west4") == "europe-west4"
+
+
+@pytest.mark.parametrize(
+    ("key", "problem"),
+    [
+        ("multiarch.dev/role", None),
+        ("node-role.kubernetes.io/infra", None),
+        ("team", None),
+        ("Team_1.x", None),
+        ("build team", "its name allows letters, digits and -_., starting and ending with a letter or digit"),
+        ("-team", "its name allows letters, digits and -_., starting and ending with a letter or digit"),
+        ("Example.com/x", "its prefix is not a lowercase DNS subdomain (at most 253 characters)"),
+        ("/x", "its prefix is not a lowercase DNS subdomain (at most 253 characters)"),
+        ("a/b/c", "its prefix is not a lowercase DNS subdomain (at most 253 characters)"),
+        ("example.com/" + "k" * 64, "its name (after the prefix) is 1 to 63 characters"),
+        ("example.com/", "its name (after the prefix) is 1 to 63 characters"),
+    ],
+)
+def test_label_keys(key: str, problem: str | None) -> None:
+    assert limits.label_key_problem(key) == problem
+
+
+@pytest.mark.parametrize(
+    ("value", "ok"), [("", True), ("v" * 63, True), ("v" * 64, False), ("a b", False), ("a/b", False), ("a-", False)]
+)
+def test_label_values(value: str, ok: bool) -> None:
+    assert (limits.label_value_problem(value) is None) is ok
+
+
+@pytest.mark.parametrize(
+    ("key", "may"),
+    [
+        ("multiarch.dev/pool", True),
+        ("node.kubernetes.io/role", True),  # an allowed prefix
+        ("kubernetes.io/arch", True),
+        ("node-role.kubernetes.io/infra", False),
+        ("kubernetes.io/team", False),
+        ("example.k8s.io/x", False),
+        ("notkubernetes.io/x", True),
+    ],
+)
+def test_what_the_kubelet_may_label(key: str, may: bool) -> None:
+    assert limits.kubelet_may_set(key) is may
+
+
+@pytest.mark.parametrize(
+    ("pattern", "problem"),
+    [
+        ("kubernetes.io/arch=.*", None),
+        ("kubernetes.io/arch=(amd64|arm64)", None),
+        ("(?P<label>kubernetes.io/arch)=.*", None),
+        (
+            "kubernetes.io/arch=(?!amd64).*",
+            "uses negative lookahead or lookbehind, which Go's regexp (RE2) does not support",
+        ),
+        ("(?=k)kubernetes.io/arch=.*", "uses lookahead or lookbehind, which Go's regexp (RE2) does not support"),
+        ("(a)\\1", "uses a backreference, which Go's regexp (RE2) does not support"),
+        ("a++", "uses a possessive repeat, which Go's regexp (RE2) does not support"),
+        ("(?>a)", "uses an atomic group, which Go's regexp (RE2) does not support"),
+        ("a\\Z", "uses \\Z, which Go's regexp spells \\z"),
+    ],
+)
+def test_go_regexp(pattern: str, problem: str | None) -> None:
+    assert limits.go_regexp_problem(pattern) == problem
+
+
+@pytest.mark.parametrize(
+    ("text", "ns"),
+    [("10m", 600 * 10**9), ("1h30m", 5400 * 10**9), ("2562047h", 2562047 * 3600 * 10**9), ("10 m", None), ("", None)],
+)
+def test_go_durations(text: str, ns: int | None) -> None:
+    assert limits.go_duration_ns(text) == ns
+    assert (limits.go_duration_ns("2562048h") or 0) > limits.GO_DURATION_MAX_NS
+
+
+@pytest.mark.parametrize(("name", "cpu", "memory"), [("t4g.medium", 1930, 3554), ("t4g.nano", 1930, 113)])
+def test_eks_allocatable(name: str, cpu: int, memory: int) -> None:
+    from components.catalog import aws
+
+    t = aws.lookup(name)
+    assert t is not None
+    assert limits.eks_allocatable(t.vcpu, t.memory_mib, t.eks_max_pods) == (cpu, memory)
+
+
+def test_ec2_ids() -> None:
+    assert limits.ec2_id_problem("ami-0a1b2c3d", "ami") is None
+    assert limits.ec2_id_problem("ami-0eab6a7956a66deda", "ami") is None
+    assert limits.ec2_id_problem("ami-0eab6a7956a66ded", "ami") is not None  # 16 digits
+    assert limits.ec2_id_problem("ami-0EAB6A7956A66DEDA", "ami") is not None
+
+
+def test_the_plan_validates_a_minor_newer_than_the_schemas_against_the_newest() -> None:
+    from tools import schemas
+
+    assert schemas.schema_version("1.99") == "1.37"
+    assert schemas.schema_version("1.33") == "1.33"

@@ -2,9 +2,9 @@
 
 Linux on-demand USD per hour, as published by AWS and Google Cloud for the regions the
 committed stacks use; rounded, checked on PRICES_AS_OF. An estimate for reviewers, not a bill:
-no storage, traffic, discounts or Spot. A type missing here is reported as "no price".
-The regions each platform knows, which the settings check, are listed beside this table's in
-`components/regions.py` (a test keeps every priced region there).
+no storage, traffic, discounts or Spot. A type or region missing here is priced "unknown" (never
+$0), and a total that leaves one out says it is incomplete. Every priced region and type is one
+the catalog knows (a test keeps it so).
 """
 
 from __future__ import annotations
@@ -48,8 +48,10 @@ HOURLY: dict[tuple[str, str], float] = {
     ("us-central1", "t2a-standard-8"): 0.308,
 }
 
-# Managed control plane per cluster and hour (EKS standard support; GKE Standard cluster fee).
+# Managed control plane per cluster and hour: the GKE Standard cluster fee; EKS by support phase
+# (standard $0.10, extended $0.60: EKS pricing, "Amazon EKS extended support").
 CONTROL_PLANE_HOURLY = {"eks": 0.10, "gke": 0.10, "openshift": 0.0}
+EKS_EXTENDED_SUPPORT_HOURLY = 0.60
 
 
 def hourly(region: str | None, instance_type: str) -> float | None:
