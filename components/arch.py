@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from enum import Enum
-from typing import Literal
+from typing import Any, Literal
 
 from components.catalog import aws, gcp
 
@@ -138,6 +138,12 @@ CLOUD_TAINT_EFFECTS: dict[TaintEffect, str] = {
 }
 # GKE puts this taint on every arm64 node by itself; workloads meant for arm64 tolerate it.
 GKE_ARM64_TAINT = {"key": ARCH_LABEL, "value": "arm64", "effect": "NoSchedule"}
+
+
+def taint_order(taint: Any) -> tuple[str, str, str]:
+    """Taints are a set to every platform: emitted in this order, their order in the stack file
+    changes nothing."""
+    return (str(taint.key), str(taint.effect), str(taint.value))
 
 
 def cloud_taint_effect(effect: TaintEffect) -> str:

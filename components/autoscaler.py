@@ -48,7 +48,7 @@ def iam_policy(cluster_name: str, region: str, account_id: str, node_group_names
     """Least privilege: reads anywhere (they cannot be scoped), writes only on this cluster's groups."""
     asg_arns = [
         f"arn:aws:autoscaling:{region}:{account_id}:autoScalingGroup:*:autoScalingGroupName/eks-{ng}-*"
-        for ng in node_group_names
+        for ng in sorted(node_group_names)  # a set to IAM: the pools' order changes nothing
     ]
     return {
         "Version": "2012-10-17",

@@ -311,7 +311,7 @@ def node_pool(pool: NodePool, consolidate_after: str) -> dict[str, Any]:
             "requirements": [
                 {"key": arch.ARCH_LABEL, "operator": "In", "values": [pool.arch]},
                 {"key": "kubernetes.io/os", "operator": "In", "values": ["linux"]},
-                {"key": INSTANCE_TYPE_LABEL, "operator": "In", "values": list(pool.all_instance_types)},
+                {"key": INSTANCE_TYPE_LABEL, "operator": "In", "values": sorted(pool.all_instance_types)},
                 {"key": CAPACITY_TYPE_LABEL, "operator": "In", "values": [CAPACITY_TYPES[pool.capacity_type]]},
             ],
             # Upstream's default, said explicitly: nodes are renewed monthly, and a node whose
@@ -321,7 +321,8 @@ def node_pool(pool: NodePool, consolidate_after: str) -> dict[str, Any]:
     }
     if pool.taints:
         template["spec"]["taints"] = [
-            {"key": t.key, **({"value": t.value} if t.value else {}), "effect": t.effect} for t in pool.taints
+            {"key": t.key, **({"value": t.value} if t.value else {}), "effect": t.effect}
+            for t in sorted(pool.taints, key=arch.taint_order)
         ]
     return {
         "template": template,

@@ -58,7 +58,7 @@ def build(settings: Settings) -> dict[str, Any]:
             opts=in_cluster,
         )
         platform.outputs["gitlabCiTemplate"] = runner.ci_component(
-            settings.arches, settings.gitlab_runner.tags, taints, settings.default_job_arch
+            settings.arches, sorted(settings.gitlab_runner.tags), taints, settings.default_job_arch
         )
     if settings.pipelines is not None:
         _pipelines(settings, settings.pipelines, platform, in_cluster)
@@ -70,9 +70,9 @@ def build(settings: Settings) -> dict[str, Any]:
             binfmt.QemuBinfmt(
                 "qemu-binfmt",
                 binfmt.QemuBinfmtArgs(
-                    platforms=settings.qemu.platforms,
+                    platforms=sorted(settings.qemu.platforms),
                     node_arches=node_arches,
-                    taints=[t for p in settings.node_pools for t in p.taints],
+                    taints=sorted({t for p in settings.node_pools for t in p.taints}, key=arch.taint_order),
                     openshift=settings.platform == "openshift",
                 ),
                 opts=in_cluster,

@@ -32,12 +32,33 @@ def stacks_for(changed: Iterable[str], known: Sequence[str]) -> list[str]:
 
 
 def changed_paths(base: str, root: Path | None = None) -> list[str]:
-    """The files that differ between `base` and the working tree (in CI, the commit under test)."""
-    proc = subprocess.run(
-        ["git", "diff", "--name-only", base], cwd=root or ROOT, capture_output=True, text=True, check=False
-    )
+    """The files that differ between `base` and the working tree (in CI, the commit under test).
+
+    A shallow clone may not hold `base` (a CI job without `GIT_DEPTH: 0`): it is fetched from
+    `origin` once, and only then is its absence an error."""
+    where = root or ROOT
+
+    def diff() -> subprocess.CompletedProcess[str]:
+        return subprocess.run(
+            ["git", "diff", "--name-only", base], cwd=where, capture_output=True, text=True, check=False
+        )
+
+    proc = diff()
     if proc.returncode != 0:
-        raise SystemExit(f"error: git diff {base}: {proc.stderr.strip()}")
+        fetched = subprocess.run(
+            ["git", "fetch", "--quiet", "--no-tags", "origin", base],
+            cwd=where,
+            capture_output=True,
+            text=True,
+            check=False,
+        )
+        if fetched.returncode == 0:
+            proc = diff()
+    if proc.returncode != 0:
+        raise SystemExit(
+            f"error: git diff {base}: {proc.stderr.strip()} (not in this clone, and not fetched from origin: "
+            "a CI job that diffs needs GIT_DEPTH: 0)"
+        )
     return proc.stdout.split()
 
 

@@ -30,7 +30,8 @@ Exit status: 0 safe to apply; 1 HEAD (or the change) fails a mandatory policy or
 an invalid configuration (or cannot be read); 3 blocked. When several apply: 2, then 3, then 1.
 
 `--format json` writes one document (its schema: `schemaVersion`, `base`/`head` {source, stack,
-platform}, `resources` [{urn, type, name, action, renamedFrom, changes [{path, old, new, secret,
+platform}, `resources` [{urn, type, name, action, counted (what the plan and the pack count: not the program's
+components, not provider instances), renamedFrom, changes [{path, old, new, secret,
 forcesReplacement}], reasons [{path, reason, source, cascade}], notes, ignored [changes under ignoreChanges,
 not applied], blocked}], `summary`
 {create, update, replace, delete, same}, `blocked` [{urn, type, name, action, why, procedure}],
@@ -55,7 +56,7 @@ from pathlib import Path
 from typing import Any, TextIO
 
 from tools import cli, plan, replacerules, stackfile
-from tools.mockengine import Registered, Secret, contains_secret, redact
+from tools.mockengine import Registered, Secret, contains_secret, counted, redact
 
 EXIT_SAFE, EXIT_POLICY, EXIT_CONFIG, EXIT_BLOCKED = 0, 1, 2, 3
 SCHEMA_VERSION = 1
@@ -97,12 +98,19 @@ class Resource:
     ignore_changes: list[str]
     aliases: list[str]
     id: str = ""
+    parent: str = ""
+    dependencies: list[str] = field(default_factory=list)
+    transforms: int = 0  # resource transforms attached: what they write is in the parent component's outputs
+
+    @property
+    def counted(self) -> bool:
+        return counted(self.type, self.custom)
 
     @classmethod
     def of(cls, r: Registered) -> Resource:
         return cls(
             r.urn, r.type, r.name, r.custom, r.provider, r.inputs, r.outputs, r.protect,
-            r.retain_on_delete, r.ignore_changes, r.aliases, r.id,
+            r.retain_on_delete, r.ignore_changes, r.aliases, r.id, r.parent, list(r.dependencies), r.transforms,
         )  # fmt: skip
 
     @classmethod
@@ -115,7 +123,8 @@ class Resource:
             doc["urn"], doc["type"], doc["name"], custom, doc.get("provider", ""),
             _secrets_from_json(doc.get("inputs", {})), outputs,
             bool(opts.get("protect")), bool(opts.get("retainOnDelete")), list(opts.get("ignoreChanges", [])),
-            list(opts.get("aliases", [])), doc.get("id", ""),
+            list(opts.get("aliases", [])), doc.get("id", ""), doc.get("parent", ""),
+            list(doc.get("dependencies", [])), int(doc.get("transforms", 0)),
         )  # fmt: skip
 
 
@@ -165,7 +174,12 @@ def _restack(resource: Resource, old: str, new: str) -> Resource:
         return u.replace(f"urn:pulumi:{old}::", f"urn:pulumi:{new}::", 1)
 
     return dataclasses.replace(
-        resource, urn=urn(resource.urn), provider=urn(resource.provider), aliases=[urn(a) for a in resource.aliases]
+        resource,
+        urn=urn(resource.urn),
+        provider=urn(resource.provider),
+        aliases=[urn(a) for a in resource.aliases],
+        parent=urn(resource.parent),
+        dependencies=[urn(d) for d in resource.dependencies],
     )
 
 
@@ -346,9 +360,15 @@ class Item:
 
     @property
     def counted(self) -> bool:
-        """Counted in the summary: cloud and Kubernetes objects, not the program's own groupings."""
-        r = self.resource
-        return r.custom or not r.type.startswith("multiarch:") or self.action == "update"
+        """Counted in the summary: what the plan and the pack count (`mockengine.counted`)."""
+        return self.resource.counted
+
+    @property
+    def shown_action(self) -> str:
+        """The program's components are context (what they say of their resources), never changes."""
+        if self.resource.custom or self.counted or self.action == "same":
+            return self.action
+        return "context"
 
 
 def _option_changes(base: Resource, head: Resource) -> list[Change]:
@@ -401,8 +421,37 @@ def classify(base: Side, head: Side) -> list[Item]:
     kept = set(matched.values())
     items += [Item("delete", r, None) for urn, r in base.resources.items() if urn not in kept]
     _cascade(items)
+    _component_context(items)
     order = {a: i for i, a in enumerate(ACTIONS)}
     return sorted(items, key=lambda i: (order[i.action], i.resource.type, i.resource.name))
+
+
+def _component_context(items: list[Item]) -> None:
+    """A component's output changes describe what its transforms write into the resources they are
+    attached to (a provider renders them, the plan cannot see inside): each such resource is
+    updated, with the change as its context. The component itself is never a changed resource."""
+    by_parent: dict[str, list[Item]] = {}
+    for i in items:
+        if i.head is not None:
+            by_parent.setdefault(i.head.parent, []).append(i)
+    for component in items:
+        r = component.head
+        if r is None or r.custom or component.action != "update":
+            continue
+        outputs = [c for c in component.changes if c.path.startswith("outputs.")]
+        for child in by_parent.get(r.urn, []):
+            if child.head is None or not child.head.transforms or child.action not in ("same", "update"):
+                continue
+            for key in dict.fromkeys(c.path.split(".")[1].split("[")[0] for c in outputs):
+                appears, goes = replacerules.OUTPUT_CONTEXT.get(
+                    key, (f"what its transforms write changes ({key})",) * 2
+                )
+                gone = all(c.new is ABSENT for c in outputs if c.path.startswith(f"outputs.{key}"))
+                text = f"{goes if gone else appears} ({r.type} {r.name}, outputs.{key})"
+                if text not in child.notes:
+                    child.notes.append(text)
+            if outputs:
+                child.action = "update"
 
 
 def _cascade(items: list[Item]) -> None:
@@ -417,8 +466,25 @@ def _cascade(items: list[Item]) -> None:
             done.add(cause.resource.urn)
             old_id = cause.base.id if cause.base else ""
             label = f"{cause.resource.type} {cause.resource.name}"
+            cluster = replacerules.resource_class(cause.resource.type) == replacerules.CLUSTER
             for item in items:
                 if item.action not in ("same", "update") or item.base is None or item.head is None:
+                    continue
+                if (
+                    cluster
+                    and item.head.type.startswith("pulumi:providers:")
+                    and cause.resource.urn in (item.head.dependencies)
+                ):
+                    item.reasons.append(
+                        Reason(
+                            "kubeconfig",
+                            "the cluster behind it is replaced: a new endpoint and certificate, so the provider is "
+                            "replaced and every object it manages is created anew on the new cluster",
+                            "PULUMI-K8S",
+                            label,
+                        )
+                    )
+                    item.action = "replace"
                     continue
                 if cause.resource.type.startswith("pulumi:providers:") and item.head.provider.startswith(
                     cause.resource.urn + "::"
@@ -467,8 +533,119 @@ class Blocked:
         }
 
 
-def blocked(items: Iterable[Item], stack: str) -> list[Blocked]:
+CLUSTER_PROCEDURE = [
+    "Only if a new cluster is what you want (README, 'Reviewing a change'):",
+    "pulumi stack init {stack}-next   # the changed configuration, as a stack of its own",
+    "pulumi up --stack {stack}-next   # the new cluster, beside the old one",
+    "move the builds: register the runner on the new stack, let the old cluster's running builds finish",
+    "pulumi destroy --stack {stack}   # then the old one (a protected file system: adopt it by fileSystemId first)",
+]
+# What only the cluster holds: not declared by the stack, so not in any plan.
+CLUSTER_STATE = (
+    "what only the cluster holds is lost: running builds and their pods, PipelineRun and TaskRun history and "
+    "logs, PersistentVolumeClaims and their bindings (the data on the file system stays, out of reach of the "
+    "new cluster's claims until they bind it again)"
+)
+
+
+def _kind_names(items: Iterable[Item]) -> str:
+    """`Namespace builds, gitlab-runner; Task build, manifest` for reviewers."""
+    by_kind: dict[str, list[str]] = {}
+    for i in items:
+        r = i.base or i.resource  # what goes: the old side's names
+        inputs = redact(r.inputs)
+        md = inputs.get("metadata") or {}
+        kind = str(inputs.get("kind") or r.type.rsplit(":", 1)[-1])
+        name = md.get("name") or inputs.get("name") or r.name
+        ns = md.get("namespace") or (inputs.get("namespace") if r.type.startswith("kubernetes:helm.sh/") else None)
+        by_kind.setdefault(kind, []).append(f"{ns}/{name}" if ns else str(name))
+    return "; ".join(f"{kind} {', '.join(sorted(names))}" for kind, names in sorted(by_kind.items()))
+
+
+K8S_PROVIDER = "pulumi:providers:kubernetes"
+
+
+def _urns(i: Item) -> set[str]:
+    return {r.urn for r in (i.base, i.head) if r is not None}
+
+
+def _depends(i: Item) -> set[str]:
+    return {d for r in (i.base, i.head) if r is not None for d in r.dependencies}
+
+
+def _providers_of(cluster: Item, items: Sequence[Item]) -> list[Item]:
+    """The Kubernetes providers that reach a cluster (built from its outputs), replaced or deleted."""
+    if cluster.resource.type == K8S_PROVIDER:
+        return [cluster]
+    return [
+        i
+        for i in items
+        if i.resource.type == K8S_PROVIDER and i.action in ("replace", "delete") and _depends(i) & _urns(cluster)
+    ]
+
+
+def _cluster_blast(item: Item, items: Sequence[Item]) -> tuple[str, list[Item]]:
+    """What a cluster's replacement (or deletion) takes along, in words, and those items: every
+    in-cluster object, recreated or deleted, the capacity replaced with it, and what only the
+    cluster holds."""
+    providers = {p.resource.urn for p in _providers_of(item, items)}
+    on = [
+        i
+        for i in items
+        if i.resource.counted
+        and i.action in ("replace", "delete")
+        and any(i.resource.provider.startswith(p + "::") for p in providers)
+    ]
+    capacity = [
+        i
+        for i in items
+        if i.action in ("replace", "delete")
+        and replacerules.resource_class(i.resource.type) == replacerules.CAPACITY
+        and i not in on
+    ]
+    recreated = [i for i in on if i.action == "replace"]
+    deleted = [i for i in on if i.action == "delete"]
+    parts = []
+    if recreated:
+        parts.append(f"{len(recreated)} objects on it are created anew on the new cluster: {_kind_names(recreated)}")
+    if deleted:
+        parts.append(f"{len(deleted)} objects on it are deleted: {_kind_names(deleted)}")
+    if capacity:
+        parts.append(f"its capacity is replaced with it: {_kind_names(capacity)}")
+    parts.append(CLUSTER_STATE)
+    return "; ".join(parts), [*on, *capacity, *_providers_of(item, items)]
+
+
+def blocked(items: Sequence[Item], stack: str) -> list[Blocked]:
+    """What `pulumi up` must not do unattended: replacing or deleting a cluster (with its blast radius)
+    or a protected or retained resource (stateful: a file system)."""
     out = []
+    clusters = [
+        i
+        for i in items
+        if i.action in ("replace", "delete") and replacerules.resource_class(i.resource.type) == replacerules.CLUSTER
+    ]
+    # A cluster resource speaks for the providers that reach it; a provider alone (an adopted
+    # cluster's kubeconfig now naming another cluster) speaks for itself.
+    attached = {p.resource.urn for c in clusters if c.resource.type != K8S_PROVIDER for p in _providers_of(c, items)}
+    for item in clusters:
+        if item.resource.urn in attached:
+            continue
+        r = item.resource
+        what = f"{item.action} of {r.type} {r.name}, a Kubernetes cluster"
+        successor = next(
+            (i for i in items if i.action == "create" and i.resource.type == r.type and r.type != K8S_PROVIDER),
+            None,
+        )
+        if item.action == "delete" and successor is not None:
+            what += f" (a new cluster, {successor.resource.name}, is created in its place)"
+        if item.reasons:
+            what += " (because " + "; ".join(x.text() for x in item.reasons) + ")"
+        blast, taken = _cluster_blast(item, items)
+        what += ": " + blast
+        for i in (item, *taken):
+            i.blocked = True  # part of this blocked cluster replacement: its entry names them
+        out.append(Blocked(item, what, [s.format(urn=r.urn, stack=stack) for s in CLUSTER_PROCEDURE]))
     for item in items:
         b = item.base
         if item.action not in ("replace", "delete") or b is None or not (b.protect or b.retain_on_delete):
@@ -504,35 +681,133 @@ def _pool_of(r: Resource) -> tuple[str, int]:
     if r.type == replacerules.GKE_NODE_POOL:
         labels = (i.get("nodeConfig") or {}).get("labels") or {}
         return str(labels.get(POOL_TAG, r.name)), int((i.get("autoscaling") or {}).get("totalMaxNodeCount") or 0)
+    if r.type == replacerules.KARPENTER_NODE_POOL:
+        spec = i.get("spec") or {}
+        labels = ((spec.get("template") or {}).get("metadata") or {}).get("labels") or {}
+        nodes = str((spec.get("limits") or {}).get("nodes") or "")
+        return str(labels.get(POOL_TAG, r.name)), int(nodes) if nodes.isdigit() else 0
     labels = ((i.get("spec") or {}).get("template", {}).get("metadata", {}).get("labels")) or {}
     return str(labels.get(POOL_TAG, r.name)), int((i.get("spec") or {}).get("replicas") or 0)
 
 
 NODE_TYPES = (replacerules.EKS_NODE_GROUP, replacerules.GKE_NODE_POOL, replacerules.MACHINE_SET)
+RUN_TEMPLATE = "multiarch-pipelinerun"  # components/names.py PIPELINE_RUN_TEMPLATE
 
 
-def risks(items: Iterable[Item]) -> list[str]:
+def _name(r: Resource) -> str:
+    i = redact(r.inputs)
+    return str((i.get("metadata") or {}).get("name") or i.get("name") or r.name)
+
+
+def _namespace_contents(ns: str, items: Sequence[Item]) -> list[Item]:
+    return [
+        i
+        for i in items
+        if i.base is not None
+        and i.resource.type != "kubernetes:core/v1:Namespace"
+        and (
+            (redact(i.base.inputs).get("metadata") or {}).get("namespace") == ns
+            or (i.base.type == "kubernetes:helm.sh/v3:Release" and redact(i.base.inputs).get("namespace") == ns)
+        )
+    ]
+
+
+def _storage_class_risk(item: Item, items: Sequence[Item]) -> str:
+    old = _name(item.base) if item.base else _name(item.resource)
+    new = _name(item.head) if item.head else None
+    templates = [
+        i
+        for i in items
+        if i.base is not None
+        and i.resource.type == "kubernetes:core/v1:ConfigMap"
+        and _name(i.base) == RUN_TEMPLATE
+        and f"storageClassName: {old}" in json.dumps(redact(i.base.inputs))
+    ]
+    runs = ""
+    if templates:
+        t = templates[0]
+        now = "now names " + new if new and new != old else "is deleted" if t.action == "delete" else "still names it"
+        runs = (
+            f" PipelineRuns that name StorageClass {old} (those started from the run template ConfigMap "
+            f"{_name(t.base) if t.base else ''}, which {now}) fail to bind their workspaces once it is gone: start "
+            "runs from the new template."
+        )
+    if item.action == "delete" or (new is not None and new != old):
+        how = f"replaced by {new}" if item.action == "replace" and new else "deleted"
+        return (
+            f"{item.action} of StorageClass {old}: {how}. Claims that name {old} stay Pending once it is gone; "
+            f"volumes already bound keep working.{runs}"
+        )
+    return (
+        f"replace of StorageClass {old}: deleted, then created under the same name: claims made in between stay "
+        f"Pending until it is back; volumes already bound keep working.{runs}"
+    )
+
+
+def _runner_risk(item: Item) -> str | None:
+    r = item.base or item.resource
+    i = redact(r.inputs)
+    if r.type != "kubernetes:helm.sh/v3:Release" or i.get("chart") != "gitlab-runner":
+        return None
+    values = i.get("values") or {}
+    concurrent = values.get("concurrent", "?")
+    how = "removed" if item.action == "delete" else "reinstalled"
+    return (
+        f"{item.action} of the GitLab runner {i.get('namespace')}/{i.get('name')}: it is {how}, and the jobs it is "
+        f"running (up to {concurrent} at once) are killed with their build pods; its pending jobs wait for a runner "
+        "with the same tags [GITLAB]"
+    )
+
+
+def _tekton_risk(item: Item) -> str | None:
+    r = item.base or item.resource
+    if r.type != "kubernetes:yaml/v2:ConfigFile" or "tektoncd/pipeline" not in str(redact(r.inputs).get("file", "")):
+        return None
+    if item.action == "delete":
+        return (
+            "delete of the Tekton release: its CRDs go with it, and with them every Pipeline, Task, PipelineRun and "
+            "TaskRun of the cluster (history included); running PipelineRuns fail [K8S-CRD]"
+        )
+    return "replace of the Tekton release: running PipelineRuns fail while its controllers are recreated [PULUMI-K8S]"
+
+
+def risks(items: Sequence[Item]) -> list[str]:
+    """One line per replaced or deleted resource that interrupts work, by what the resource is
+    (`replacerules.CLASSES`); a cluster's and a stateful resource's are blocked instead."""
     out = []
     for item in items:
         r, b = item.resource, item.base
-        if b is not None and r.type in NODE_TYPES and item.action in ("replace", "delete"):
+        if item.action not in ("replace", "delete") or b is None or item.blocked:
+            continue
+        kind = replacerules.resource_class(r.type)
+        if kind == replacerules.CAPACITY and r.type in (*NODE_TYPES, replacerules.KARPENTER_NODE_POOL):
             pool, most = _pool_of(b)
             named = redact(b.inputs).get("nodeGroupName") or redact(b.inputs).get("name")
             fixed = (
                 f" Its name ({named}) is fixed, so the provider deletes the old one before it creates the new one:"
                 " the pool has no nodes in between."
-                if item.action == "replace" and named
+                if item.action == "replace"
+                and named
+                and r.type in (replacerules.EKS_NODE_GROUP, replacerules.GKE_NODE_POOL)
                 else ""
             )
+            up_to = f"up to {most} node(s)" if most else "the nodes"
             out.append(
-                f"{item.action} of {r.type} {r.name}: up to {most} node(s) of pool {pool} are drained, "
+                f"{item.action} of {r.type} {r.name}: {up_to} of pool {pool} are drained, "
                 f"and builds running on pool {pool} are interrupted.{fixed}"
             )
-        elif r.type == "kubernetes:storage.k8s.io/v1:StorageClass" and item.action == "replace":
+        elif kind == replacerules.NAMESPACE:
+            ns = _name(b)
+            inside = _namespace_contents(ns, items)
+            listed = f": {_kind_names(inside)}," if inside else ""
             out.append(
-                f"replace of StorageClass {r.name}: deleted, then created (its name is fixed): volumes cannot be "
-                "provisioned in between; volumes already bound keep working."
+                f"{item.action} of Namespace {ns}: deleting a namespace deletes everything in it{listed} and what the "
+                "stack does not declare there (running build pods, PipelineRuns and TaskRuns, their logs) [K8S-NS]"
             )
+        elif r.type == "kubernetes:storage.k8s.io/v1:StorageClass":
+            out.append(_storage_class_risk(item, items))
+        elif (line := _runner_risk(item) or _tekton_risk(item)) is not None:
+            out.append(line)
     return out
 
 
@@ -588,10 +863,16 @@ def cost_delta(base: Side, head: Side) -> dict[str, Any]:
     b, h = totals(base), totals(head)
     complete = {"base": base.cost.get("complete", True), "head": head.cost.get("complete", True)}
     known = complete["base"] and complete["head"]
+    missing = [
+        f"no price for {', '.join(side.cost.get('unpriced', []))} in {side.cost.get('region')} ({label})"
+        for label, side in (("BASE", base), ("HEAD", head))
+        if not side.cost.get("complete", True)
+    ]
     return {
         "base": b,
         "head": h,
         "complete": complete,
+        "incomplete": "; ".join(missing),  # "" when both sides are priced
         "delta": {k: round(h[k] - b[k], 2) if known else None for k in COST_KEYS},
     }
 
@@ -644,9 +925,17 @@ class Review:
             return EXIT_BLOCKED
         return EXIT_POLICY if self.verdicts["headMandatory"] else EXIT_SAFE
 
-    def terraform_report(self) -> dict[str, int]:
+    def terraform_report(self) -> dict[str, Any]:
+        """GitLab's Terraform report (create, update, delete of what the plan counts), and whether the
+        cost change is known (GitLab reads the three counts; the rest is for whoever reads the file)."""
         s = self.summary
-        return {"create": s["create"] + s["replace"], "update": s["update"], "delete": s["delete"] + s["replace"]}
+        return {
+            "create": s["create"] + s["replace"],
+            "update": s["update"],
+            "delete": s["delete"] + s["replace"],
+            "costComplete": not self.cost.get("incomplete"),
+            "costIncomplete": self.cost.get("incomplete", ""),
+        }
 
     def doc(self) -> dict[str, Any]:
         return {
@@ -659,6 +948,7 @@ class Review:
                     "type": i.resource.type,
                     "name": i.resource.name,
                     "action": i.action,
+                    "counted": i.counted,
                     "renamedFrom": i.renamed_from,
                     "changes": [c.doc() for c in i.changes],
                     "reasons": [r.__dict__ for r in i.reasons],
@@ -702,7 +992,7 @@ def _outcome(r: Review) -> str:
     return {
         EXIT_SAFE: "safe to apply",
         EXIT_POLICY: "HEAD or the change fails a mandatory policy or schema check",
-        EXIT_BLOCKED: "BLOCKED: a protected or stateful resource would be replaced or deleted",
+        EXIT_BLOCKED: "BLOCKED: a cluster, or a protected or stateful resource, would be replaced or deleted",
     }[r.exit_code]
 
 
@@ -711,7 +1001,7 @@ def render_table(r: Review, out: TextIO) -> None:
     changed = [i for i in r.items if i.action != "same" or i.ignored]
     for i in changed:
         rename = f" (renamed from {i.renamed_from.rsplit('::', 1)[-1]}, by its alias)" if i.renamed_from else ""
-        out.write(f"  {i.action:<8} {i.resource.type} {i.resource.name}{rename}\n")
+        out.write(f"  {i.shown_action:<8} {i.resource.type} {i.resource.name}{rename}\n")
         for c in i.changes:
             out.write(f"             {c.text()}\n")
         for reason in i.reasons:
@@ -742,8 +1032,8 @@ def render_table(r: Review, out: TextIO) -> None:
         before = _cost_cell(cost["base"][key], done["base"])
         after = _cost_cell(cost["head"][key], done["head"])
         out.write(f"  {label} {before} → {after} ({_cost_cell(cost['delta'][key], signed=True)})")
-    if not (done["base"] and done["head"]):
-        out.write("\n  (incomplete: a side has pools the price table cannot price; the change is unknown)")
+    if cost.get("incomplete"):
+        out.write(f"\n  incomplete: {cost['incomplete']}: the change is unknown")
     v = r.verdicts
     out.write(f"\n\nPolicy verdicts: {len(v['appeared'])} new, {len(v['resolved'])} resolved, ")
     out.write(f"{v['headMandatory']} mandatory in HEAD and the change\n")
@@ -778,7 +1068,7 @@ def render_markdown(r: Review, out: TextIO) -> None:
                 + [_md(f"not applied (ignoreChanges): `{c.text()}`") for c in i.ignored]
             )
             why = "<br>".join(_md(x.text()) for x in i.reasons) + "".join(f"<br>{_md(n)}" for n in i.notes)
-            out.write(f"| **{i.action}** | `{i.resource.type}` {_md(i.resource.name)} | {what} | {why} |\n")
+            out.write(f"| **{i.shown_action}** | `{i.resource.type}` {_md(i.resource.name)} | {what} | {why} |\n")
         out.write("\n")
     if r.risks:
         out.write("**Risk**\n\n" + "".join(f"- {_md(x)}\n" for x in r.risks) + "\n")
@@ -790,6 +1080,8 @@ def render_markdown(r: Review, out: TextIO) -> None:
         out.write(f"| {label}{'' if done[key] else ' (incomplete)'} | {cells} |\n")
     d = c["delta"]
     out.write(f"| change | {' | '.join(_cost_cell(d[k], signed=True) for k in COST_KEYS)} |\n\n")
+    if c.get("incomplete"):
+        out.write(f"Cost incomplete: {_md(c['incomplete'])}.\n\n")
     v = r.verdicts
     if v["appeared"] or v["resolved"]:
         out.write("**Policy verdicts**\n\n")

@@ -124,6 +124,10 @@ class Registered:
         return reveal(self.inputs)  # type: ignore[no-any-return]
 
     @property
+    def counted(self) -> bool:
+        return counted(self.type, self.custom)
+
+    @property
     def is_kubernetes_object(self) -> bool:
         return (
             self.custom
@@ -132,6 +136,19 @@ class Registered:
             and self.type != "kubernetes:helm.sh/v3:Release"
             and "apiVersion" in self.inputs
         )
+
+
+# Components a provider renders itself (their contents are not in a plan): each counts as one resource.
+OPAQUE_COMPONENTS = ("kubernetes:yaml/v2:", "kubernetes:helm.sh/v4:")
+
+
+def counted(type_: str, custom: bool) -> bool:
+    """One definition of "a resource" for the plan, the policy pack, the diff and its reports: what
+    exists in the cloud or the cluster. The program's own components group resources and provider
+    instances reach them: both are shown, neither is counted."""
+    if type_.startswith("pulumi:providers:"):
+        return False
+    return custom or type_.startswith(OPAQUE_COMPONENTS)
 
 
 @dataclass

@@ -394,6 +394,8 @@ def plan_document(planned: Planned) -> dict[str, Any]:
                 "parent": r.parent,
                 "provider": r.provider,
                 "dependencies": r.dependencies,
+                "counted": r.counted,
+                **({"transforms": r.transforms} if r.transforms else {}),
                 "options": {
                     "protect": r.protect,
                     "retainOnDelete": r.retain_on_delete,
@@ -408,6 +410,7 @@ def plan_document(planned: Planned) -> dict[str, Any]:
             for r in sorted(rec.resources, key=lambda r: r.urn)
         ],
         "outputs": redact(rec.outputs),
+        "resourceCount": sum(1 for r in rec.resources if r.counted),  # mockengine.counted: one count everywhere
         "cost": planned.cost,
         "verdicts": [v.__dict__ for v in planned.verdicts],
     }
@@ -477,7 +480,10 @@ def make(stack_ref: str | stackfile.StackFile, *, policies: bool = True) -> Plan
             EXIT_FAILED, [f"error: the program failed under the mock engine: {type(exc).__name__}: {exc}"]
         ) from None
     report = io.StringIO()
-    report.write(f"Plan for stack {stack.name} ({settings.platform}, {len(rec.resources)} resources) ")
+    resources = sum(1 for r in rec.resources if r.counted)
+    groupings = len(rec.resources) - resources
+    report.write(f"Plan for stack {stack.name} ({settings.platform}, {resources} resources, ")
+    report.write(f"{groupings} components and providers) ")
     report.write(f"from {stack.path.name}\n\n")
     print_tree(rec, report)
     for warning in settings.warnings:

@@ -81,8 +81,9 @@ def _options(r: Registered) -> analyzer_pb2.AnalyzerResourceOptions:
 
 
 def analyzed(resources: Iterable[Registered]) -> list[Registered]:
-    """What the engine hands to analyzers: declared resources, not provider instances."""
-    return [r for r in resources if not r.type.startswith("pulumi:providers:")]
+    """What the pack judges: the resources the plan and the diff count (`mockengine.counted`); the
+    program's components and the provider instances carry nothing a policy reads."""
+    return [r for r in resources if r.counted]
 
 
 def _requests(

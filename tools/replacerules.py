@@ -1,7 +1,11 @@
-"""Which input changes make the provider replace a resource instead of updating it in place.
+"""Which input changes make the provider replace a resource instead of updating it in place, and
+what kind of thing each resource is, which decides what its replacement or deletion risks.
 
 One table for every resource type this program declares, each rule with where it comes from, so
-`tools.diff` can say "replace, because ..." offline, as `pulumi preview` would with the providers.
+`tools.diff` can say "replace, because ..." offline, as `pulumi preview` would with the providers;
+and one table of classes (`CLASSES`), from which the review derives its risk: a cluster's
+replacement is blocked with its blast radius, a stateful resource's as before, capacity drains
+nodes, workload plumbing interrupts work, a namespace takes its contents with it.
 Paths are the engine's camelCase input paths: `a.b` descends into a mapping, `*` stands for one
 segment, and a rule covers everything below its path (a rule on `nodeConfig.spot` matches a change
 of `nodeConfig.spot`, a rule on `parameters` any key of `parameters`).
@@ -20,6 +24,10 @@ Sources (read for this table; versions as bundled by pulumi-aws 7, pulumi-gcp 10
 - HELM: pulumi-kubernetes `helm_release.go`: a release's `name` and `namespace` are its identity.
 - MACHINE-API: OpenShift's machine API: a MachineSet's template applies only to Machines created
   after the change; existing Machines keep theirs.
+- K8S-NS: Kubernetes namespaces: deleting a namespace deletes every object in it (namespace lifecycle).
+- K8S-CRD: deleting a CustomResourceDefinition deletes every object of its kind.
+- GITLAB: the gitlab-runner chart: removing the runner's pod stops the jobs it is running (its build
+  pods go with it), and jobs that need its tags wait for another runner.
 - KARPENTER: Karpenter v1's NodePool/EC2NodeClass CRDs (`x-kubernetes-validations`: nodeClassRef's
   group and kind are immutable) and its drift: a NodePool template or EC2NodeClass change is applied
   in place, and Karpenter then replaces the nodes that no longer match, within the disruption budget.
@@ -260,6 +268,109 @@ NOTES: dict[str, list[Note]] = {
     "aws:eks/cluster:Cluster": [
         Note("version", "updated in place: the control plane is upgraded one minor version at a time", "TF-AWS")
     ],
+}
+
+
+# --- what each resource is ----------------------------------------------------------------------
+
+CLUSTER = "cluster"  # a Kubernetes cluster, or the provider that reaches one: replaced, everything on it is new
+STATEFUL = "stateful"  # holds data that outlives builds: replaced or deleted, the data stays behind or goes
+CAPACITY = "capacity"  # nodes: replaced or deleted, they are drained
+PLUMBING = "plumbing"  # what builds run through (runner, pipeline engine, storage classes, autoscalers, CSI)
+NAMESPACE = "namespace"  # deleted or replaced, it takes every object in it along
+ACCESS = "access"  # identities, roles, bindings, credentials: a change is an outage of who may do what
+NETWORK = "network"  # security groups, their rules, mount targets, tags
+PROVIDER = "provider"  # a cloud provider instance: replaced, every resource it manages is (its own rule)
+GROUPING = "grouping"  # the program's components: they contain resources, they are none
+
+CLASS_TEXT = {
+    CLUSTER: "a Kubernetes cluster (or the provider that reaches it)",
+    STATEFUL: "holds data",
+    CAPACITY: "nodes",
+    PLUMBING: "what builds run through",
+    NAMESPACE: "a namespace",
+    ACCESS: "identity and access",
+    NETWORK: "network",
+    PROVIDER: "a cloud provider instance",
+    GROUPING: "a component of the program",
+}
+
+CLASSES: dict[str, str] = {
+    "aws:eks/cluster:Cluster": CLUSTER,
+    "gcp:container/cluster:Cluster": CLUSTER,
+    "pulumi:providers:kubernetes": CLUSTER,
+    "aws:efs/fileSystem:FileSystem": STATEFUL,
+    "aws:efs/backupPolicy:BackupPolicy": STATEFUL,
+    "gcp:filestore/instance:Instance": STATEFUL,
+    "kubernetes:core/v1:PersistentVolume": STATEFUL,
+    "kubernetes:core/v1:PersistentVolumeClaim": STATEFUL,
+    EKS_NODE_GROUP: CAPACITY,
+    GKE_NODE_POOL: CAPACITY,
+    MACHINE_SET: CAPACITY,
+    KARPENTER_NODE_POOL: CAPACITY,
+    KARPENTER_NODE_CLASS: CAPACITY,
+    "kubernetes:autoscaling.openshift.io/v1beta1:MachineAutoscaler": CAPACITY,
+    "kubernetes:autoscaling.openshift.io/v1:ClusterAutoscaler": PLUMBING,
+    "kubernetes:helm.sh/v3:Release": PLUMBING,
+    "kubernetes:yaml/v2:ConfigFile": PLUMBING,
+    "kubernetes:apps/v1:DaemonSet": PLUMBING,
+    "kubernetes:apps/v1:Deployment": PLUMBING,
+    "kubernetes:apps/v1:StatefulSet": PLUMBING,
+    "kubernetes:batch/v1:Job": PLUMBING,
+    "kubernetes:core/v1:ConfigMap": PLUMBING,
+    "kubernetes:core/v1:Service": PLUMBING,
+    "kubernetes:tekton.dev/v1:Pipeline": PLUMBING,
+    "kubernetes:tekton.dev/v1:Task": PLUMBING,
+    "kubernetes:storage.k8s.io/v1:StorageClass": PLUMBING,
+    "kubernetes:operator.openshift.io/v1:ClusterCSIDriver": PLUMBING,
+    "kubernetes:operator.tekton.dev/v1alpha1:TektonConfigPatch": PLUMBING,
+    "kubernetes:operators.coreos.com/v1:OperatorGroup": PLUMBING,
+    "kubernetes:operators.coreos.com/v1alpha1:Subscription": PLUMBING,
+    "aws:eks/addon:Addon": PLUMBING,
+    "aws:sqs/queue:Queue": PLUMBING,
+    "aws:sqs/queuePolicy:QueuePolicy": PLUMBING,
+    "aws:cloudwatch/eventRule:EventRule": PLUMBING,
+    "aws:cloudwatch/eventTarget:EventTarget": PLUMBING,
+    "kubernetes:core/v1:Namespace": NAMESPACE,
+    "aws:iam/role:Role": ACCESS,
+    "aws:iam/policy:Policy": ACCESS,
+    "aws:iam/rolePolicy:RolePolicy": ACCESS,
+    "aws:iam/rolePolicyAttachment:RolePolicyAttachment": ACCESS,
+    "aws:eks/accessEntry:AccessEntry": ACCESS,
+    "aws:eks/podIdentityAssociation:PodIdentityAssociation": ACCESS,
+    "kubernetes:core/v1:ServiceAccount": ACCESS,
+    "kubernetes:core/v1:Secret": ACCESS,
+    "kubernetes:rbac.authorization.k8s.io/v1:Role": ACCESS,
+    "kubernetes:rbac.authorization.k8s.io/v1:RoleBinding": ACCESS,
+    "kubernetes:rbac.authorization.k8s.io/v1:ClusterRole": ACCESS,
+    "kubernetes:rbac.authorization.k8s.io/v1:ClusterRoleBinding": ACCESS,
+    "kubernetes:security.openshift.io/v1:SecurityContextConstraints": ACCESS,
+    "aws:ec2/securityGroup:SecurityGroup": NETWORK,
+    "aws:vpc/securityGroupIngressRule:SecurityGroupIngressRule": NETWORK,
+    "aws:efs/mountTarget:MountTarget": NETWORK,
+    "aws:ec2/tag:Tag": NETWORK,
+    "pulumi:providers:aws": PROVIDER,
+    "pulumi:providers:gcp": PROVIDER,
+}
+
+
+def resource_class(type_: str) -> str:
+    """What a resource is: its class (`CLASSES`); the program's components are groupings. A type
+    the table does not know is an error: a new kind of resource adds a row (a test walks every
+    committed stack's resources)."""
+    if type_.startswith("multiarch:"):
+        return GROUPING
+    return CLASSES[type_]
+
+
+# What a component's outputs say when they change: the resources the component's transforms write
+# into (a provider renders them; the plan sees the component's account of it).
+OUTPUT_CONTEXT: dict[str, tuple[str, str]] = {  # output -> (when it appears or changes, when it goes)
+    "controllersOnSystemNodes": (
+        "Tekton's controllers move to the system nodes (the release's transform schedules them there)",
+        "Tekton's controllers leave the system nodes",
+    ),
+    "featureFlags": ("the release's feature-flags change (its transform sets them)", "the feature-flags go"),
 }
 
 

@@ -37,7 +37,7 @@ import tempfile
 from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import TextIO
+from typing import Any, TextIO
 
 import yaml
 
@@ -204,12 +204,18 @@ def main(argv: Sequence[str] | None = None, out: TextIO = sys.stdout, err: TextI
             (args.out / f"{stack}.json").write_text(json.dumps(r.doc, indent=2, sort_keys=True) + "\n")
         out.write(f"{stack}: exit {r.exit_code} (base: {base})\n")
 
-    totals = {"create": 0, "update": 0, "delete": 0}
+    totals: dict[str, Any] = {"create": 0, "update": 0, "delete": 0, "costComplete": True, "costIncomplete": ""}
+    missing = []
     for r in reviews:
         report = args.out / f"{r.stack}.tfplan.json"
         if report.is_file():
-            for key, n in json.loads(report.read_text()).items():
-                totals[key] += n
+            doc = json.loads(report.read_text())
+            for key in ("create", "update", "delete"):
+                totals[key] += doc[key]
+            if not doc.get("costComplete", True):
+                missing.append(f"{r.stack}: {doc.get('costIncomplete', '')}")
+    totals["costComplete"] = not missing
+    totals["costIncomplete"] = "; ".join(missing)
     (args.out / "tfplan.json").write_text(json.dumps(totals) + "\n")
     head = "No stack is touched by this change.\n" if not reviews else ""
     (args.out / "review.md").write_text(head + "\n".join(r.markdown for r in reviews))

@@ -85,10 +85,10 @@ class EksCluster(pulumi.ComponentResource):
             version=args.version,
             role_arn=role.arn,
             vpc_config=aws.eks.ClusterVpcConfigArgs(
-                subnet_ids=list(args.subnet_ids),
+                subnet_ids=sorted(args.subnet_ids),  # sets to EKS: their order in the stack file changes nothing
                 endpoint_private_access=True,
                 endpoint_public_access=args.endpoint_public_access,
-                public_access_cidrs=list(args.public_access_cidrs) if args.endpoint_public_access else None,
+                public_access_cidrs=sorted(args.public_access_cidrs) if args.endpoint_public_access else None,
             ),
             access_config=aws.eks.ClusterAccessConfigArgs(
                 authentication_mode="API",

@@ -90,7 +90,7 @@ class EksNodePools(pulumi.ComponentResource):
                     aws.eks.NodeGroupTaintArgs(
                         key=t.key, value=t.value or None, effect=arch.cloud_taint_effect(t.effect)
                     )
-                    for t in pool.taints
+                    for t in sorted(pool.taints, key=arch.taint_order)
                 ],
                 tags={
                     **args.tags,

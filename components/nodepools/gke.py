@@ -88,7 +88,7 @@ class GkeNodePools(pulumi.ComponentResource):
                         gcp.container.NodePoolNodeConfigTaintArgs(
                             key=t.key, value=t.value, effect=arch.cloud_taint_effect(t.effect)
                         )
-                        for t in pool.taints
+                        for t in sorted(pool.taints, key=arch.taint_order)
                     ],
                     metadata={"disable-legacy-endpoints": "true"},
                     oauth_scopes=["https://www.googleapis.com/auth/cloud-platform"],

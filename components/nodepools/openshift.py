@@ -30,9 +30,10 @@ def machineset_name(infrastructure_name: str, pool: NodePool, zone: str) -> str:
 
 
 def split_replicas(total: int, zones: Sequence[str]) -> dict[str, int]:
-    """`total` spread over `zones`, the first zones taking the remainder (5 over 3 -> 2, 2, 1)."""
+    """`total` spread over `zones`, the first zones (in name order, so the list's own order changes
+    nothing) taking the remainder (5 over 3 -> 2, 2, 1)."""
     base, extra = divmod(total, len(zones))
-    return {zone: base + (1 if i < extra else 0) for i, zone in enumerate(zones)}
+    return {zone: base + (1 if i < extra else 0) for i, zone in enumerate(sorted(zones))}
 
 
 def scale_from_zero_annotations(pool: NodePool) -> dict[str, str]:
@@ -84,7 +85,7 @@ def machineset(infrastructure_name: str, region: str, pool: NodePool, zone: str,
                     },
                     "taints": [
                         {"key": t.key, "effect": t.effect, **({"value": t.value} if t.value else {})}
-                        for t in pool.taints
+                        for t in sorted(pool.taints, key=arch.taint_order)
                     ],
                     "providerSpec": {
                         "value": {

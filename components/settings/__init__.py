@@ -168,7 +168,7 @@ class Settings(_Model):
             taints = [t for p in self.node_pools if p.arch == a for t in p.taints]
             if a == "arm64" and self.platform == "gke":
                 taints.append(Taint.model_validate(arch.GKE_ARM64_TAINT))
-            out[a] = tuple(dict.fromkeys(taints))  # each once, in order
+            out[a] = tuple(sorted(dict.fromkeys(taints), key=arch.taint_order))  # each once, in a canonical order
         return out
 
     @property

@@ -62,9 +62,9 @@ def test_one_node_group_per_pool_with_arch_facts(recording: Recording) -> pulumi
         assert arm["scalingConfig"] == {"minSize": 0, "maxSize": 5, "desiredSize": 1}
         assert x86["scalingConfig"] == {"minSize": 1, "maxSize": 3, "desiredSize": 1}
         assert arm["labels"] == {"team": "build", "multiarch.dev/pool": "arm64"}
-        assert arm["taints"] == [
-            {"key": "multiarch.dev/arch", "value": "arm64", "effect": "NO_SCHEDULE"},
+        assert arm["taints"] == [  # a set to EKS: in a canonical order (key, effect, value)
             {"key": "drain", "effect": "NO_EXECUTE"},
+            {"key": "multiarch.dev/arch", "value": "arm64", "effect": "NO_SCHEDULE"},
         ]
         assert x86["updateConfig"] == {"maxUnavailable": 1}
         assert arm["subnetIds"] == SUBNETS

@@ -129,7 +129,12 @@ def test_renaming_the_storage_class_replaces_the_class_and_leaves_the_file_syste
     assert by_type[STORAGE_CLASS]["reasons"][0]["path"] == "metadata.name"
     fs = next(r for r in doc["resources"] if r["type"] == FS)
     assert fs["action"] == "same" and doc["blocked"] == []
-    assert any("volumes cannot be provisioned in between" in line for line in doc["risks"])
+    assert (
+        "replace of StorageClass efs-csi: replaced by efs-shared. Claims that name efs-csi stay Pending once it is "
+        "gone; volumes already bound keep working. PipelineRuns that name StorageClass efs-csi (those started from "
+        "the run template ConfigMap multiarch-pipelinerun, which now names efs-shared) fail to bind their workspaces "
+        "once it is gone: start runs from the new template."
+    ) in doc["risks"]
 
 
 def test_changing_the_performance_mode_of_a_created_file_system_is_blocked(tmp_path: Path) -> None:
@@ -419,7 +424,19 @@ def test_json_follows_its_documented_schema(tmp_path: Path) -> None:
     }  # fmt: skip
     for key in doc:
         assert f"`{key}`" in (diff.__doc__ or "")
-    keys = {"urn", "type", "name", "action", "renamedFrom", "changes", "reasons", "notes", "ignored", "blocked"}
+    keys = {
+        "urn",
+        "type",
+        "name",
+        "action",
+        "counted",
+        "renamedFrom",
+        "changes",
+        "reasons",
+        "notes",
+        "ignored",
+        "blocked",
+    }
     assert all(set(r) == keys for r in doc["resources"])
     assert set(doc["blocked"][0]) == {"urn", "type", "name", "action", "why", "procedure"}
     assert set(doc["cost"]["delta"]) == {"atMin", "initial", "atMax"}
@@ -435,7 +452,9 @@ def test_the_terraform_report_counts_a_replacement_as_a_delete_and_a_create(tmp_
 
     code, _, _ = run_diff("dev", changed(tmp_path, "dev", both), "--terraform-report", str(report))
     assert code == diff.EXIT_SAFE
-    assert json.loads(report.read_text()) == {"create": 1, "update": 1, "delete": 1}
+    assert json.loads(report.read_text()) == {
+        "create": 1, "update": 1, "delete": 1, "costComplete": True, "costIncomplete": ""
+    }  # fmt: skip
 
 
 def test_markdown_is_a_merge_request_comment(tmp_path: Path) -> None:
@@ -460,10 +479,15 @@ def test_a_cost_delta_with_an_unpriced_side_is_unknown(tmp_path: Path) -> None:
     assert doc["cost"]["complete"] == {"base": True, "head": False}
     assert doc["cost"]["delta"] == {"atMin": None, "initial": None, "atMax": None}
     _, out, _ = run_diff("dev", head)
-    assert "at min $731 → >= $438 (unknown)" in out and "(incomplete:" in out
+    assert "at min $731 → >= $438 (unknown)" in out
+    assert "incomplete: no price for x86 (m5.xlarge) in eu-west-3 (HEAD): the change is unknown" in out
     _, out, _ = run_diff("dev", head, "--format", "markdown")
     assert "| after (incomplete) | >= $438 |" in out
     assert "| change | unknown | unknown | unknown |" in out
+    assert "Cost incomplete: no price for x86 (m5.xlarge) in eu-west-3 (HEAD)." in out
+    report = tmp_path / "tf.json"
+    run_diff("dev", head, "--terraform-report", str(report))
+    assert json.loads(report.read_text())["costIncomplete"] == "no price for x86 (m5.xlarge) in eu-west-3 (HEAD)"
 
 
 def test_verdicts_that_appear_and_disappear(tmp_path: Path) -> None:
@@ -518,11 +542,15 @@ def test_moving_dev_to_karpenter_replaces_nothing_and_the_readme_shows_it() -> N
     assert code == diff.EXIT_SAFE, err
     assert "Summary: 0 to replace," in out
     deleted = [line.split()[-1] for line in out.splitlines() if line.startswith("  delete ")]
+    assert "  context  multiarch:eks:ClusterAutoscaler cluster-autoscaler" in out.splitlines()
+    assert (
+        "             note: Tekton's controllers move to the system nodes (the release's transform schedules them "
+        "there) (multiarch:pipelines:Engine pipelines, outputs.controllersOnSystemNodes)"
+    ) in out.splitlines()
     assert sorted(deleted) == [
         "build-multiarch-pools-arm64",
         "build-multiarch-pools-x86",
-        "cluster-autoscaler",  # the component
-        "cluster-autoscaler",  # its Helm release
+        "cluster-autoscaler",  # its Helm release (the component is context, not a deletion)
         "cluster-autoscaler-identity",
         "cluster-autoscaler-policy",
         "cluster-autoscaler-role",

@@ -55,7 +55,9 @@ def test_a_blocked_stack_change_is_held_by_a_manual_gate(
     report = json.loads((tmp_path / "dev.json").read_text())
     assert [b["name"] for b in report["blocked"]] == ["build-multiarch-efs-fs"]
     # 6 replaced (file system, its mount targets, backup policy, StorageClass), 1 updated.
-    assert json.loads((tmp_path / "tfplan.json").read_text()) == {"create": 6, "update": 1, "delete": 6}
+    assert json.loads((tmp_path / "tfplan.json").read_text()) == {
+        "create": 6, "update": 1, "delete": 6, "costComplete": True, "costIncomplete": ""
+    }  # fmt: skip
     assert "### ⛔ Stack `dev` (eks): BLOCKED" in (tmp_path / "review.md").read_text()
     gate = yaml.safe_load((tmp_path / "gate.yml").read_text())
     job = gate["accept-blocked-dev"]
@@ -93,7 +95,9 @@ def test_no_change_reviews_nothing(repo: Path, tmp_path: Path) -> None:
     proc = run_review(repo, "HEAD", tmp_path)
     assert proc.returncode == 0 and proc.stdout == ""
     assert (tmp_path / "review.md").read_text() == "No stack is touched by this change.\n"
-    assert json.loads((tmp_path / "tfplan.json").read_text()) == {"create": 0, "update": 0, "delete": 0}
+    assert json.loads((tmp_path / "tfplan.json").read_text()) == {
+        "create": 0, "update": 0, "delete": 0, "costComplete": True, "costIncomplete": ""
+    }  # fmt: skip
 
 
 def test_the_pipeline_runs_the_review_and_gates_blocked_changes() -> None:
