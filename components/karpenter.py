@@ -293,17 +293,24 @@ def event_pattern(event: str) -> str:
 
 
 def pool_limits(pool: NodePool) -> dict[str, str]:
-    """maxSize nodes of the pool's largest instance type (catalog vCPU and memory): Karpenter
-    launches no more than that."""
+    """At most maxSize nodes (`nodes`), and the cpu and memory of maxSize nodes of the pool's largest
+    instance type (the catalog's real figures): whichever types Karpenter picks from the fallback
+    list, the pool never outgrows maxSize nodes."""
     sizes = [pool.aws_capacity(t) for t in pool.all_instance_types]
     vcpu = max(s[0] for s in sizes)
     mib = max(s[1] for s in sizes)
     memory = pool.max_size * mib
-    return {"cpu": str(pool.max_size * vcpu), "memory": f"{memory // 1024}Gi" if memory % 1024 == 0 else f"{memory}Mi"}
+    return {
+        "cpu": str(pool.max_size * vcpu),
+        "memory": f"{memory // 1024}Gi" if memory % 1024 == 0 else f"{memory}Mi",
+        "nodes": str(pool.max_size),
+    }
 
 
-def node_pool(pool: NodePool, consolidate_after: str) -> dict[str, Any]:
-    """The NodePool spec for one build pool (karpenter.sh/v1)."""
+def node_pool(pool: NodePool, consolidate_after: str, termination_grace_period: str = "75m") -> dict[str, Any]:
+    """The NodePool spec for one build pool (karpenter.sh/v1): every instance type of its fallback
+    list and every capacity type it allows (Karpenter prefers Spot when both are allowed, and picks
+    among the types by price and availability), bounded by `pool_limits`."""
     template: dict[str, Any] = {
         "metadata": {"labels": {**pool.labels, arch.POOL_LABEL: pool.name}},
         "spec": {
@@ -312,11 +319,18 @@ def node_pool(pool: NodePool, consolidate_after: str) -> dict[str, Any]:
                 {"key": arch.ARCH_LABEL, "operator": "In", "values": [pool.arch]},
                 {"key": "kubernetes.io/os", "operator": "In", "values": ["linux"]},
                 {"key": INSTANCE_TYPE_LABEL, "operator": "In", "values": sorted(pool.all_instance_types)},
-                {"key": CAPACITY_TYPE_LABEL, "operator": "In", "values": [CAPACITY_TYPES[pool.capacity_type]]},
+                {
+                    "key": CAPACITY_TYPE_LABEL,
+                    "operator": "In",
+                    "values": sorted(CAPACITY_TYPES[c] for c in pool.all_capacity_types),
+                },
             ],
-            # Upstream's default, said explicitly: nodes are renewed monthly, and a node whose
-            # build pods say do-not-disrupt is drained only when they end (no terminationGracePeriod).
+            # Upstream's default, said explicitly: nodes are renewed monthly. A node whose build pods
+            # say do-not-disrupt is drained when they end, or at the latest terminationGracePeriod
+            # after Karpenter wants it gone: the longest build timeout plus a margin, so an expired
+            # or drifted node cannot be held forever (Settings.karpenter_termination_grace_period).
             "expireAfter": "720h",
+            "terminationGracePeriod": termination_grace_period,
         },
     }
     if pool.taints:
@@ -384,6 +398,7 @@ class KarpenterArgs:
     pools: Sequence[NodePool]  # one NodePool each
     settings: KarpenterSettings  # consolidateAfter, the system pool
     ami_alias: str  # the AL2023 release the nodes boot (settings: karpenter_ami_alias for the cluster's minor)
+    termination_grace_period: str = "75m"  # default 1h builds + 15m (Settings.karpenter_termination_grace_period)
     tags: Mapping[str, str] = field(default_factory=dict)  # onto what Karpenter launches
     pod_identity_agent: pulumi.Resource | None = None  # the add-on that hands the role to the pod
     system_nodes: pulumi.Resource | None = None  # the system node group the controller runs on
@@ -561,7 +576,7 @@ class Karpenter(pulumi.ComponentResource):
                 api_version="karpenter.sh/v1",
                 kind="NodePool",
                 metadata={"name": pool.name},
-                spec=node_pool(pool, args.settings.consolidate_after),
+                spec=node_pool(pool, args.settings.consolidate_after, args.termination_grace_period),
                 opts=pulumi.ResourceOptions(parent=self, depends_on=[crds, nodeclass, controller]),
             )
         self.register_outputs(
@@ -569,7 +584,7 @@ class Karpenter(pulumi.ComponentResource):
                 "nodeRoleArn": self.node_role_arn,
                 "queueName": self.queue_name,
                 "nodePools": {
-                    p.name: {"arch": p.arch, "instanceTypes": list(p.all_instance_types), "limits": pool_limits(p)}
+                    p.name: {"arch": p.arch, "instanceTypes": sorted(p.all_instance_types), "limits": pool_limits(p)}
                     for p in args.pools
                 },
             }

@@ -73,6 +73,11 @@ def machine_set(infrastructure_name: str, pool: str, zone: str) -> str:
     return f"{infrastructure_name}-{pool}-{zone}"
 
 
+# GKE (engine compute-class): the ComputeClass of a build pool, which its builds select.
+def compute_class(pool: str) -> str:
+    return f"multiarch-{pool}"
+
+
 # The PipelineRun template the stack keeps beside the Pipeline (a ConfigMap in the pipelines'
 # namespace), where runs are started from; the policy pack reads its tolerations.
 PIPELINE_RUN_TEMPLATE = "multiarch-pipelinerun"

@@ -32,6 +32,7 @@ import pulumi_kubernetes as k8s
 import yaml
 
 from components import arch, buildscript, kube, names, versions
+from components.computeclass import CLASS_LABEL
 from components.kube import TaintLike
 from components.settings import Pipelines
 
@@ -372,13 +373,20 @@ def node_arch_for(target: arch.Arch, pool_arches: Sequence[arch.Arch]) -> arch.A
 
 
 def task_pods(
-    pool_arches: Sequence[arch.Arch], taints: Mapping[arch.Arch, Sequence[TaintLike]], default_arch: arch.Arch
+    pool_arches: Sequence[arch.Arch],
+    taints: Mapping[arch.Arch, Sequence[TaintLike]],
+    default_arch: arch.Arch,
+    classes: Mapping[arch.Arch, str] | None = None,
 ) -> dict[str, dict[str, Any]]:
-    """Each pipeline task's pod template: pinned to the arch it runs on, tolerating exactly the
-    taints of that arch's pools (a build of an arch lands on any pool of it)."""
+    """Each pipeline task's pod template: pinned to the arch it runs on (and, on GKE with
+    ComputeClasses, to that arch's class), tolerating exactly the taints of that arch's pools (a
+    build of an arch lands on any pool of it)."""
+    classes = classes or {}
 
     def pod(node: arch.Arch) -> dict[str, Any]:
         out: dict[str, Any] = {"nodeSelector": {arch.ARCH_LABEL: node}}
+        if node in classes:
+            out["nodeSelector"][CLASS_LABEL] = classes[node]
         if taints.get(node):
             out["tolerations"] = kube.tolerations(taints[node])
         return out
@@ -394,9 +402,12 @@ def pipeline_run(
     namespace: str,
     taints: Mapping[arch.Arch, Sequence[TaintLike]],
     default_arch: arch.Arch,
+    classes: Mapping[arch.Arch, str] | None = None,
+    timeout: str = "1h",
 ) -> dict[str, Any]:
     """The PipelineRun to start builds from: RWX workspaces on the stack's class, every task pinned to
-    its arch and tolerating that arch's pools, no autoscaler evicting it."""
+    its arch (and ComputeClass) and tolerating that arch's pools, no autoscaler evicting it, and
+    done within `timeout` (Karpenter's terminationGracePeriod follows it)."""
 
     def claim(size: str) -> dict[str, Any]:
         return {
@@ -420,6 +431,7 @@ def pipeline_run(
         },
         "spec": {
             "pipelineRef": {"name": PIPELINE_NAME},
+            "timeouts": {"pipeline": timeout},
             "params": [
                 {"name": "git-url", "value": "https://github.com/nmasse-itix/tekton-pipeline-multiarch.git"},
                 {"name": "image", "value": "quay.io/<you>/htop-multiarch:latest"},
@@ -435,7 +447,7 @@ def pipeline_run(
             "taskRunTemplate": {"serviceAccountName": SERVICE_ACCOUNT},
             "taskRunSpecs": [
                 {"pipelineTaskName": name, "podTemplate": pod}
-                for name, pod in task_pods(pool_arches, taints, default_arch).items()
+                for name, pod in task_pods(pool_arches, taints, default_arch, classes).items()
             ],
         },
     }

@@ -38,6 +38,7 @@ import tomli_w
 import yaml
 
 from components import arch, buildscript, kube, versions
+from components.computeclass import CLASS_LABEL
 from components.kube import TaintLike
 from components.settings import GitLabRunner as RunnerSettings
 
@@ -106,18 +107,35 @@ def tolerations_allowed(taints: Sequence[TaintLike]) -> str | None:
     return f"^(?:{'|'.join(re.escape(v) for v in values)})$" if values else None
 
 
+CLASS_VARIABLE = "KUBERNETES_NODE_SELECTOR_CLASS"
+
+
+def selectors_allowed(runner: RunnerSettings, classes: Mapping[arch.Arch, str]) -> str:
+    """`node_selector_overwrite_allowed`: the configured regex (the arch label), and with GKE
+    ComputeClasses exactly the stack's classes (anchored, RE2) as well."""
+    if not classes:
+        return runner.node_selector_overwrite_allowed
+    named = "|".join(re.escape(c) for c in sorted(set(classes.values())))
+    return f"(?:{runner.node_selector_overwrite_allowed})|^{re.escape(CLASS_LABEL)}=(?:{named})$"
+
+
 def config_toml(
     runner: RunnerSettings,
     default_arch: arch.Arch = "amd64",
     openshift: bool = False,
     taints: Sequence[TaintLike] = (),
+    classes: Mapping[arch.Arch, str] | None = None,
 ) -> str:
     """The runner's config.toml template (the chart merges it with the registered token).
     `taints`: every build pool's, which jobs may tolerate; `default_arch`: where jobs that name no
-    arch run."""
+    arch run; `classes`: GKE ComputeClasses by arch, which jobs select."""
     r = runner.build_resources
+    classes = classes or {}
     kubernetes: dict[str, Any] = {"service_account": JOBS_SERVICE_ACCOUNT} if openshift else {}
     allowed = tolerations_allowed(taints)
+    selector: dict[str, str] = {arch.ARCH_LABEL: default_arch}
+    if default_arch in classes:
+        selector[CLASS_LABEL] = classes[default_arch]
     return tomli_w.dumps(
         {
             "runners": [
@@ -129,9 +147,9 @@ def config_toml(
                         "privileged": runner.privileged,
                         "build_container_security_context": BUILD_CONTAINER_SECURITY_CONTEXT,
                         "helper_image_autoset_arch_and_os": True,
-                        "node_selector_overwrite_allowed": runner.node_selector_overwrite_allowed,
+                        "node_selector_overwrite_allowed": selectors_allowed(runner, classes),
                         **({"node_tolerations_overwrite_allowed": allowed} if allowed else {}),
-                        "node_selector": {arch.ARCH_LABEL: default_arch},
+                        "node_selector": selector,
                         "cpu_request": r.cpu_request,
                         "memory_request": r.memory_request,
                         "cpu_limit": r.cpu_limit,
@@ -153,6 +171,7 @@ def helm_values(
     system_nodes: bool = False,
     default_arch: arch.Arch = "amd64",
     taints: Sequence[TaintLike] = (),
+    classes: Mapping[arch.Arch, str] | None = None,
 ) -> dict[str, Any]:
     """Chart values: no token anywhere here, only the name of the Secret that holds it.
 
@@ -165,7 +184,9 @@ def helm_values(
         "rbac": {"create": True},
         "runners": {
             "secret": SECRET_NAME,
-            "config": config_toml(runner, default_arch=default_arch, openshift=openshift, taints=taints),
+            "config": config_toml(
+                runner, default_arch=default_arch, openshift=openshift, taints=taints, classes=classes
+            ),
         },
         # The runner image is multi-arch: the manager may land on either pool (and tolerates GKE's taint).
         "tolerations": [ARM64_TOLERATION],
@@ -309,17 +330,29 @@ def ci_component(
     tags: Sequence[str],
     taints: Mapping[arch.Arch, Sequence[TaintLike]] | None = None,
     default_arch: arch.Arch = "amd64",
+    classes: Mapping[arch.Arch, str] | None = None,
+    timeout: str = "1h",
 ) -> str:
     """The CI/CD component: `spec: inputs:`, then a buildah build job per arch (a matrix over the
-    `arches` input, each pinned to its nodes and tolerating its pools' `taints`) and the manifest
-    job, which needs exactly those and runs on `default_arch` (tolerating its taints)."""
+    `arches` input, each pinned to its nodes, selecting its GKE ComputeClass (`classes`) and
+    tolerating its pools' `taints`) and the manifest job, which needs exactly those and runs on
+    `default_arch`. Every job ends within `timeout` (Karpenter's terminationGracePeriod follows it)."""
     taints = taints or {}
+    classes = classes or {}
+
+    def node_variables(a: arch.Arch) -> dict[str, str]:
+        out = _toleration_variables(taints.get(a, ()))
+        if a in classes:
+            out[CLASS_VARIABLE] = f"{CLASS_LABEL}={classes[a]}"
+        return out
+
     build: dict[str, Any] = {
         "stage": "$[[ inputs.stage ]]",
         "tags": "$[[ inputs.tags ]]",
         "image": {"name": versions.BUILDAH_IMAGE},
         "inherit": {"default": False},
         "needs": [],
+        "timeout": timeout,
         "parallel": {"matrix": [{"ARCH": "$[[ inputs.arches ]]"}]},
         "variables": {
             "KUBERNETES_NODE_SELECTOR_ARCH": f"{arch.ARCH_LABEL}=${{ARCH}}",
@@ -331,12 +364,13 @@ def ci_component(
             "MULTIARCH_CACHE_REPOSITORY": "$[[ inputs.cache-repository ]]",
         },
     }
-    tolerating = [a for a in arch.ARCHES if taints.get(a)]
-    if tolerating:
-        # Each arch's job tolerates its own pools' taints, and no other arch's (rules see the matrix).
-        build["rules"] = [
-            {"if": f'$ARCH == "{a}"', "variables": _toleration_variables(taints[a])} for a in tolerating
-        ] + [{"when": "on_success"}]
+    placed = [a for a in arch.ARCHES if node_variables(a)]
+    if placed:
+        # Each arch's job tolerates its own pools' taints and selects its own class, and no other
+        # arch's (rules see the matrix).
+        build["rules"] = [{"if": f'$ARCH == "{a}"', "variables": node_variables(a)} for a in placed] + [
+            {"when": "on_success"}
+        ]
     build.update(
         {
             "before_script": [LOGIN],
@@ -356,9 +390,10 @@ def ci_component(
             "image": {"name": versions.BUILDAH_IMAGE},
             "inherit": {"default": False},
             "needs": [BUILD_JOB],
+            "timeout": timeout,
             "variables": {
                 "KUBERNETES_NODE_SELECTOR_ARCH": f"{arch.ARCH_LABEL}={default_arch}",
-                **_toleration_variables(taints.get(default_arch, ())),
+                **node_variables(default_arch),
                 **_image_variables(),
             },
             "before_script": [LOGIN],
@@ -382,6 +417,7 @@ class GitLabRunnerArgs:
     system_nodes: bool = False  # engine karpenter: the manager runs on the tainted system node group
     default_arch: arch.Arch = "amd64"  # where jobs that name no arch run
     taints: Sequence[TaintLike] = field(default_factory=tuple)  # every build pool's, which jobs may tolerate
+    classes: Mapping[arch.Arch, str] = field(default_factory=dict)  # gke compute-class: arch -> ComputeClass
 
 
 class GitLabRunnerRelease(pulumi.ComponentResource):
@@ -420,6 +456,7 @@ class GitLabRunnerRelease(pulumi.ComponentResource):
                 system_nodes=args.system_nodes,
                 default_arch=args.default_arch,
                 taints=args.taints,
+                classes=args.classes,
             ),
             value_yaml_files=[pulumi.StringAsset(yaml.safe_dump(OPENSHIFT_MANAGER_VALUES))] if openshift else None,
             atomic=True,

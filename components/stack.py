@@ -26,7 +26,8 @@ class Platform:
     kubernetes: k8s.Provider
     outputs: dict[str, Any] = field(default_factory=dict)
     rwx_storage_class: str | None = None  # the StorageClass build workspaces use, when storage is on
-    system_nodes: bool = False  # a tainted system node group (engine karpenter): controllers tolerate it
+    system_nodes: bool = False  # a tainted system node pool (Karpenter's, GKE's): controllers tolerate it
+    compute_classes: dict[arch.Arch, str] = field(default_factory=dict)  # gke, engine compute-class: arch -> class name
 
 
 def common_tags(settings: Settings) -> dict[str, str]:
@@ -54,11 +55,17 @@ def build(settings: Settings) -> dict[str, Any]:
                 system_nodes=platform.system_nodes,
                 default_arch=settings.default_job_arch,
                 taints=[t for pool_taints in taints.values() for t in pool_taints],
+                classes=platform.compute_classes,
             ),
             opts=in_cluster,
         )
         platform.outputs["gitlabCiTemplate"] = runner.ci_component(
-            settings.arches, sorted(settings.gitlab_runner.tags), taints, settings.default_job_arch
+            settings.arches,
+            sorted(settings.gitlab_runner.tags),
+            taints,
+            settings.default_job_arch,
+            classes=platform.compute_classes,
+            timeout=settings.gitlab_runner.job_timeout,
         )
     if settings.pipelines is not None:
         _pipelines(settings, settings.pipelines, platform, in_cluster)
@@ -100,7 +107,13 @@ def _pipelines(settings: Settings, p: Any, platform: Platform, in_cluster: pulum
         "pipelines", pipelines.PipelineEngineArgs(pipelines=p, system_nodes=platform.system_nodes), opts=in_cluster
     )
     run = pipelines.pipeline_run(
-        settings.arches, platform.rwx_storage_class, p.namespace, settings.build_taints, settings.default_job_arch
+        settings.arches,
+        platform.rwx_storage_class,
+        p.namespace,
+        settings.build_taints,
+        settings.default_job_arch,
+        classes=platform.compute_classes,
+        timeout=p.run_timeout,
     )
     pipelines.BuildPipeline(
         "build-pipeline",
@@ -189,6 +202,7 @@ def _eks(settings: Settings) -> Platform:
                 pools=settings.node_pools,
                 settings=settings.autoscaling.karpenter_settings,
                 ami_alias=karpenter_ami_alias(settings.autoscaling.karpenter_settings, c.kubernetes_version),
+                termination_grace_period=settings.karpenter_termination_grace_period,
                 tags=common_tags(settings),
                 pod_identity_agent=cluster.pod_identity_agent,
                 system_nodes=pools,
@@ -252,6 +266,7 @@ def _gke(settings: Settings) -> Platform:
 
     c = settings.cluster
     filestore = settings.storage.filestore
+    classes = settings.autoscaling.uses_compute_classes
     assert settings.gcp_project is not None and c.location is not None  # checked by settings
     gcp_provider = gcp.Provider(
         "gcp",
@@ -270,6 +285,9 @@ def _gke(settings: Settings) -> Platform:
             create=c.create,
             filestore_csi_driver=filestore is not None and filestore.enabled,
             autoscaling_profile=settings.autoscaling.profile,
+            auto_provisioning=(
+                (settings.autoscaling.limits.cores.max, settings.autoscaling.limits.memory_gib.max) if classes else None
+            ),
         ),
         opts=cloud,
     )
@@ -279,11 +297,22 @@ def _gke(settings: Settings) -> Platform:
             cluster_name=cluster.cluster_name,
             project=settings.gcp_project,
             location=c.location,
-            pools=settings.node_pools,
+            pools=() if classes else settings.node_pools,  # compute-class: GKE creates the build pools
+            system=settings.system_pool,
         ),
         opts=cloud,
     )
     platform = _managed_cluster(cluster, nodePoolNames={n: p.name for n, p in pools.node_pools.items()})
+    platform.system_nodes = settings.system_pool is not None
+    if classes:
+        from components.computeclass import ComputeClasses, ComputeClassesArgs
+
+        computed = ComputeClasses(
+            "compute-classes",
+            ComputeClassesArgs(pools=settings.node_pools, location=c.location, version=c.kubernetes_version),
+            opts=pulumi.ResourceOptions(providers={"kubernetes": platform.kubernetes}, depends_on=[pools]),
+        )
+        platform.compute_classes = computed.classes
     if filestore is not None and filestore.enabled:
         from components.storage import FilestoreStorage, FilestoreStorageArgs
 

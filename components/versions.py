@@ -83,3 +83,7 @@ KARPENTER_AMI_ALIASES: dict[str, str] = {
 }
 # The system node group's default: one small Graviton burstable instance.
 SYSTEM_POOL_INSTANCE_TYPE = "t4g.medium"
+# GKE's system node pool: one small shared-core E2 (every zone offers it; GKE's own add-ons fit).
+GKE_SYSTEM_POOL_INSTANCE_TYPE = "e2-medium"
+# Karpenter's terminationGracePeriod beyond the longest build timeout: time to upload and clean up.
+KARPENTER_DRAIN_MARGIN_MINUTES = 15

@@ -10,6 +10,7 @@ from pulumi_policy import PolicyPack
 
 # The repository root: the policies use the program's own architecture catalog.
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
-from policy.policies import ALL
+from policy.policies import ALL, warm_up
 
+warm_up()
 PolicyPack(name="multiarch-policies", policies=ALL)

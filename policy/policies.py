@@ -217,6 +217,84 @@ def node_pool_arch(args: ResourceValidationArgs, report: Report) -> None:
 
 
 NODEPOOL_TYPE = "kubernetes:karpenter.sh/v1:NodePool"
+COMPUTE_CLASS_TYPE = "kubernetes:cloud.google.com/v1:ComputeClass"
+CLASS_ARCH_ANNOTATION = "multiarch.dev/arch"  # components/computeclass.py ARCH_ANNOTATION
+
+
+def _class_arch(props: Mapping[str, Any]) -> str | None:
+    return ((props.get("metadata") or {}).get("annotations") or {}).get(CLASS_ARCH_ANNOTATION)
+
+
+def _series_arch(family: str) -> str | None:
+    from components.catalog import gcp
+
+    series = gcp.SERIES.get(family)
+    return series.arch if series else None
+
+
+def compute_class_one_arch(args: ResourceValidationArgs, report: Report) -> None:
+    """A build ComputeClass launches its arch or nothing: every priority of that arch, and no
+    fallback to the cluster's default machines (E2, x86) when none can be had."""
+    if args.resource_type != COMPUTE_CLASS_TYPE:
+        return
+    p = args.props
+    name = _ident(p)
+    want = _class_arch(p)
+    spec = p.get("spec") or {}
+    if want is None:
+        report(f"ComputeClass {name}: no {CLASS_ARCH_ANNOTATION} annotation: a build class is of exactly one arch")
+        return
+    for i, prio in enumerate(spec.get("priorities") or []):
+        family = prio.get("machineFamily") or str(prio.get("machineType") or "").split("-", 1)[0]
+        actual = _series_arch(family) if family else None
+        if actual is not None and actual != want:
+            report(f"ComputeClass {name}: priorities[{i}] is {family}, {actual}, but the class is {want}")
+    if spec.get("whenUnsatisfiable") != "DoNotScaleUp":
+        report(
+            f"ComputeClass {name}: whenUnsatisfiable {spec.get('whenUnsatisfiable')!r} lets GKE fall back to the "
+            f"cluster's default machines (E2, amd64) when no priority can be had: set DoNotScaleUp"
+        )
+
+
+def _spot_only_one_type(r: Any) -> tuple[str, str] | None:
+    """(what, the one type) of a pool that launches Spot capacity of a single instance type only."""
+    p, kind = r.props, r.resource_type
+    if kind == "aws:eks/nodeGroup:NodeGroup" and p.get("capacityType") == "SPOT":
+        types = p.get("instanceTypes") or []
+        if len(types) == 1:
+            return f"node group {p.get('nodeGroupName') or r.name}", str(types[0])
+    elif kind == "gcp:container/nodePool:NodePool" and (p.get("nodeConfig") or {}).get("spot"):
+        return f"GKE node pool {p.get('name') or r.name}", str((p.get("nodeConfig") or {}).get("machineType"))
+    elif kind == NODEPOOL_TYPE:
+        reqs = {q.get("key"): q for q in _nodepool_requirements(p) if q.get("operator") == "In"}
+        capacity = set((reqs.get("karpenter.sh/capacity-type") or {}).get("values") or [])
+        types = (reqs.get(INSTANCE_TYPE_KEY) or {}).get("values") or []
+        if capacity == {"spot"} and len(types) == 1 and INSTANCE_FAMILY_KEY not in reqs:
+            return f"NodePool {(p.get('metadata') or {}).get('name')}", str(types[0])
+    elif kind == COMPUTE_CLASS_TYPE:
+        prios = (p.get("spec") or {}).get("priorities") or []
+        if len(prios) == 1 and prios[0].get("spot"):
+            return f"ComputeClass {_ident(p)}", str(prios[0].get("machineType") or prios[0].get("machineFamily"))
+    return None
+
+
+def spot_capacity_fallback(args: StackValidationArgs, report: Report) -> None:
+    for r in args.resources:
+        found = _spot_only_one_type(r)
+        if found:
+            what, one = found
+            fix = (
+                "allow more types (instanceFamilies) or on-demand as the fallback (capacityTypes: [SPOT, ON_DEMAND])"
+                if what.startswith(("NodePool", "ComputeClass"))
+                else "a pool of the Cluster Autoscaler has one type: use engine karpenter (eks) or compute-class "
+                "(gke) with instanceFamilies and capacityTypes: [SPOT, ON_DEMAND], or capacityType ON_DEMAND"
+            )
+            report(
+                f"{what} launches Spot capacity of one instance type ({one}) and nothing else: when that type's Spot "
+                f"capacity runs short, its builds wait; {fix}"
+            )
+
+
 INSTANCE_TYPE_KEY = "node.kubernetes.io/instance-type"
 INSTANCE_FAMILY_KEY = "karpenter.k8s.aws/instance-family"
 
@@ -295,7 +373,7 @@ def _build_pools(resources: Any) -> list[tuple[str, str, list[Taint]]]:
         elif kind == "gcp:container/nodePool:NodePool":
             config = p.get("nodeConfig") or {}
             a = _arch_or_none(arch.Cloud.GCP, config.get("machineType") or "")
-            if a:
+            if a and (config.get("labels") or {}).get(arch.POOL_LABEL) != names.SYSTEM_POOL:
                 taints = _taints(config.get("taints"))
                 if a == "arm64":  # GKE's own, on every arm64 node
                     taints.append((gke_arm64["key"], gke_arm64["value"], gke_arm64["effect"]))
@@ -311,6 +389,15 @@ def _build_pools(resources: Any) -> list[tuple[str, str, list[Taint]]]:
             template = ((p.get("spec") or {}).get("template") or {}).get("spec") or {}
             for a in sorted(arches):
                 pools.append((f"NodePool {_ident(p)}", a, _taints(template.get("taints"))))
+        elif kind == COMPUTE_CLASS_TYPE:
+            a = _class_arch(p)
+            config = (p.get("spec") or {}).get("nodePoolConfig") or {}
+            taints = _taints(config.get("taints"))
+            behaviour = (config.get("taintConfig") or {}).get("architectureTaintBehavior", "ARM")
+            if a == "arm64" and behaviour == "ARM":  # GKE's own, on every arm64 node of the class
+                taints.append((gke_arm64["key"], gke_arm64["value"], gke_arm64["effect"]))
+            if a:
+                pools.append((f"ComputeClass {_ident(p)}", a, taints))
     return pools
 
 
@@ -443,6 +530,8 @@ def _pool_arches(resources: Any) -> set[str]:
                 found.add(a)
         elif r.resource_type == NODEPOOL_TYPE:
             found |= _nodepool_arches(p) or set()
+        elif r.resource_type == COMPUTE_CLASS_TYPE and _class_arch(p):
+            found.add(str(_class_arch(p)))
     return found
 
 
@@ -706,6 +795,18 @@ ALL = [
         validate=build_pool_taints_tolerated,
         enforcement_level=MANDATORY,
     ),
+    ResourceValidationPolicy(
+        name="compute-class-one-arch",
+        description="A build ComputeClass launches only its arch's series and never falls back to default machines.",
+        validate=compute_class_one_arch,
+        enforcement_level=MANDATORY,
+    ),
+    StackValidationPolicy(
+        name="spot-capacity-fallback",
+        description="A pool that launches Spot capacity has another instance type or on-demand to fall back to.",
+        validate=spot_capacity_fallback,
+        enforcement_level=ADVISORY,
+    ),
     StackValidationPolicy(
         name="tekton-affinity-assistant-off",
         description="Tekton with RWX workspaces runs with the affinity assistant (co-scheduling) disabled.",
@@ -738,3 +839,13 @@ ALL = [
         enforcement_level=ADVISORY,
     ),
 ]
+
+
+def warm_up() -> None:
+    """Load what the policies read on first use (the instance catalogs, the GCP series), before the
+    pack serves: the first analysis then costs what every later one does."""
+    from components.catalog import aws, gcp
+
+    aws.catalog()
+    gcp.lookup("t2a-standard-8")
+    arch.machine(arch.Cloud.AWS, "m6g.2xlarge")

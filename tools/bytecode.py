@@ -22,14 +22,14 @@ from tools import changed_stacks, plan
 
 
 def compile_loaded(prefix: Path) -> int:
-    """Write the bytecode of every loaded module under `prefix` that has none; how many."""
+    """Write the bytecode of every loaded module under `prefix` that has none (or a stale one); how many."""
     written = 0
     for module in list(sys.modules.values()):
         source = getattr(module, "__file__", None)
         if not source or not source.endswith(".py") or not Path(source).is_relative_to(prefix):
             continue
         cached = importlib.util.cache_from_source(source)
-        if not Path(cached).exists():
+        if not Path(cached).exists() or Path(cached).stat().st_mtime < Path(source).stat().st_mtime:
             py_compile.compile(source, cfile=cached, doraise=True)
             written += 1
     return written
@@ -42,6 +42,7 @@ def main() -> int:
         except plan.PlanError as exc:  # a broken stack is the plan's to report, not the install's
             print(f"tools.bytecode: {stack}: " + " ".join(exc.lines), file=sys.stderr)
     written = compile_loaded(Path(sys.prefix).resolve())
+    written += compile_loaded(changed_stacks.ROOT)  # the program, the tools and the pack: edited, recompiled
     print(f"byte-compiled {written} modules the plan imports")
     return 0
 

@@ -220,6 +220,7 @@ def write(rec: Recording, out_dir: Path) -> Drawn:
     for name, text in sources.items():
         (out_dir / name).write_text(text)
         written.append(out_dir / name)
+    (out_dir / "diagram.png").unlink(missing_ok=True)  # a previous plan's picture is not this one's
     if not shutil.which("dot"):
         return Drawn(written, "no PNG: Graphviz's dot is not installed")
     whole = len(rec.resources) <= PNG_MAX_RESOURCES

@@ -686,6 +686,8 @@ def _pool_of(r: Resource) -> tuple[str, int]:
         labels = ((spec.get("template") or {}).get("metadata") or {}).get("labels") or {}
         nodes = str((spec.get("limits") or {}).get("nodes") or "")
         return str(labels.get(POOL_TAG, r.name)), int(nodes) if nodes.isdigit() else 0
+    if r.type == replacerules.COMPUTE_CLASS:  # GKE creates its nodes; it knows no count
+        return str(((i.get("metadata") or {}).get("labels") or {}).get(POOL_TAG, r.name)), 0
     labels = ((i.get("spec") or {}).get("template", {}).get("metadata", {}).get("labels")) or {}
     return str(labels.get(POOL_TAG, r.name)), int((i.get("spec") or {}).get("replicas") or 0)
 
@@ -780,7 +782,14 @@ def risks(items: Sequence[Item]) -> list[str]:
         if item.action not in ("replace", "delete") or b is None or item.blocked:
             continue
         kind = replacerules.resource_class(r.type)
-        if kind == replacerules.CAPACITY and r.type in (*NODE_TYPES, replacerules.KARPENTER_NODE_POOL):
+        if r.type == replacerules.COMPUTE_CLASS:
+            pool, _ = _pool_of(b)
+            out.append(
+                f"{item.action} of ComputeClass {_name(b)}: builds of pool {pool} select it (cloud.google.com/"
+                f"compute-class={_name(b)}); {'while it is gone they' if item.action == 'replace' else 'they'} "
+                "cannot be scheduled, and the nodes GKE created for it are removed once empty"
+            )
+        elif kind == replacerules.CAPACITY and r.type in (*NODE_TYPES, replacerules.KARPENTER_NODE_POOL):
             pool, most = _pool_of(b)
             named = redact(b.inputs).get("nodeGroupName") or redact(b.inputs).get("name")
             fixed = (
@@ -862,7 +871,10 @@ def cost_delta(base: Side, head: Side) -> dict[str, Any]:
 
     b, h = totals(base), totals(head)
     complete = {"base": base.cost.get("complete", True), "head": head.cost.get("complete", True)}
-    known = complete["base"] and complete["head"]
+
+    def column(side: Side, key: str) -> bool:
+        return bool((side.cost.get("completeByColumn") or {}).get(key, side.cost.get("complete", True)))
+
     missing = [
         f"no price for {', '.join(side.cost.get('unpriced', []))} in {side.cost.get('region')} ({label})"
         for label, side in (("BASE", base), ("HEAD", head))
@@ -872,8 +884,11 @@ def cost_delta(base: Side, head: Side) -> dict[str, Any]:
         "base": b,
         "head": h,
         "complete": complete,
+        "completeByColumn": {
+            label: {k: column(side, k) for k in COST_KEYS} for label, side in (("base", base), ("head", head))
+        },
         "incomplete": "; ".join(missing),  # "" when both sides are priced
-        "delta": {k: round(h[k] - b[k], 2) if known else None for k in COST_KEYS},
+        "delta": {k: round(h[k] - b[k], 2) if column(base, k) and column(head, k) else None for k in COST_KEYS},
     }
 
 
@@ -1029,8 +1044,9 @@ def render_table(r: Review, out: TextIO) -> None:
     done = cost.get("complete", {"base": True, "head": True})
     out.write("\nMonthly cost (estimate, USD):")
     for key, label in (("atMin", "at min"), ("initial", "initial"), ("atMax", "at max")):
-        before = _cost_cell(cost["base"][key], done["base"])
-        after = _cost_cell(cost["head"][key], done["head"])
+        cols = cost.get("completeByColumn") or {side: dict.fromkeys(COST_KEYS, done[side]) for side in done}
+        before = _cost_cell(cost["base"][key], cols["base"][key])
+        after = _cost_cell(cost["head"][key], cols["head"][key])
         out.write(f"  {label} {before} → {after} ({_cost_cell(cost['delta'][key], signed=True)})")
     if cost.get("incomplete"):
         out.write(f"\n  incomplete: {cost['incomplete']}: the change is unknown")
@@ -1076,7 +1092,8 @@ def render_markdown(r: Review, out: TextIO) -> None:
     done = c.get("complete", {"base": True, "head": True})
     out.write("| monthly cost (estimate) | at min | initial | at max |\n| --- | ---: | ---: | ---: |\n")
     for label, key in (("before", "base"), ("after", "head")):
-        cells = " | ".join(_cost_cell(c[key][k], done[key]) for k in COST_KEYS)
+        cols = (c.get("completeByColumn") or {}).get(key) or dict.fromkeys(COST_KEYS, done[key])
+        cells = " | ".join(_cost_cell(c[key][k], cols[k]) for k in COST_KEYS)
         out.write(f"| {label}{'' if done[key] else ' (incomplete)'} | {cells} |\n")
     d = c["delta"]
     out.write(f"| change | {' | '.join(_cost_cell(d[k], signed=True) for k in COST_KEYS)} |\n\n")

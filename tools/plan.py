@@ -57,6 +57,8 @@ class PoolCost:
     min_size: int
     initial_size: int
     max_size: int
+    estimated: bool = False  # the price is estimated (prices.estimated), shown with "~"
+    system: bool = False  # the controllers' pool: no builds land there
 
     def monthly(self, nodes: int) -> float | None:
         return None if self.hourly is None else prices.monthly(self.hourly, nodes)
@@ -79,8 +81,22 @@ def pool_costs(settings: Any) -> list[PoolCost]:
         priced = [(prices.hourly(region, t), t) for t in p.all_instance_types]
         known = [(h, t) for h, t in priced if h is not None]
         hourly, instance_type = max(known) if len(known) == len(priced) else (None, p.instance_type)
-        costs.append(PoolCost(p.name, p.arch, instance_type, hourly, p.min_size, p.initial_size, p.max_size))
+        costs.append(
+            PoolCost(
+                p.name, p.arch, instance_type, hourly, p.min_size, _initial_nodes(settings, p), p.max_size,
+                estimated=prices.estimated(region, instance_type), system=p in system,
+            )
+        )  # fmt: skip
     return costs
+
+
+def _initial_nodes(settings: Any, pool: Any) -> int:
+    """What the cloud starts with: on GKE the initial count is per zone, in every zone of the pool."""
+    if settings.platform == "gke":
+        from components.nodepools import gke
+
+        return gke.initial_nodes(pool, settings.cluster.location or "")
+    return pool.initial_size  # type: ignore[no-any-return]
 
 
 def _num(v: Any) -> str:
@@ -137,8 +153,19 @@ def facts(r: Registered) -> str:
             f"NodePool {i.get('metadata', {}).get('name')}: {','.join(reqs.get(arch.ARCH_LABEL, ['any arch']))} "
             f"{','.join(reqs.get('node.kubernetes.io/instance-type', ['any type']))} "
             f"{','.join(reqs.get('karpenter.sh/capacity-type', ['any capacity']))} "
-            f"limits cpu={limits.get('cpu')} memory={limits.get('memory')}; "
-            f"{disruption.get('consolidationPolicy')} after {disruption.get('consolidateAfter')}"
+            f"limits nodes={limits.get('nodes')} cpu={limits.get('cpu')} memory={limits.get('memory')}; "
+            f"{disruption.get('consolidationPolicy')} after {disruption.get('consolidateAfter')}, "
+            f"grace {spec.get('template', {}).get('spec', {}).get('terminationGracePeriod')}"
+        )
+    if r.type == "kubernetes:cloud.google.com/v1:ComputeClass":
+        spec = i.get("spec", {})
+        tried = ", ".join(
+            f"{p.get('machineFamily')}{' spot' if p.get('spot') else ''}" for p in spec.get("priorities", [])
+        )
+        return (
+            f"ComputeClass {i.get('metadata', {}).get('name')}: "
+            f"{i.get('metadata', {}).get('annotations', {}).get('multiarch.dev/arch', 'any arch')} {tried}; "
+            f"{spec.get('whenUnsatisfiable')}"
         )
     if r.type == "kubernetes:karpenter.k8s.aws/v1:EC2NodeClass":
         spec = i.get("spec", {})
@@ -285,25 +312,29 @@ def control_plane_hourly(settings: Any) -> float:
 
 def print_costs(settings: Any, costs: Sequence[PoolCost], out: TextIO) -> dict[str, Any]:
     """The cost table: each pool at min (idle), initial and max size, plus the control plane. A pool
-    the price table cannot price shows "unknown" in each of its cells, and the totals, left without
-    it, say they are incomplete ("at least")."""
+    the price table cannot price shows "unknown" in each cell where it has nodes (none cost $0
+    whatever the price), and the totals of those columns, left without it, say they are incomplete
+    ("at least")."""
     region = price_region(settings)
     out.write(
         f"\nEstimated monthly cost (on-demand list prices, {region}, as of {prices.PRICES_AS_OF}; "
         f"{prices.HOURS_PER_MONTH} h/month):\n"
     )
     totals = [0.0, 0.0, 0.0]
+    known = [True, True, True]  # per column: every pool with nodes there is priced
     rows, table = [], []
     unpriced = []
     for c in costs:
         sizes = (c.min_size, c.initial_size, c.max_size)
-        monthly = [c.monthly(n) for n in sizes]
+        monthly = [c.monthly(n) if c.hourly is not None else (0.0 if n == 0 else None) for n in sizes]
         if c.hourly is None:
             unpriced.append(f"{c.pool} ({c.instance_type})")
-            table.append([c.pool, c.arch, c.instance_type, UNKNOWN, *[f"{UNKNOWN} ({n})" for n in sizes]])
+            cells = [_usd(0.0, n) if n == 0 else f"{UNKNOWN} ({n})" for n in sizes]
+            table.append([c.pool, c.arch, c.instance_type, UNKNOWN, *cells])
+            known = [k and m is not None for k, m in zip(known, monthly, strict=True)]
         else:
             cells = [_usd(m or 0.0, n) for m, n in zip(monthly, sizes, strict=True)]
-            table.append([c.pool, c.arch, c.instance_type, f"{c.hourly:.3f}", *cells])
+            table.append([c.pool, c.arch, c.instance_type, f"{'~' if c.estimated else ''}{c.hourly:.3f}", *cells])
             totals = [t + (m or 0.0) for t, m in zip(totals, monthly, strict=True)]
         rows.append(
             {
@@ -311,6 +342,7 @@ def print_costs(settings: Any, costs: Sequence[PoolCost], out: TextIO) -> dict[s
                 "arch": c.arch,
                 "instanceType": c.instance_type,
                 "hourlyUsd": c.hourly,
+                "hourlyEstimated": c.estimated,
                 "minSize": c.min_size,
                 "initialSize": c.initial_size,
                 "maxSize": c.max_size,
@@ -323,8 +355,8 @@ def print_costs(settings: Any, costs: Sequence[PoolCost], out: TextIO) -> dict[s
     if control:
         table.append(["control plane", "", "", "", *[_usd(control)] * 3])
     totals = [round(t + control, 2) for t in totals]
-    complete = not unpriced
-    shown = [_usd(t) if complete else f">= {_usd(t)}" for t in totals]
+    complete = all(known)
+    shown = [_usd(t) if k else f">= {_usd(t)}" for t, k in zip(totals, known, strict=True)]
     table.append(["total" if complete else "total (incomplete)", "", "", "", *shown])
     header = ["pool", "arch", "type", "$/h", "at min", "initial", "at max"]
     widths = [max(len(str(r[i])) for r in [header, *table]) for i in range(len(header))]
@@ -336,6 +368,15 @@ def print_costs(settings: Any, costs: Sequence[PoolCost], out: TextIO) -> dict[s
             f"  no price for {', '.join(unpriced)} in {region} (components/catalog/prices.py): "
             "the totals leave them out\n"
         )
+    if any(c.estimated for c in costs):
+        out.write(f"  ~ estimated: the us-east-1 price x {prices.eu_west_3_factor()} (components/catalog/prices.py)\n")
+    view = cost_view(settings, costs, totals, known)
+    out.write(f"\n  engine {view['engine']}: idle {view['idleText']}; at most {view['maxText']}\n")
+    for a, b in view["buildHour"].items():
+        price = "unknown" if b["hourlyUsd"] is None else f"${b['hourlyUsd']:.2f}"
+        out.write(
+            f"  one hour of one {a} build: {price} (one {b['instanceType']} node of pool {b['pool']}{b['note']})\n"
+        )
     return {
         "region": region,
         "pricesAsOf": prices.PRICES_AS_OF,
@@ -343,8 +384,44 @@ def print_costs(settings: Any, costs: Sequence[PoolCost], out: TextIO) -> dict[s
         "pools": rows,
         "controlPlaneMonthlyUsd": control,
         "complete": complete,
-        "unpriced": unpriced,
+        "completeByColumn": dict(zip(("atMin", "initial", "atMax"), known, strict=True)),
+        "unpriced": unpriced if not complete else [],
         "totalMonthlyUsd": {"atMin": totals[0], "initial": totals[1], "atMax": totals[2]},
+        "view": {k: v for k, v in view.items() if not k.endswith("Text")},
+    }
+
+
+def cost_view(
+    settings: Any, costs: Sequence[PoolCost], totals: Sequence[float], known: Sequence[bool]
+) -> dict[str, Any]:
+    """What a reviewer asks of a stack's bill: what it costs idle (every pool at its minimum, the
+    control plane included), what one hour of one build adds per arch (a node of the arch's build
+    pool: nothing more when the pool keeps an idle node, else one node), and the most it can cost."""
+    engine = "karpenter" if settings.autoscaling.uses_karpenter else str(settings.autoscaling.engine)
+    build: dict[str, dict[str, Any]] = {}
+    for c in costs:
+        if c.system or c.arch in build:
+            continue
+        kept = c.min_size > 0
+        build[c.arch] = {
+            "pool": c.pool,
+            "instanceType": c.instance_type,
+            "hourlyUsd": None if c.hourly is None else (0.0 if kept else c.hourly),
+            "note": ", kept running at minSize: no extra cost" if kept else ", started for the build",
+        }
+
+    def money(x: float, complete: bool) -> str:
+        return f"{'' if complete else '>= '}${x:,.0f} a month"
+
+    return {
+        "engine": engine,
+        "idleMonthlyUsd": totals[0],
+        "idleComplete": known[0],
+        "maxMonthlyUsd": totals[2],
+        "maxComplete": known[2],
+        "buildHour": build,
+        "idleText": money(totals[0], known[0]),
+        "maxText": money(totals[2], known[2]),
     }
 
 
@@ -422,18 +499,24 @@ def dumps(doc: dict[str, Any]) -> str:
 
 def write_outputs(planned: Planned, out_dir: Path) -> None:
     rec = planned.recording
-    if out_dir.exists():
-        shutil.rmtree(out_dir)
-    (out_dir / "manifests").mkdir(parents=True)
+    manifests = out_dir / "manifests"
+    manifests.mkdir(parents=True, exist_ok=True)
     (out_dir / "plan.json").write_text(dumps(plan_document(planned)))
+    written = set()
     for r in rec.kubernetes_objects():
         body = {k: v for k, v in redact(r.inputs).items() if not k.startswith("__")}
-        (out_dir / "manifests" / _manifest_name(r)).write_text(yaml.dump(body, Dumper=DUMPER, sort_keys=False))
+        written.add(_manifest_name(r))
+        (manifests / _manifest_name(r)).write_text(yaml.dump(body, Dumper=DUMPER, sort_keys=False))
+    for stale in manifests.iterdir():  # a previous plan's objects this one no longer declares
+        if stale.name not in written:
+            shutil.rmtree(stale) if stale.is_dir() else stale.unlink()
     for key, relative in (("gitlabCiTemplate", CI_TEMPLATE), ("examplePipelineRun", PIPELINE_RUN)):
         text = rec.outputs.get(key)
         if isinstance(text, str):
             (out_dir / relative).parent.mkdir(parents=True, exist_ok=True)
             (out_dir / relative).write_text(text)
+        else:
+            (out_dir / relative).unlink(missing_ok=True)
 
 
 @dataclass

@@ -31,6 +31,9 @@ Sources (read for this table; versions as bundled by pulumi-aws 7, pulumi-gcp 10
 - KARPENTER: Karpenter v1's NodePool/EC2NodeClass CRDs (`x-kubernetes-validations`: nodeClassRef's
   group and kind are immutable) and its drift: a NodePool template or EC2NodeClass change is applied
   in place, and Karpenter then replaces the nodes that no longer match, within the disruption budget.
+- GKE-CC: GKE ComputeClasses: a class is updated in place; the nodes GKE created for it keep running
+  (with `activeMigration.optimizeRulePriority: false` they are not moved to a better priority) and
+  new nodes follow the new spec; a deleted class leaves the pods that select it unschedulable.
 """
 
 from __future__ import annotations
@@ -63,6 +66,7 @@ GKE_NODE_POOL = "gcp:container/nodePool:NodePool"
 KARPENTER_NODE_POOL = "kubernetes:karpenter.sh/v1:NodePool"
 KARPENTER_NODE_CLASS = "kubernetes:karpenter.k8s.aws/v1:EC2NodeClass"
 MACHINE_SET = "kubernetes:machine.openshift.io/v1beta1:MachineSet"
+COMPUTE_CLASS = "kubernetes:cloud.google.com/v1:ComputeClass"
 
 RULES: dict[str, list[Rule]] = {
     EKS_NODE_GROUP: _rules(
@@ -257,6 +261,14 @@ NOTES: dict[str, list[Note]] = {
             "KARPENTER",
         )
     ],
+    COMPUTE_CLASS: [
+        Note(
+            "spec",
+            "updated in place: the nodes GKE created for the class keep running until empty; the nodes it creates "
+            "next follow the new priorities",
+            "GKE-CC",
+        )
+    ],
     KARPENTER_NODE_CLASS: [
         Note(
             "spec",
@@ -309,6 +321,7 @@ CLASSES: dict[str, str] = {
     MACHINE_SET: CAPACITY,
     KARPENTER_NODE_POOL: CAPACITY,
     KARPENTER_NODE_CLASS: CAPACITY,
+    COMPUTE_CLASS: CAPACITY,
     "kubernetes:autoscaling.openshift.io/v1beta1:MachineAutoscaler": CAPACITY,
     "kubernetes:autoscaling.openshift.io/v1:ClusterAutoscaler": PLUMBING,
     "kubernetes:helm.sh/v3:Release": PLUMBING,

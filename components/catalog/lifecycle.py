@@ -96,6 +96,18 @@ GKE = KubernetesTable(
 
 KUBERNETES: dict[str, KubernetesTable] = {"eks": EKS, "gke": GKE}
 
+# GKE features engine compute-class uses, with the first minor that has each (GKE docs: "About
+# custom ComputeClasses", "About node pool auto-creation", the ComputeClass CRD reference; read 2026-11).
+GKE_FEATURES_SOURCE = "GKE ComputeClass and node pool auto-creation docs, hand-kept, read 2026-11"
+GKE_FEATURES: dict[str, tuple[str, str]] = {
+    "ComputeClass": ("1.30", "custom ComputeClasses in Standard clusters, from 1.30.3-gke.1451000"),
+    "nodePoolAutoCreation in a ComputeClass": (
+        "1.33",
+        "node pools created for a class without cluster-wide auto-provisioning, from 1.33.3",
+    ),
+    "nodePoolConfig.taintConfig": ("1.34", "a class's explicit architectureTaintBehavior"),
+}
+
 # EKS-optimized AL2023 AMI releases (awslabs/amazon-eks-ami releases): the Kubernetes minors each
 # release published AMIs for. A Karpenter alias al2023@<release> finds no AMI for a minor its
 # release does not cover, and the NodePool never launches a node.

@@ -1,13 +1,25 @@
-"""A small, dated table of on-demand list prices for the offline plan's cost estimate.
+"""On-demand list prices for the offline plan's cost estimate, dated.
 
-Linux on-demand USD per hour, as published by AWS and Google Cloud for the regions the
-committed stacks use; rounded, checked on PRICES_AS_OF. An estimate for reviewers, not a bill:
+Linux on-demand USD per hour:
+- AWS us-east-1: every instance type, from Karpenter's own static price table (vendored unchanged
+  as `aws_prices_us_east_1.json`, generated 2026-07-20; upstream ships that region only);
+- AWS eu-west-3: the types listed below as published, checked on PRICES_AS_OF; the newer
+  generations the stacks may fall back to (Graviton4 m8g/c8g/r8g, m7g, m7a, m7i, c7i, ...) are
+  *estimated* from their us-east-1 price times EU_WEST_3_FACTOR, the median eu-west-3/us-east-1
+  ratio of the types listed in both (shown with "~" in the cost table);
+- Google Cloud europe-west4 and us-central1: the machine types listed, as published (C4A and N4A
+  are not listed: their cost is "unknown" until they are). An estimate for reviewers, not a bill:
 no storage, traffic, discounts or Spot. A type or region missing here is priced "unknown" (never
 $0), and a total that leaves one out says it is incomplete. Every priced region and type is one
 the catalog knows (a test keeps it so).
 """
 
 from __future__ import annotations
+
+import functools
+import json
+import statistics
+from pathlib import Path
 
 PRICES_AS_OF = "2026-11-01"
 HOURS_PER_MONTH = 730
@@ -29,14 +41,6 @@ HOURLY: dict[tuple[str, str], float] = {
     ("eu-west-3", "c6g.2xlarge"): 0.317,
     ("eu-west-3", "c7g.2xlarge"): 0.337,
     ("eu-west-3", "t4g.medium"): 0.0378,  # the Karpenter system node group's default
-    # AWS us-east-1 (N. Virginia)
-    ("us-east-1", "m5a.2xlarge"): 0.344,
-    ("us-east-1", "m5.2xlarge"): 0.384,
-    ("us-east-1", "m6i.2xlarge"): 0.384,
-    ("us-east-1", "m6g.2xlarge"): 0.308,
-    ("us-east-1", "m7g.2xlarge"): 0.3264,
-    ("us-east-1", "c6g.2xlarge"): 0.272,
-    ("us-east-1", "t4g.medium"): 0.0336,
     # GCP europe-west4 (Netherlands)
     ("europe-west4", "n2-standard-4"): 0.214,
     ("europe-west4", "n2-standard-8"): 0.428,
@@ -46,7 +50,40 @@ HOURLY: dict[tuple[str, str], float] = {
     # GCP us-central1 (Iowa)
     ("us-central1", "n2-standard-8"): 0.389,
     ("us-central1", "t2a-standard-8"): 0.308,
+    # GKE's system node pool default
+    ("europe-west4", "e2-medium"): 0.036875,  # half of e2-standard-2: E2 prices are linear in vCPU and GB
+    ("us-central1", "e2-medium"): 0.033503,
 }
+
+US_EAST_1 = "us-east-1"
+_KARPENTER = Path(__file__).resolve().parent / "aws_prices_us_east_1.json"
+# eu-west-3 types estimated from us-east-1 (families the stacks fall back across, at build sizes).
+EU_WEST_3_ESTIMATED = tuple(
+    f"{family}.{size}"
+    for family in ("m8g", "c8g", "r8g", "m7g", "c7g", "m7a", "m6a", "m7i", "c7i", "c6i", "m5", "m6i")
+    for size in ("large", "xlarge", "2xlarge", "4xlarge")
+)
+
+
+@functools.cache
+def us_east_1() -> dict[str, float]:
+    return json.loads(_KARPENTER.read_text())["regions"][US_EAST_1]  # type: ignore[no-any-return]
+
+
+@functools.cache
+def eu_west_3_factor() -> float:
+    """The median eu-west-3/us-east-1 price ratio over the AWS types listed for eu-west-3."""
+    ratios = [p / us_east_1()[t] for (r, t), p in _LISTED.items() if r == "eu-west-3" and t in us_east_1()]
+    return round(statistics.median(ratios), 4)
+
+
+_LISTED = HOURLY
+
+
+def estimated(region: str | None, instance_type: str) -> bool:
+    """Whether the price of a type in a region is an estimate (not listed for the region)."""
+    return region == "eu-west-3" and (region, instance_type) not in HOURLY and instance_type in EU_WEST_3_ESTIMATED
+
 
 # Managed control plane per cluster and hour: the GKE Standard cluster fee; EKS by support phase
 # (standard $0.10, extended $0.60: EKS pricing, "Amazon EKS extended support").
@@ -55,9 +92,16 @@ EKS_EXTENDED_SUPPORT_HOURLY = 0.60
 
 
 def hourly(region: str | None, instance_type: str) -> float | None:
+    """The on-demand price per hour; None (unknown) when neither listed nor estimable."""
     if region is None:
         return None
-    return HOURLY.get((region, instance_type))
+    if (region, instance_type) in HOURLY:
+        return HOURLY[(region, instance_type)]
+    if region == US_EAST_1:
+        return us_east_1().get(instance_type)
+    if estimated(region, instance_type) and instance_type in us_east_1():
+        return round(us_east_1()[instance_type] * eu_west_3_factor(), 4)
+    return None
 
 
 def monthly(hourly_price: float, nodes: int) -> float:

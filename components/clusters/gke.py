@@ -27,6 +27,9 @@ class GkeClusterArgs:
     deletion_protection: bool = True  # default true: `pulumi destroy` cannot remove the cluster by accident
     filestore_csi_driver: bool = False  # default false: enable the Filestore CSI driver add-on (RWX volumes)
     autoscaling_profile: str = "OPTIMIZE_UTILIZATION"  # default: remove idle build nodes sooner than BALANCED
+    # engine compute-class: node auto-provisioning within these totals (cores, memory GiB), so that
+    # GKE creates the ComputeClasses' node pools; None (default): the stack's node pools only
+    auto_provisioning: tuple[int, int] | None = None
 
 
 class GkeCluster(pulumi.ComponentResource):
@@ -58,7 +61,22 @@ class GkeCluster(pulumi.ComponentResource):
                 deletion_protection=args.deletion_protection,
                 # Node pools scale themselves; the profile decides how eagerly idle nodes go away.
                 cluster_autoscaling=gcp.container.ClusterClusterAutoscalingArgs(
-                    autoscaling_profile=args.autoscaling_profile
+                    autoscaling_profile=args.autoscaling_profile,
+                    **(
+                        {
+                            "enabled": True,
+                            "resource_limits": [
+                                gcp.container.ClusterClusterAutoscalingResourceLimitArgs(
+                                    resource_type="cpu", minimum=0, maximum=args.auto_provisioning[0]
+                                ),
+                                gcp.container.ClusterClusterAutoscalingResourceLimitArgs(
+                                    resource_type="memory", minimum=0, maximum=args.auto_provisioning[1]
+                                ),
+                            ],
+                        }
+                        if args.auto_provisioning
+                        else {}
+                    ),
                 ),
                 addons_config=gcp.container.ClusterAddonsConfigArgs(
                     gcp_filestore_csi_driver_config=gcp.container.ClusterAddonsConfigGcpFilestoreCsiDriverConfigArgs(

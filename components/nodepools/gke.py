@@ -20,25 +20,39 @@ from dataclasses import dataclass
 import pulumi
 import pulumi_gcp as gcp
 
-from components import arch
+from components import arch, names, regions
 from components.catalog import gcp as machines
 from components.settings import NodePool
 
 
 def node_locations(pool: NodePool, location: str) -> list[str] | None:
-    """Zones for the pool: in a region, a series offered in only some of its zones (T2A) runs there."""
-    machine = machines.lookup(pool.instance_type)
-    if machine is None or _is_zone(location):
+    """Zones for the pool (None: the cluster's). In a region, a series offered in only some of its
+    zones (T2A) runs there; the system pool runs in as many zones as its minimum size (one by
+    default), so a regional cluster idles at one small node, not one per zone."""
+    if _is_zone(location):
         return None
-    zones = machines.zones_offering(machine.series, location)
-    return sorted(zones) if zones else None
+    machine = machines.lookup(pool.instance_type)
+    offered = machines.zones_offering(machine.series, location) if machine is not None else None
+    zones = sorted(offered) if offered else None
+    if pool.name == names.SYSTEM_POOL:
+        spread = zones or list(regions.gcp_zones(location))
+        return spread[: max(1, pool.min_size)] or None
+    return zones
+
+
+def zone_count(pool: NodePool, location: str) -> int:
+    zones = node_locations(pool, location)
+    return len(zones) if zones else (1 if _is_zone(location) else len(regions.gcp_zones(location)) or 3)
 
 
 def initial_per_zone(pool: NodePool, location: str) -> int:
     """GKE's initial node count is per zone; spread the pool's initial size over its zones."""
-    zones = node_locations(pool, location)
-    count = len(zones) if zones else (1 if _is_zone(location) else 3)
-    return math.ceil(pool.initial_size / count)
+    return math.ceil(pool.initial_size / zone_count(pool, location))
+
+
+def initial_nodes(pool: NodePool, location: str) -> int:
+    """How many nodes GKE creates at first: the per-zone count in every zone of the pool."""
+    return initial_per_zone(pool, location) * zone_count(pool, location)
 
 
 def _is_zone(location: str) -> bool:
@@ -50,7 +64,8 @@ class GkeNodePoolsArgs:
     cluster_name: pulumi.Input[str]  # the GKE cluster the pools join
     project: str  # GCP project id
     location: str  # the cluster's region or zone
-    pools: Sequence[NodePool]  # one node pool per pool, keyed by pool name
+    pools: Sequence[NodePool]  # one node pool per pool, keyed by pool name (none with engine compute-class)
+    system: NodePool | None = None  # the system node pool (tainted CriticalAddonsOnly), when the stack has one
 
 
 class GkeNodePools(pulumi.ComponentResource):
@@ -61,7 +76,7 @@ class GkeNodePools(pulumi.ComponentResource):
     def __init__(self, name: str, args: GkeNodePoolsArgs, opts: pulumi.ResourceOptions | None = None) -> None:
         super().__init__("multiarch:gke:NodePools", name, None, opts)
         self.node_pools = {}
-        for pool in args.pools:
+        for pool in [*([args.system] if args.system is not None else []), *args.pools]:
             self.node_pools[pool.name] = gcp.container.NodePool(
                 f"{name}-{pool.name}",
                 name=pool.name,

@@ -15,7 +15,7 @@ from typing import Any
 import pulumi
 from pydantic import SecretStr
 
-from components import arch, kube, names
+from components import arch, kube, limits, names, versions
 from components.settings.autoscaling import (
     Autoscaling,
     AutoscalingLimits,
@@ -142,14 +142,21 @@ class Settings(_Model):
 
     @property
     def system_pool(self) -> NodePool | None:
-        """engine karpenter: the system node group, as a pool (tainted: controllers only)."""
-        if not self.autoscaling.uses_karpenter:
+        """The pool the controllers run on, as a pool (tainted CriticalAddonsOnly: controllers only):
+        Karpenter's system node group (eks), GKE's system node pool (on unless disabled); else None."""
+        if self.autoscaling.uses_karpenter:
+            system = self.autoscaling.karpenter_settings.system_pool
+            cloud = arch.Cloud.AWS
+        elif self.platform == "gke" and self.autoscaling.gke_system_pool.enabled:
+            system = self.autoscaling.gke_system_pool
+            cloud = arch.Cloud.GCP
+        else:
             return None
-        system = self.autoscaling.karpenter_settings.system_pool
+        instance_type = system.type_on(self.platform)
         return NodePool(
             name=names.SYSTEM_POOL,
-            arch=system.arch or arch.arch_of(arch.Cloud.AWS, system.instance_type),
-            instance_type=system.instance_type,
+            arch=system.arch or arch.arch_of(cloud, instance_type),
+            instance_type=instance_type,
             unlisted_instance_type=system.unlisted_instance_type,
             min_size=system.min_size,
             max_size=system.max_size,
@@ -170,6 +177,20 @@ class Settings(_Model):
                 taints.append(Taint.model_validate(arch.GKE_ARM64_TAINT))
             out[a] = tuple(sorted(dict.fromkeys(taints), key=arch.taint_order))  # each once, in a canonical order
         return out
+
+    @property
+    def build_timeout_minutes(self) -> int:
+        """The longest a build may run: the CI jobs' timeout, the PipelineRuns' (1h when neither is on)."""
+        timeouts = [self.gitlab_runner.job_timeout] if self.gitlab_runner else []
+        timeouts += [self.pipelines.run_timeout] if self.pipelines else []
+        return max((-(-(limits.go_duration_ns(t) or 0) // 60_000_000_000) for t in timeouts), default=60)
+
+    @property
+    def karpenter_termination_grace_period(self) -> str:
+        """How long do-not-disrupt may hold a node Karpenter wants gone: the configured value, else the
+        longest build timeout plus a margin to upload and clean up (never unbounded)."""
+        configured = self.autoscaling.karpenter_settings.termination_grace_period
+        return configured or f"{self.build_timeout_minutes + versions.KARPENTER_DRAIN_MARGIN_MINUTES}m"
 
     @property
     def default_job_arch(self) -> arch.Arch:
@@ -256,6 +277,8 @@ def parse(
     _check_namespaces(ctx, enabled_pipelines, enabled_runner, qemu is not None and qemu.enabled, errors)
     if enabled_runner is not None:
         _check_build_resources(enabled_runner.build_resources, errors)
+    if autoscaling is not None and autoscaling.uses_karpenter:
+        _check_grace_period(autoscaling, enabled_runner, enabled_pipelines, errors)
     if pipelines is not None and pipelines.enabled and platform is not None:
         pipelines = _check_pipelines(platform, cluster, pipelines, errors)
     warnings += _warnings(platform, pools, qemu)
@@ -278,6 +301,28 @@ def parse(
         gitlab_runner=runner if runner is not None and runner.enabled else None,
         gitlab_runner_token=SecretStr(gitlab_runner_token) if gitlab_runner_token else None,
     )
+
+
+def _check_grace_period(
+    a: Autoscaling, runner: GitLabRunner | None, pipelines: Pipelines | None, errors: list[str]
+) -> None:
+    """A configured terminationGracePeriod at least the longest build's timeout: shorter, Karpenter
+    would take an expired or drifted node away under a build that says do-not-disrupt."""
+    configured = a.karpenter_settings.termination_grace_period
+    if configured is None:
+        return
+    timeouts = [(f"{PROJECT}:gitlabRunner.jobTimeout", runner.job_timeout)] if runner else []
+    timeouts += [(f"{PROJECT}:pipelines.runTimeout", pipelines.run_timeout)] if pipelines else []
+    if not timeouts:
+        return
+    key, timeout = max(timeouts, key=lambda kv: limits.go_duration_ns(kv[1]) or 0)  # the first of the longest
+    if (limits.go_duration_ns(timeout) or 0) > (limits.go_duration_ns(configured) or 0):
+        errors.append(
+            f"{PROJECT}:autoscaling.karpenter.terminationGracePeriod: {configured} is shorter than {key} "
+            f"{timeout}: Karpenter would take a node away under a build that says do-not-disrupt; set it to at "
+            f"least {timeout} (or remove it: the default is the longest timeout plus "
+            f"{versions.KARPENTER_DRAIN_MARGIN_MINUTES}m)"
+        )
 
 
 def _present_keys() -> list[str]:

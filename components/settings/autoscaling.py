@@ -46,18 +46,23 @@ class AutoscalingLimits(_Model):
     memory_gib: Range = Range(min=0, max=1600)
 
 
-Engine = Literal["cluster-autoscaler", "karpenter"]
+Engine = Literal["cluster-autoscaler", "karpenter", "compute-class"]
 KARPENTER: Engine = "karpenter"
+COMPUTE_CLASS: Engine = "compute-class"
 
 
 class SystemPool(_Model):
-    """The managed node group Karpenter and the cluster's controllers run on (engine karpenter).
+    """The small pool the cluster's controllers run on: Karpenter's system node group (eks, engine
+    karpenter: `autoscaling.karpenter.systemPool`) or GKE's system node pool (`autoscaling.systemPool`,
+    on by default), so that every build pool can idle at zero nodes.
 
-    Nothing autoscales it: it keeps `minSize` nodes; `maxSize` is the room for scaling it by hand.
-    Its nodes are tainted CriticalAddonsOnly, so builds never land there.
+    Nothing autoscales it on EKS: it keeps `minSize` nodes; `maxSize` is the room for scaling it by
+    hand (GKE's autoscaler keeps it within both). Its nodes are tainted CriticalAddonsOnly, so builds
+    never land there.
     """
 
-    instance_type: str = Field(default=versions.SYSTEM_POOL_INSTANCE_TYPE, min_length=1)
+    enabled: bool = True  # gke: false keeps the older layout (the controllers share the build pools)
+    instance_type: str = Field(default="", min_length=0)  # default: t4g.medium (eks), e2-medium (gke)
     unlisted_instance_type: bool = False  # newer than components/catalog: skip its checks
     arch: Arch | None = None  # default: the instance type's (required with unlistedInstanceType)
     min_size: int = Field(default=1, ge=1)
@@ -65,12 +70,21 @@ class SystemPool(_Model):
     capacity_type: CapacityType = "ON_DEMAND"
     disk_size: int = Field(default=20, ge=20)  # GiB: controllers only, no image layers
 
+    def type_on(self, platform: str | None) -> str:
+        return self.instance_type or (
+            versions.GKE_SYSTEM_POOL_INSTANCE_TYPE if platform == "gke" else versions.SYSTEM_POOL_INSTANCE_TYPE
+        )
+
 
 class Karpenter(_Model):
     """Karpenter's knobs (engine karpenter)."""
 
     # How long an empty or underused node stays: a burst's nodes wait this long for the next jobs.
     consolidate_after: Duration = "5m"
+    # How long a node Karpenter wants gone (expired, drifted) may keep running builds before it is
+    # drained anyway (do-not-disrupt holds it until then). Default: the longest build timeout (the
+    # CI jobs', the PipelineRuns') plus a margin; never unbounded.
+    termination_grace_period: Duration | None = None
     system_pool: SystemPool = SystemPool()
     # The AL2023 release the nodes boot (al2023@vYYYYMMDD); default: versions.KARPENTER_AMI_ALIASES for
     # the cluster's minor. Set it for a minor newer than that table.
@@ -98,8 +112,11 @@ class Autoscaling(_Model):
     """Who scales the pools between minSize and maxSize."""
 
     enabled: bool = True
-    engine: Engine = "cluster-autoscaler"  # eks: karpenter launches instances directly, pools idle at zero
+    engine: Engine = (
+        "cluster-autoscaler"  # eks: karpenter; gke: compute-class (GKE ComputeClasses, node pools auto-created)
+    )
     karpenter: Karpenter | None = None  # engine karpenter: default Karpenter()
+    system_pool: SystemPool | None = None  # gke: the system node pool, on by default
     expander: Literal["least-waste", "random", "most-pods", "priority", "price"] = "least-waste"
     scale_down_delay_after_add: Duration = "10m"  # a burst's nodes stay a while
     scale_down_unneeded_time: Duration = "10m"
@@ -112,6 +129,14 @@ class Autoscaling(_Model):
     @property
     def uses_karpenter(self) -> bool:
         return self.enabled and self.engine == KARPENTER
+
+    @property
+    def uses_compute_classes(self) -> bool:
+        return self.enabled and self.engine == COMPUTE_CLASS
+
+    @property
+    def gke_system_pool(self) -> SystemPool:
+        return self.system_pool or SystemPool()
 
     @property
     def karpenter_settings(self) -> Karpenter:
@@ -142,14 +167,24 @@ def _check_autoscaling(ctx: _Context, a: Autoscaling, pools: Sequence[NodePool],
                 )
     if a.engine == KARPENTER or a.karpenter is not None:
         _check_karpenter(ctx, a, pools, errors)
-    elif any(p.instance_types for p in pools):
+    elif a.engine == COMPUTE_CLASS:
+        _check_compute_classes(ctx, a, pools, errors)
+    else:
         for pool in pools:
-            if pool.instance_types:
-                errors.append(
-                    f"{PROJECT}:nodePools[{pool.name}].instanceTypes: only with {at}.engine karpenter "
-                    "(a managed node group autoscaled by the Cluster Autoscaler has one instance type)"
-                )
-    cluster_autoscaler = a.enabled and not a.uses_karpenter
+            for key, given in (
+                ("instanceTypes", pool.instance_types),
+                ("instanceFamilies", pool.instance_families),
+                ("capacityTypes", pool.capacity_types),
+            ):
+                if given:
+                    errors.append(
+                        f"{PROJECT}:nodePools[{pool.name}].{key}: only with {at}.engine karpenter (eks) or "
+                        "compute-class (gke): a node pool the Cluster Autoscaler scales has one instance type and "
+                        "one capacity type"
+                    )
+    _check_fallbacks(a, pools, errors)
+    _check_system_pool(ctx, a, pools, errors)
+    cluster_autoscaler = a.enabled and not a.uses_karpenter and not a.uses_compute_classes
     if a.cluster_autoscaler_version is not None and not (ctx.platform == "eks" and cluster_autoscaler):
         errors.append(f"{at}.clusterAutoscalerVersion: only for platform eks with engine cluster-autoscaler")
     if ctx.platform == "eks" and cluster_autoscaler and ctx.cluster is not None:
@@ -172,6 +207,117 @@ def _check_autoscaling(ctx: _Context, a: Autoscaling, pools: Sequence[NodePool],
                 errors.append(
                     f"{PROJECT}:nodePools[{pool.name}].maxSize: {pool.max_size} is less than the {zones} zones: "
                     "each zone's MachineAutoscaler needs at least one machine; raise maxSize or list fewer zones"
+                )
+
+
+def _check_fallbacks(a: Autoscaling, pools: Sequence[NodePool], errors: list[str]) -> None:
+    """A pool's capacity types: one or both, each once, and `capacityType` among them."""
+    for pool in pools:
+        at = f"{PROJECT}:nodePools[{pool.name}]"
+        if not pool.capacity_types:
+            continue
+        if len(set(pool.capacity_types)) != len(pool.capacity_types):
+            errors.append(f"{at}.capacityTypes: {list(pool.capacity_types)} names a capacity type twice")
+        if "capacity_type" in pool.model_fields_set and pool.capacity_type not in pool.capacity_types:
+            errors.append(
+                f"{at}.capacityType: {pool.capacity_type} is not among capacityTypes {list(pool.capacity_types)}; "
+                "remove capacityType (capacityTypes says it all)"
+            )
+
+
+def _check_system_pool(ctx: _Context, a: Autoscaling, pools: Sequence[NodePool], errors: list[str]) -> None:
+    """GKE's system node pool: a machine type of the catalog, away from the build pools' names."""
+    at = f"{PROJECT}:autoscaling.systemPool"
+    if a.system_pool is not None and ctx.platform != "gke":
+        where = "autoscaling.karpenter.systemPool with engine karpenter" if ctx.platform == "eks" else "none"
+        errors.append(f"{at}: only for platform gke (on {ctx.platform}: {where})")
+        return
+    if ctx.platform != "gke" or not a.gke_system_pool.enabled:
+        return
+    system = a.gke_system_pool
+    if system.min_size > system.max_size:
+        errors.append(f"{at}.minSize: {system.min_size} is greater than maxSize {system.max_size}")
+    if system.capacity_type != "ON_DEMAND":
+        errors.append(
+            f"{at}.capacityType: {system.capacity_type}: the controllers' pool is on-demand (Spot would evict them)"
+        )
+    if ctx.catalog and not system.unlisted_instance_type:
+        from components.settings.pools import instance_type_problem
+
+        problem = instance_type_problem(ctx, system.type_on("gke"), None)
+        if problem:
+            errors.append(f"{at}.instanceType: {problem.replace('on the pool', 'on the system pool')}")
+    for pool in pools:
+        if pool.name == names.SYSTEM_POOL:
+            errors.append(
+                f"{PROJECT}:nodePools[{pool.name}].name: {pool.name!r} is the system node pool's name; choose another "
+                f"name for this build pool, or set {at}.enabled: false"
+            )
+
+
+def _check_compute_classes(ctx: _Context, a: Autoscaling, pools: Sequence[NodePool], errors: list[str]) -> None:
+    """engine compute-class: GKE only, every build pool idles at zero, the features it uses exist
+    at the cluster's GKE version, and every fallback family is of the pool's arch and offered there."""
+    from components.catalog import gcp
+
+    at = f"{PROJECT}:autoscaling"
+    if ctx.platform is not None and ctx.platform != "gke":
+        other = "the Cluster Autoscaler or Karpenter" if ctx.platform == "eks" else "OpenShift's ClusterAutoscaler"
+        errors.append(
+            f"{at}.engine: compute-class is for platform gke (GKE ComputeClasses); on {ctx.platform} the pools are "
+            f"scaled by {other}: remove engine or set it to "
+            f"{'cluster-autoscaler or karpenter' if ctx.platform == 'eks' else 'cluster-autoscaler'}"
+        )
+        return
+    if not a.enabled:
+        errors.append(f"{at}.enabled: false with engine compute-class: GKE's autoscaler creates the nodes; enable it")
+    if not a.gke_system_pool.enabled:
+        errors.append(
+            f"{at}.systemPool.enabled: false with engine compute-class: every build pool idles at zero nodes, so the "
+            "controllers need the system node pool; enable it"
+        )
+    if ctx.cluster is not None and version_known(ctx):
+        version = ctx.cluster.kubernetes_version
+        for feature, (floor, why) in lifecycle.GKE_FEATURES.items():
+            if lifecycle.minor_key(version) < lifecycle.minor_key(floor):
+                errors.append(
+                    f"{PROJECT}:cluster.version: {version!r} is older than {floor}, the first GKE version with "
+                    f"{feature} ({why}), which engine compute-class uses ({lifecycle.GKE_FEATURES_SOURCE})"
+                )
+                break
+    location = ctx.cluster.location if ctx.cluster else None
+    for pool in pools:
+        pool_at = f"{PROJECT}:nodePools[{pool.name}]"
+        if pool.min_size != 0:
+            errors.append(
+                f"{pool_at}.minSize: {pool.min_size} with engine compute-class: GKE creates the class's nodes for the "
+                "builds and removes them after; set minSize: 0 (the system node pool runs the controllers)"
+            )
+        if pool.desired_size is not None:
+            errors.append(
+                f"{pool_at}.desiredSize: not used with engine compute-class (nodes come and go with the jobs)"
+            )
+        if pool.instance_types:
+            errors.append(
+                f"{pool_at}.instanceTypes: not used with engine compute-class; name machine series in instanceFamilies"
+            )
+        for i, family in enumerate(pool.instance_families):
+            series = gcp.SERIES.get(family)
+            key = f"{pool_at}.instanceFamilies[{i}]"
+            if series is None:
+                errors.append(
+                    f"{key}: {family!r} is not a machine series GKE pools may use (series: "
+                    f"{', '.join(sorted(gcp.SERIES))}; {gcp.SOURCE})"
+                )
+            elif series.arch != pool.arch:
+                errors.append(
+                    f"{key}: {family!r} is an {series.arch} series, but the pool's arch is {pool.arch}: its "
+                    f"ComputeClass would launch {series.arch} nodes for {pool.arch} builds ({gcp.SOURCE})"
+                )
+            elif location and not gcp.offered_in(series, location):
+                errors.append(
+                    f"{key}: {family!r} ({series.display}) is not offered in {location}; {family.upper()} is "
+                    f"offered in {gcp.locations(series)} ({gcp.SOURCE})"
                 )
 
 
@@ -280,12 +426,14 @@ def _check_karpenter(ctx: _Context, a: Autoscaling, pools: Sequence[NodePool], e
     k = a.karpenter_settings
     system = k.system_pool
     sys_at = f"{at}.karpenter.systemPool"
+    if "enabled" in system.model_fields_set and not system.enabled:
+        errors.append(f"{sys_at}.enabled: false with engine karpenter: its controller runs there; keep it")
     if system.min_size > system.max_size:
         errors.append(f"{sys_at}.minSize: {system.min_size} is greater than maxSize {system.max_size}")
     if system.unlisted_instance_type and system.arch is None:
         errors.append(f"{sys_at}.arch: required with unlistedInstanceType (amd64 or arm64: the catalog cannot say)")
     elif system.arch is not None and not system.unlisted_instance_type:
-        errors.append(f"{sys_at}.arch: only with unlistedInstanceType (the catalog knows {system.instance_type}'s)")
+        errors.append(f"{sys_at}.arch: only with unlistedInstanceType (the catalog knows {system.type_on('eks')}'s)")
     if ctx.catalog and not system.unlisted_instance_type:
         _check_system_node(ctx, system, errors)
     if ctx.cluster is not None and version_known(ctx):
@@ -349,11 +497,11 @@ def _check_system_node(ctx: _Context, system: SystemPool, errors: list[str]) -> 
     key = f"{PROJECT}:autoscaling.karpenter.systemPool.instanceType"
     from components.settings.pools import instance_type_problem
 
-    problem = instance_type_problem(ctx, system.instance_type, None)
+    problem = instance_type_problem(ctx, system.type_on("eks"), None)
     if problem:
         errors.append(f"{key}: {problem.replace('on the pool', 'on the system pool')}")
         return
-    t = aws.lookup(system.instance_type)
+    t = aws.lookup(system.type_on("eks"))
     assert t is not None
     cpu, memory = limits.eks_allocatable(t.vcpu, t.memory_mib, t.eks_max_pods)
     pods = len(kube.SYSTEM_NODE_PODS)
@@ -368,7 +516,7 @@ def _check_system_node(ctx: _Context, system: SystemPool, errors: list[str]) -> 
         short.append(f"it leaves {cpu}m CPU to pods, and they request {want_cpu}m")
     if short:
         errors.append(
-            f"{key}: {system.instance_type!r} is too small for the system node: {'; '.join(short)} (Karpenter "
+            f"{key}: {system.type_on('eks')!r} is too small for the system node: {'; '.join(short)} (Karpenter "
             f"{kube.KARPENTER_CONTROLLER_REQUESTS['memory']}, CoreDNS, the node agents; "
             f"{limits.EKS_RESERVATION_SOURCE}; "
             f"{aws.source_note()}); choose a larger type, such as {versions.SYSTEM_POOL_INSTANCE_TYPE}"

@@ -177,6 +177,14 @@ def _check_region(ctx: _Context, c: Cluster, errors: list[str]) -> None:
             f"{PROJECT}:cluster.unlistedRegion: true for a region newer than the list (components/regions.py, as of "
             f"{regions.REGIONS_AS_OF})"
         )
+    elif ctx.platform == "gke" and c.location and not regions.gcp_location_known(c.location):
+        region = regions.gcp_region_of(c.location)
+        errors.append(
+            f"{PROJECT}:cluster.location: {c.location!r} is not a zone of {region} (its zones: "
+            f"{', '.join(regions.gcp_zones(region))}); check the spelling, or set "
+            f"{PROJECT}:cluster.unlistedRegion: true for a zone newer than the list (components/regions.py, as of "
+            f"{regions.REGIONS_AS_OF})"
+        )
 
 
 def _check_version(ctx: _Context, c: Cluster, errors: list[str], warnings: list[str]) -> None:

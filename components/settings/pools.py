@@ -47,6 +47,10 @@ class NodePool(_Model):
     arch: arch.Arch
     instance_type: str = Field(min_length=1)
     instance_types: tuple[str, ...] = ()  # engine karpenter: more types the NodePool may launch
+    # engine karpenter: families to fall back across, at instanceType's size (m8g, m7g, m6g);
+    # engine compute-class: machine series in priority order (c4a, n4a, t2a)
+    instance_families: tuple[str, ...] = ()
+    capacity_types: tuple[CapacityType, ...] = ()  # karpenter / compute-class: e.g. [SPOT, ON_DEMAND], Spot first
     unlisted_instance_type: bool = False  # the type is newer than components/catalog: skip those checks
     node_capacity: NodeCapacity | None = None  # with unlistedInstanceType: its vCPU and memory
     min_size: int = Field(default=1, ge=0)
@@ -78,9 +82,26 @@ class NodePool(_Model):
         return v
 
     @property
+    def family_types(self) -> tuple[str, ...]:
+        """Each of `instanceFamilies` at `instanceType`'s size: EC2 m8g, m7g at 2xlarge; on GKE each
+        series at the same shape where the series comes in it (c4a, t2a at standard-8)."""
+        _, dot, size = self.instance_type.partition(".")
+        if dot:
+            return tuple(f"{f}.{size}" for f in self.instance_families)
+        _, dash, shape = self.instance_type.partition("-")
+        if not dash or gcp.lookup(self.instance_type) is None:
+            return ()
+        return tuple(f"{f}-{shape}" for f in self.instance_families if gcp.lookup(f"{f}-{shape}") is not None)
+
+    @property
     def all_instance_types(self) -> tuple[str, ...]:
-        """`instanceType` first, then `instanceTypes`, each once."""
-        return tuple(dict.fromkeys((self.instance_type, *self.instance_types)))
+        """`instanceType` first, then `instanceTypes`, then the families' types, each once."""
+        return tuple(dict.fromkeys((self.instance_type, *self.instance_types, *self.family_types)))
+
+    @property
+    def all_capacity_types(self) -> tuple[CapacityType, ...]:
+        """`capacityTypes`, or `capacityType` alone."""
+        return self.capacity_types or (self.capacity_type,)
 
     @property
     def initial_size(self) -> int:
@@ -239,11 +260,24 @@ def _check_catalog(ctx: _Context, pool: NodePool, at: str, errors: list[str]) ->
     if pool.node_capacity is not None:
         errors.append(f"{at}.nodeCapacity: only with {aws.UNLISTED_KEY}: true (the catalog knows {pool.instance_type})")
     assert ctx.cloud is not None
-    for i, instance_type in enumerate(pool.all_instance_types):
+    for i, instance_type in enumerate((pool.instance_type, *pool.instance_types)):
         key = f"{at}.instanceTypes[{i - 1}]" if i else f"{at}.instanceType"
         problem = instance_type_problem(ctx, instance_type, pool.arch)
         if problem:
             errors.append(f"{key}: {problem}")
+    if ctx.cloud is arch.Cloud.AWS:
+        for i, (family, instance_type) in enumerate(zip(pool.instance_families, pool.family_types, strict=True)):
+            key = f"{at}.instanceFamilies[{i}]"
+            family_arch = arch.aws_family_arch(family)
+            if family_arch is None:
+                errors.append(f"{key}: {family!r} is not an EC2 instance family ({aws.source_note()})")
+            elif family_arch != pool.arch:
+                errors.append(
+                    f"{key}: {family!r} is an {family_arch} family, but the pool's arch is {pool.arch}: Karpenter "
+                    f"would launch {family_arch} nodes for {pool.arch} builds ({aws.source_note()})"
+                )
+            elif (problem := instance_type_problem(ctx, instance_type, pool.arch)) is not None:
+                errors.append(f"{key}: {family!r} at the size of instanceType: {problem}")
 
 
 def instance_type_problem(ctx: _Context, instance_type: str, expected: arch.Arch | None) -> str | None:
@@ -295,7 +329,7 @@ def _gcp_problem(ctx: _Context, machine: arch.Machine, expected: arch.Arch | Non
         )
     location = ctx.cluster.location if ctx.cluster else None
     unlisted = ctx.cluster is not None and ctx.cluster.unlisted_region
-    known = location and (regions.gcp_region_of(location) in regions.GCP_REGIONS or unlisted)
+    known = location and (regions.gcp_location_known(location) or unlisted)
     if location and known and not gcp.offered_in(m.series, location):
         return (
             f"{m.name} ({m.series.display}) is not offered in {location}; {m.series.name.upper()} is offered "

@@ -33,6 +33,7 @@ class Pipelines(_Model):
     unlisted_channel: bool = False  # a channel newer than components/catalog/lifecycle.py
     affinity_assistant: Literal["disabled", "enabled"] = "disabled"  # disabled: RWX workspaces in parallel tasks
     namespace: DnsLabel = "builds"  # where the build pipeline lives
+    run_timeout: str = Field(default="1h", pattern=r"^([0-9]+(h|m|s))+$")  # a PipelineRun's timeouts.pipeline
 
     _version_not_number = field_validator("version", mode="before")(_no_numbers)
 
@@ -90,6 +91,9 @@ class GitLabRunner(_Model):
     concurrent: int = Field(default=10, ge=1, le=500)
     namespace: DnsLabel = "gitlab-runner"
     build_resources: BuildResources = BuildResources()
+    # The build jobs' `timeout:`: at most the runner's maximum timeout set in GitLab (Settings >
+    # CI/CD > Runners), which bounds it anyway.
+    job_timeout: str = Field(default="1h", pattern=r"^([0-9]+(h|m|s))+$")
 
     @field_validator("gitlab_url")
     @classmethod

@@ -220,11 +220,13 @@ def test_one_node_pool_per_build_pool_with_its_arch_types_capacity_and_limits(re
     assert reqs == {
         "kubernetes.io/arch": ("In", ["arm64"]),
         "kubernetes.io/os": ("In", ["linux"]),
-        "node.kubernetes.io/instance-type": ("In", ["m6g.2xlarge", "m7g.2xlarge"]),
-        "karpenter.sh/capacity-type": ("In", ["on-demand"]),
+        # instanceType m8g.2xlarge and its families m8g, m7g, m6g at that size: a Spot shortage of one is no stall
+        "node.kubernetes.io/instance-type": ("In", ["m6g.2xlarge", "m7g.2xlarge", "m8g.2xlarge"]),
+        "karpenter.sh/capacity-type": ("In", ["on-demand", "spot"]),
     }
-    assert arm["limits"] == {"cpu": "40", "memory": "160Gi"}  # maxSize 5 x (8 vCPU, 32 GiB)
-    assert pools["x86"]["limits"] == {"cpu": "24", "memory": "96Gi"}
+    # At most maxSize nodes, whatever the types; cpu and memory of maxSize of the largest (catalog figures).
+    assert arm["limits"] == {"cpu": "40", "memory": "160Gi", "nodes": "5"}  # maxSize 5 x (8 vCPU, 32 GiB)
+    assert pools["x86"]["limits"] == {"cpu": "24", "memory": "96Gi", "nodes": "3"}
     assert arm["disruption"] == {"consolidationPolicy": "WhenEmptyOrUnderutilized", "consolidateAfter": "5m"}
     assert arm["template"]["metadata"]["labels"] == {arch.POOL_LABEL: "arm64"}
     assert arm["template"]["spec"]["nodeClassRef"] == {
@@ -232,8 +234,8 @@ def test_one_node_pool_per_build_pool_with_its_arch_types_capacity_and_limits(re
         "kind": "EC2NodeClass",
         "name": karpenter.NODE_CLASS,
     }
-    # Nothing forces a node away under a running build.
-    assert "terminationGracePeriod" not in arm["template"]["spec"]
+    # do-not-disrupt holds an expired or drifted node at most the longest build (1h) plus 15 minutes.
+    assert arm["template"]["spec"]["terminationGracePeriod"] == "75m"
 
 
 def test_arm64_scales_from_zero_with_no_hints(rec: Recording) -> None:
@@ -264,7 +266,7 @@ def test_node_pool_spec_from_settings_carries_labels_and_taints() -> None:
         ),
     )
     spec = karpenter.node_pool(pool, "10m")
-    assert spec["limits"] == {"cpu": "48", "memory": "192Gi"}  # the larger type: m6g.4xlarge (16, 64 GiB)
+    assert spec["limits"] == {"cpu": "48", "memory": "192Gi", "nodes": "3"}  # the larger type: m6g.4xlarge (16, 64 GiB)
     assert spec["template"]["metadata"]["labels"] == {"team": "build", arch.POOL_LABEL: "arm64"}
     assert spec["template"]["spec"]["taints"] == [
         {"key": "dedicated", "value": "build", "effect": "NoSchedule"},
@@ -279,7 +281,7 @@ def test_limits_come_from_the_real_memory_of_the_type() -> None:
     """c5n has 2.625 GiB per vCPU (21 GiB for 8): a limit from an assumed 2 GiB per vCPU (16 GiB) would
     stop Karpenter before the first node."""
     pool = settings.NodePool(name="x86", arch="amd64", instance_type="c5n.2xlarge", min_size=0, max_size=3)
-    assert karpenter.pool_limits(pool) == {"cpu": "24", "memory": "63Gi"}
+    assert karpenter.pool_limits(pool) == {"cpu": "24", "memory": "63Gi", "nodes": "3"}
 
 
 @pytest.mark.parametrize(

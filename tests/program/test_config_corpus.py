@@ -513,6 +513,78 @@ NEW_BAD: list[tuple[str, str, dict[str, Any], str]] = [
      "User Guide, performance modes)"),
 ]  # fmt: skip
 
+# Round 3 (issue 26): capacity that falls back, ComputeClasses on GKE only, GKE's system pool.
+CAPACITY_BAD: list[tuple[str, str, dict[str, Any], str]] = [
+    ('karpenter-dev', 'an amd64 family in an arm64 fallback list', {'multiarch:nodePools[1].instanceFamilies': ['m8g', 'm7i', 'm6g']},
+     "multiarch:nodePools[arm64].instanceFamilies[1]: 'm7i' is an amd64 family, but the pool's arch is "
+     f"arm64: Karpenter would launch amd64 nodes for arm64 builds ({EC2})"),
+    ('karpenter-dev', 'a fallback family that does not exist', {'multiarch:nodePools[1].instanceFamilies': ['m8g', 'm9z']},
+     f"multiarch:nodePools[arm64].instanceFamilies[1]: 'm9z' is not an EC2 instance family ({EC2})"),
+    ('karpenter-dev', 'a fallback family Paris does not offer at that size', {'multiarch:nodePools[1].instanceFamilies': ['m8g', 'c7gn']},
+     "multiarch:nodePools[arm64].instanceFamilies[1]: 'c7gn' at the size of instanceType: 'c7gn.2xlarge' "
+     f"is not offered in eu-west-3 ({EC2}); if it is offered there now, set unlistedInstanceType: true on "
+     "the pool"),
+    ('karpenter-dev', 'a capacity type twice', {'multiarch:nodePools[1].capacityTypes': ['SPOT', 'SPOT']},
+     "multiarch:nodePools[arm64].capacityTypes: ['SPOT', 'SPOT'] names a capacity type twice"),
+    ('karpenter-dev', 'capacityType outside capacityTypes', {'multiarch:nodePools[1].capacityType': 'ON_DEMAND', 'multiarch:nodePools[1].capacityTypes': ['SPOT']},
+     "multiarch:nodePools[arm64].capacityType: ON_DEMAND is not among capacityTypes ['SPOT']; remove "
+     "capacityType (capacityTypes says it all)"),
+    ('karpenter-dev', 'a grace period shorter than the job timeout', {'multiarch:autoscaling.karpenter.terminationGracePeriod': '30m'},
+     "multiarch:autoscaling.karpenter.terminationGracePeriod: 30m is shorter than "
+     "multiarch:gitlabRunner.jobTimeout 1h: Karpenter would take a node away under a build that says "
+     "do-not-disrupt; set it to at least 1h (or remove it: the default is the longest timeout plus 15m)"),
+    ('karpenter-dev', 'a grace period shorter than a raised pipeline timeout', {'multiarch:pipelines.runTimeout': '3h', 'multiarch:autoscaling.karpenter.terminationGracePeriod': '2h'},
+     "multiarch:autoscaling.karpenter.terminationGracePeriod: 2h is shorter than "
+     "multiarch:pipelines.runTimeout 3h: Karpenter would take a node away under a build that says "
+     "do-not-disrupt; set it to at least 3h (or remove it: the default is the longest timeout plus 15m)"),
+    ('dev', 'fallback families under the Cluster Autoscaler', {'multiarch:nodePools[1].instanceFamilies': ['m7g', 'm6g']},
+     "multiarch:nodePools[arm64].instanceFamilies: only with multiarch:autoscaling.engine karpenter (eks) "
+     "or compute-class (gke): a node pool the Cluster Autoscaler scales has one instance type and one "
+     "capacity type"),
+    ('dev', 'a ComputeClass on EKS', {'multiarch:autoscaling': {'engine': 'compute-class'}},
+     "multiarch:autoscaling.engine: compute-class is for platform gke (GKE ComputeClasses); on eks the "
+     "pools are scaled by the Cluster Autoscaler or Karpenter: remove engine or set it to "
+     "cluster-autoscaler or karpenter"),
+    ('openshift-dev', 'a ComputeClass on OpenShift', {'multiarch:autoscaling': {'engine': 'compute-class'}},
+     "multiarch:autoscaling.engine: compute-class is for platform gke (GKE ComputeClasses); on openshift "
+     "the pools are scaled by OpenShift's ClusterAutoscaler: remove engine or set it to cluster-autoscaler"),
+    ('gke-computeclass-dev', 'an x86 series in the arm64 class', {'multiarch:nodePools[1].instanceFamilies': ['c4a', 'n4', 't2a']},
+     "multiarch:nodePools[arm64].instanceFamilies[1]: 'n4' is an amd64 series, but the pool's arch is "
+     f"arm64: its ComputeClass would launch amd64 nodes for arm64 builds ({GCE})"),
+    ('gke-computeclass-dev', 'a series that does not exist', {'multiarch:nodePools[1].instanceFamilies': ['c4a', 'c9z']},
+     "multiarch:nodePools[arm64].instanceFamilies[1]: 'c9z' is not a machine series GKE pools may use "
+     f"(series: c2, c2d, c3, c3d, c4, c4a, c4d, e2, n1, n2, n2d, n4, n4a, n4d, t2a, t2d; {GCE})"),
+    ('gke-computeclass-dev', 'a GKE version below the ComputeClass floor', {'multiarch:cluster.version': '1.33'},
+     "multiarch:cluster.version: '1.33' is older than 1.34, the first GKE version with "
+     "nodePoolConfig.taintConfig (a class's explicit architectureTaintBehavior), which engine "
+     "compute-class uses (GKE ComputeClass and node pool auto-creation docs, hand-kept, read 2026-11)"),
+    ('gke-computeclass-dev', 'a class pool kept at one node', {'multiarch:nodePools[0].minSize': 1},
+     "multiarch:nodePools[x86].minSize: 1 with engine compute-class: GKE creates the class's nodes for "
+     "the builds and removes them after; set minSize: 0 (the system node pool runs the controllers)"),
+    ('gke-computeclass-dev', 'ComputeClasses without the system pool', {'multiarch:autoscaling.systemPool': {'enabled': False}},
+     "multiarch:autoscaling.systemPool.enabled: false with engine compute-class: every build pool idles "
+     "at zero nodes, so the controllers need the system node pool; enable it"),
+    ('dev', 'a GKE system pool on EKS', {'multiarch:autoscaling': {'systemPool': {'instanceType': 't4g.medium'}}},
+     "multiarch:autoscaling.systemPool: only for platform gke (on eks: autoscaling.karpenter.systemPool "
+     "with engine karpenter)"),
+    ('gke-dev', 'a Spot system pool', {'multiarch:autoscaling.systemPool.capacityType': 'SPOT'},
+     "multiarch:autoscaling.systemPool.capacityType: SPOT: the controllers' pool is on-demand (Spot would "
+     "evict them)"),
+    ('gke-dev', 'an EC2 type for the GKE system pool', {'multiarch:autoscaling.systemPool.instanceType': 't4g.medium'},
+     "multiarch:autoscaling.systemPool.instanceType: 't4g.medium' is not a machine type of a series GKE "
+     "pools may use (series: c2, c2d, c3, c3d, c4, c4a, c4d, e2, n1, n2, n2d, n4, n4a, n4d, t2a, t2d) "
+     f"({GCE}); a type newer than the catalog: set unlistedInstanceType: true on the system pool"),
+    ('gke-dev', 'a build pool named system', {'multiarch:nodePools[0].name': 'system'},
+     "multiarch:nodePools[system].name: 'system' is the system node pool's name; choose another name for "
+     "this build pool, or set multiarch:autoscaling.systemPool.enabled: false"),
+    ('gke-dev', 'a zone its region does not have', {'multiarch:cluster.location': 'europe-west4-d'},
+     "multiarch:cluster.location: 'europe-west4-d' is not a zone of europe-west4 (its zones: "
+     "europe-west4-a, europe-west4-b, europe-west4-c); check the spelling, or set "
+     "multiarch:cluster.unlistedRegion: true for a zone newer than the list (components/regions.py, as of "
+     "2026-11)"),
+]  # fmt: skip
+
+
 GOOD: list[tuple[str, str, dict[str, Any]]] = [
     ("dev", "numbers and booleans as the CLI stores them (strings)",
      {"multiarch:nodePools[1].maxSize": "8", "multiarch:gitlabRunner.privileged": "false", "multiarch:gitlabRunner.concurrent": "4"}),
@@ -530,9 +602,9 @@ GOOD: list[tuple[str, str, dict[str, Any]]] = [
     ("prod", "a taint with no value", {"multiarch:nodePools[1].taints": [{"key": "multiarch.dev/arm64-only", "effect": "NoSchedule"}]}),
     ("dev", "maxIO with bursting throughput", {"multiarch:storage.efs.performanceMode": "maxIO", "multiarch:storage.efs.throughputMode": "bursting"}),
     ("openshift-dev", "the OpenShift infra role label", {"multiarch:nodePools[0].labels": {"node-role.kubernetes.io/infra": ""}}),
-    ("dev", "a one-minor upgrade of dev", {"multiarch:cluster.version": "1.34"}),
-    ("prod", "a one-minor upgrade of prod", {"multiarch:cluster.version": "1.34"}),
-    ("karpenter-dev", "a one-minor upgrade of karpenter-dev", {"multiarch:cluster.version": "1.34"}),
+    ("dev", "a one-minor upgrade of dev", {"multiarch:cluster.version": "1.35"}),
+    ("prod", "a one-minor upgrade of prod", {"multiarch:cluster.version": "1.35"}),
+    ("karpenter-dev", "a one-minor upgrade of karpenter-dev", {"multiarch:cluster.version": "1.35"}),
     ("gke-dev", "a one-minor upgrade of gke-dev", {"multiarch:cluster.version": "1.34"}),
     ("openshift-dev", "OpenShift 4.19 on its Pipelines channel", {"multiarch:cluster.openshiftVersion": "4.19", "multiarch:pipelines.channel": "pipelines-1.19"}),
     ("karpenter-dev", "a c5n pool: limits from its real memory", {"multiarch:nodePools[0].instanceType": "c5n.2xlarge"}),
@@ -545,6 +617,14 @@ GOOD: list[tuple[str, str, dict[str, Any]]] = [
     ("gke-dev", "C4A on Hyperdisk (derived)", {"multiarch:nodePools[1].instanceType": "c4a-standard-8"}),
     ("gke-dev", "N4A on 1.34", {"multiarch:cluster.version": "1.34", "multiarch:nodePools[1].instanceType": "n4a-standard-8"}),
     ("dev", "a 64-character EKS label key within prefix and name limits", {"multiarch:nodePools[0].labels": {"example.com/" + "k" * 51: "v"}}),
+    # --- round 3: fallbacks, classes and the system pool ---
+    ("gke-computeclass-dev", "an arm64 class with the default series", {"multiarch:nodePools[1].instanceFamilies": DELETE}),
+    ("gke-computeclass-dev", "a one-minor upgrade of gke-computeclass-dev", {"multiarch:cluster.version": "1.36"}),
+    ("gke-computeclass-dev", "a zonal ComputeClass cluster", {"multiarch:cluster.location": "europe-west4-b"}),
+    ("gke-dev", "the layout before the system pool", {"multiarch:autoscaling.systemPool": {"enabled": False}, "multiarch:nodePools[0].minSize": 1}),
+    ("gke-dev", "a system pool over two zones", {"multiarch:autoscaling.systemPool.minSize": 2}),
+    ("karpenter-dev", "a grace period longer than every timeout", {"multiarch:autoscaling.karpenter.terminationGracePeriod": "4h"}),
+    ("karpenter-dev", "on-demand only with three generations", {"multiarch:nodePools[1].capacityTypes": ["ON_DEMAND"]}),
 ]  # fmt: skip
 
 
@@ -557,10 +637,14 @@ def test_the_corpus_is_big_and_covers_every_platform() -> None:
     for corpus in (BAD, NEW_BAD):
         assert len(corpus) >= 40
         assert {stack for stack, *_ in corpus} >= {"dev", "karpenter-dev", "gke-dev", "openshift-dev"}
-    assert len({label for _, label, *_ in BAD + NEW_BAD}) == len(BAD) + len(NEW_BAD)
+    assert len({label for _, label, *_ in BAD + NEW_BAD + CAPACITY_BAD}) == len(BAD) + len(NEW_BAD) + len(CAPACITY_BAD)
 
 
-@pytest.mark.parametrize(("stack", "label", "edits", "expected"), BAD + NEW_BAD, ids=[b[1] for b in BAD + NEW_BAD])
+@pytest.mark.parametrize(
+    ("stack", "label", "edits", "expected"),
+    BAD + NEW_BAD + CAPACITY_BAD,
+    ids=[b[1] for b in BAD + NEW_BAD + CAPACITY_BAD],
+)
 def test_a_bad_variant_is_refused_with_one_exact_line(
     stack: str, label: str, edits: dict[str, Any], expected: str
 ) -> None:

@@ -4,8 +4,10 @@ from __future__ import annotations
 
 import copy
 from collections.abc import Callable
+from pathlib import Path
 from typing import Any
 
+import kubernetes_validate
 import pytest
 import yaml
 
@@ -42,6 +44,8 @@ MUTATIONS: list[tuple[str, Mutate, str]] = [
     # v1beta1 habits the v1 API would prune silently: kubelet moved to the EC2NodeClass, selectors renamed.
     ("NodePool", _set("spec.template.spec.kubelet", {"maxPods": 110}), "('kubelet' was unexpected)"),
     ("EC2NodeClass", _set("spec.subnetSelector", {"karpenter.sh/discovery": "c"}), "('subnetSelector' was unexpected)"),
+    # GKE's ComputeClass, against the schema written from its API reference: its enums are closed.
+    ("ComputeClass", _set("spec.whenUnsatisfiable", "ScaleUp"), "spec.whenUnsatisfiable: 'ScaleUp' is not one of"),
 ]
 
 
@@ -49,7 +53,7 @@ MUTATIONS: list[tuple[str, Mutate, str]] = [
 def custom() -> dict[str, tuple[dict[str, Any], bool]]:
     """One object of every custom kind the committed stacks write: kind -> (body, is a patch)."""
     found: dict[str, tuple[dict[str, Any], bool]] = {}
-    for stack in ("dev", "gke-dev", "openshift-dev", "prod", "karpenter-dev"):
+    for stack in ("dev", "gke-dev", "openshift-dev", "prod", "karpenter-dev", "gke-computeclass-dev"):
         for r in plan.make(stack, policies=False).recording.kubernetes_objects():
             body = schemas.body(r)
             if not schemas.is_builtin(str(body["apiVersion"])):
@@ -101,3 +105,53 @@ def test_every_vendored_crd_has_its_source_recorded() -> None:
     sources = (schemas.CRDS / "SOURCES.md").read_text()
     for path in schemas.CRDS.glob("*.yaml"):
         assert f"{path.name}" in sources, path.name
+
+
+def test_the_converted_schemas_are_cached_by_content(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """The cache is keyed by the CRDs' bytes: an edited CRD is converted again, never read stale."""
+    crds = tmp_path / "crds"
+    crds.mkdir()
+    source = (schemas.CRDS / "machineautoscalers.yaml").read_text()
+    (crds / "machineautoscalers.yaml").write_text(source)
+    monkeypatch.setattr(schemas, "CRDS", crds)
+    monkeypatch.setattr(schemas, "CACHE", tmp_path / "cache")
+    key = ("autoscaling.openshift.io/v1beta1", "MachineAutoscaler")
+    for fn in (schemas._converted, schemas.crd_schemas):
+        fn.cache_clear()
+    first = schemas.crd_schemas()[key][0]
+    assert "minReplicas" in first["properties"]["spec"]["required"]
+    assert len(list((tmp_path / "cache").glob("crd-schemas-*.json"))) == 1
+    (crds / "machineautoscalers.yaml").write_text(source.replace("- minReplicas\n", "", 1))
+    for fn in (schemas._converted, schemas.crd_schemas):
+        fn.cache_clear()
+    assert "minReplicas" not in schemas.crd_schemas()[key][0]["properties"]["spec"].get("required", [])
+    assert len(list((tmp_path / "cache").glob("crd-schemas-*.json"))) == 2
+    for fn in (schemas._converted, schemas.crd_schemas):
+        fn.cache_clear()
+
+
+def test_built_in_kinds_are_judged_as_kubernetes_validate_judges_them() -> None:
+    """The plan's compiled validators give kubernetes-validate's own verdict and message."""
+    rec = plan.make("dev", policies=False).recording
+    version = schemas.schema_version("1.34")
+    for r in rec.kubernetes_objects():
+        obj = schemas.body(r)
+        if not schemas.is_builtin(str(obj["apiVersion"])):
+            continue
+        broken = copy.deepcopy(obj)
+        broken["spec" if "spec" in broken else "metadata"]["unexpectedField"] = 1
+        for candidate, ok in ((obj, True), (broken, False)):
+            failures = schemas.check([_registered(r, candidate)], version)
+            try:
+                kubernetes_validate.validate(candidate, version, strict=True)
+                assert failures == [] and ok, (obj["kind"], failures)
+            except kubernetes_validate.ValidationError as exc:
+                assert not ok and [f.message for f in failures] == [
+                    f"{obj['kind']} does not match Kubernetes {version}: {exc.message}"
+                ]
+
+
+def _registered(r: Any, body: dict[str, Any]) -> Any:
+    import dataclasses
+
+    return dataclasses.replace(r, inputs=body)

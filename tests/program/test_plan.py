@@ -27,7 +27,8 @@ def test_dev_plan_shows_both_architectures_and_costs(tmp_path: Path) -> None:
     assert code == 0, err
     assert "arm64 m6g.2xlarge AL2023_ARM_64_STANDARD ON_DEMAND min=0 desired=1 max=5" in out
     assert "amd64 m5a.2xlarge AL2023_x86_64_STANDARD ON_DEMAND min=1 desired=1 max=3" in out
-    cost_lines = {line.split()[0]: line for line in out.splitlines()[-8:] if line.startswith("  ")}
+    table = out.split("Estimated monthly cost", 1)[1].split("\n\n", 1)[0].splitlines()[1:]
+    cost_lines = {line.split()[0]: line for line in table}
     assert "$293 (1)" in cost_lines["x86"]
     assert "$0 (0)" in cost_lines["arm64"] and "$1,310 (5)" in cost_lines["arm64"]
 
@@ -45,18 +46,19 @@ def test_dev_plan_shows_both_architectures_and_costs(tmp_path: Path) -> None:
 def test_karpenter_plan_shows_node_pools_and_idles_at_the_system_node(tmp_path: Path) -> None:
     code, out, err = run_plan("karpenter-dev", "--out", str(tmp_path))
     assert code == 0, err
+    # Fallback lists: three Graviton generations on Spot then on-demand; three x86 on-demand.
     assert (
-        "NodePool arm64: arm64 m6g.2xlarge,m7g.2xlarge on-demand limits cpu=40 memory=160Gi; "
-        "WhenEmptyOrUnderutilized after 5m"
+        "NodePool arm64: arm64 m6g.2xlarge,m7g.2xlarge,m8g.2xlarge on-demand,spot "
+        "limits nodes=5 cpu=40 memory=160Gi; WhenEmptyOrUnderutilized after 5m, grace 75m"
     ) in out
-    assert "NodePool x86: amd64 m5a.2xlarge on-demand limits cpu=24 memory=96Gi" in out
+    assert "NodePool x86: amd64 m5a.2xlarge,m6a.2xlarge,m7i.2xlarge on-demand limits nodes=3 cpu=24 memory=96Gi" in out
     assert "EC2NodeClass build: al2023@" in out
     assert "arm64 t4g.medium AL2023_ARM_64_STANDARD ON_DEMAND min=1 desired=1 max=2" in out
     assert "cluster-autoscaler" not in out
     cost = {p["pool"]: p for p in json.loads((tmp_path / "plan.json").read_text())["cost"]["pools"]}
     assert list(cost) == ["system", "x86", "arm64"]
     assert cost["system"]["monthlyUsdAtMin"] > 0 and cost["system"]["instanceType"] == "t4g.medium"
-    assert cost["arm64"]["instanceType"] == "m7g.2xlarge"  # priced at the dearest type it may launch
+    assert cost["arm64"]["instanceType"] == "m8g.2xlarge"  # priced at the dearest type it may launch
     for pool in ("x86", "arm64"):
         assert cost[pool]["monthlyUsdAtMin"] == 0 and cost[pool]["monthlyUsdAtMax"] > 0
     # Idle: the control plane and one small node, against dev's x86 node kept at minSize 1.
@@ -64,6 +66,9 @@ def test_karpenter_plan_shows_node_pools_and_idles_at_the_system_node(tmp_path: 
     idle = plan_total(tmp_path, "karpenter-dev") - doc["controlPlaneMonthlyUsd"]
     today = plan_total(tmp_path / "dev", "dev") - doc["controlPlaneMonthlyUsd"]
     assert idle < 35 and today > 290
+    # The bound, printed by the plan: control plane plus one small node, at most $101.
+    assert plan_total(tmp_path, "karpenter-dev") <= 101
+    assert "engine karpenter: idle $101 a month; at most $2,687 a month" in out
 
 
 def plan_total(out: Path, stack: str) -> float:
@@ -171,7 +176,7 @@ def test_an_unreadable_stack_file_exits_2_with_line_and_column(tmp_path: Path, t
 
 def test_a_type_the_price_table_lacks_is_unknown_never_zero(tmp_path: Path) -> None:
     doc = yaml.safe_load((stackfile.STACKS / "Pulumi.dev.yaml").read_text())
-    doc["config"]["multiarch:nodePools"][0]["instanceType"] = "m5.xlarge"  # offered in Paris, not in the table
+    doc["config"]["multiarch:nodePools"][0]["instanceType"] = "r5.2xlarge"  # offered in Paris, not in the table
     path = tmp_path / "Pulumi.unpriced.yaml"
     path.write_text(yaml.safe_dump(doc))
     code, out, err = run_plan(str(path), "--out", str(tmp_path / "out"))
@@ -181,12 +186,12 @@ def test_a_type_the_price_table_lacks_is_unknown_never_zero(tmp_path: Path) -> N
     assert x86.split()[3:] == ["unknown", "unknown", "(1)", "unknown", "(1)", "unknown", "(3)"]
     total = next(line for line in table if line.lstrip().startswith("total"))
     assert total.split()[:2] == ["total", "(incomplete)"] and ">= $" in total
-    assert "no price for x86 (m5.xlarge) in eu-west-3" in table[-1]
+    assert "no price for x86 (r5.2xlarge) in eu-west-3" in table[-1]
     # Plain text stays in its column: every row of the table ends where the header's last column does.
     rows = table[:-1]
     assert len({len(line) for line in rows}) == 1, rows
     cost = json.loads((tmp_path / "out" / "plan.json").read_text())["cost"]
-    assert cost["complete"] is False and cost["unpriced"] == ["x86 (m5.xlarge)"]
+    assert cost["complete"] is False and cost["unpriced"] == ["x86 (r5.2xlarge)"]
     pool = next(p for p in cost["pools"] if p["pool"] == "x86")
     assert pool["hourlyUsd"] is None and pool["monthlyUsdAtMin"] is None
 

@@ -75,7 +75,7 @@ def test_a_program_change_is_reviewed_against_the_base_program(repo: Path, tmp_p
     finally:
         versions.write_text(original)
     assert proc.returncode == diff.EXIT_SAFE, proc.stderr
-    stacks = ["dev", "gke-dev", "karpenter-dev", "openshift-dev", "prod"]
+    stacks = ["dev", "gke-computeclass-dev", "gke-dev", "karpenter-dev", "openshift-dev", "prod"]
     assert [line.split(":")[0] for line in proc.stdout.splitlines()] == stacks
     assert all(f"(base: {tmp_path}/base/{s}/plan.json)" in proc.stdout for s in stacks)
     # The base side, with the base revision's program: every stack planned in one interpreter.

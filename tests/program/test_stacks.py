@@ -8,9 +8,13 @@ import pytest
 import yaml
 
 from components import arch, settings
+from components.catalog import gcp
 from tools import mockengine, stackfile
 
 STACK_FILES = sorted((stackfile.ROOT / "stacks").glob("Pulumi.*.yaml"))
+
+
+CLASS = "kubernetes:cloud.google.com/v1:ComputeClass"
 
 
 def test_there_is_a_stack_per_platform() -> None:
@@ -49,11 +53,23 @@ def test_stack_file_plans(path: Path) -> None:
             assert not arch.EKS_AMI_TYPES[group["amiType"]].end_of_life
     elif s.platform == "gke":
         node_pools = {r.plain_inputs["name"]: r.plain_inputs for r in rec.by_type("gcp:container/nodePool:NodePool")}
-        assert len(node_pools) == len(s.node_pools)
-        for pool in s.node_pools:
-            machine = node_pools[pool.name]["nodeConfig"]["machineType"]
-            assert arch.arch_of(arch.Cloud.GCP, machine) == pool.arch
-            assert node_pools[pool.name]["autoscaling"]["totalMaxNodeCount"] == pool.max_size
+        system = node_pools.pop("system", None)
+        assert (system is not None) == (s.system_pool is not None)  # the controllers' pool, when on
+        if s.autoscaling.uses_compute_classes:
+            # GKE creates the build pools from one ComputeClass per pool, of the pool's arch only.
+            assert not node_pools
+            classes = {r.plain_inputs["metadata"]["name"]: r.plain_inputs for r in rec.by_type(CLASS)}
+            assert sorted(classes) == sorted(f"multiarch-{p.name}" for p in s.node_pools)
+            for pool in s.node_pools:
+                spec = classes[f"multiarch-{pool.name}"]["spec"]
+                assert spec["whenUnsatisfiable"] == "DoNotScaleUp"
+                assert {gcp.SERIES[p["machineFamily"]].arch for p in spec["priorities"]} == {pool.arch}
+        else:
+            assert len(node_pools) == len(s.node_pools)
+            for pool in s.node_pools:
+                machine = node_pools[pool.name]["nodeConfig"]["machineType"]
+                assert arch.arch_of(arch.Cloud.GCP, machine) == pool.arch
+                assert node_pools[pool.name]["autoscaling"]["totalMaxNodeCount"] == pool.max_size
     else:
         sets = rec.by_type("kubernetes:machine.openshift.io/v1beta1:MachineSet")
         assert len(sets) == len(s.node_pools) * len(s.cluster.zones)

@@ -7,7 +7,7 @@ import yaml
 
 from tools import changed_stacks, stackfile
 
-KNOWN = ["dev", "gke-dev", "karpenter-dev", "openshift-dev", "prod"]
+KNOWN = ["dev", "gke-computeclass-dev", "gke-dev", "karpenter-dev", "openshift-dev", "prod"]
 
 
 @pytest.mark.parametrize(
