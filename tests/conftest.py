@@ -75,3 +75,11 @@ def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item
 def recording() -> mockengine.Recording:
     """Installs the recording mock engine for a `@pulumi.runtime.test` test and returns its log."""
     return mockengine.install(mockengine.Recording("test"))
+
+
+def pytest_collection_finish(session: pytest.Session) -> None:
+    """What is loaded by now (the SDKs, the catalogs) stays: the collector no longer walks it, and
+    collects young objects less often. Each worker holds a large heap of SDK modules and program
+    runs; full collections over it were a sixth of the suite's time (measured: 81 s -> 68 s)."""
+    gc.freeze()
+    gc.set_threshold(100_000, 50, 100)

@@ -37,6 +37,8 @@ from typing import Any, TextIO
 import boto3
 import botocore.config
 import botocore.exceptions
+import botocore.loaders
+import botocore.session
 
 from components import arch, names
 from components import settings as settings_mod
@@ -47,6 +49,20 @@ OK, FAIL, SKIP = "ok", "fail", "skip"
 RETRIES = botocore.config.Config(retries={"mode": "standard", "max_attempts": 5})
 SPOT_ROLE = "AWSServiceRoleForEC2Spot"
 AWS_ERRORS = (botocore.exceptions.BotoCoreError, botocore.exceptions.ClientError)
+
+
+@functools.cache
+def _loader() -> botocore.loaders.Loader:
+    return botocore.loaders.create_loader()
+
+
+def session() -> boto3.Session:
+    """A new session (its own credentials and region, read now) on one loader of the service
+    models per process: botocore otherwise parses EC2's multi-megabyte model again for every
+    session (half a second), once per stack when one process checks several."""
+    core = botocore.session.get_session()
+    core.register_component("data_loader", _loader())
+    return boto3.Session(botocore_session=core)
 
 
 @dataclass(frozen=True)
@@ -365,7 +381,7 @@ def main(argv: Sequence[str] | None = None, out: TextIO = sys.stdout, err: TextI
     if settings.platform == "gke":
         err.write("error: preflight checks AWS (platforms eks and openshift); this stack is gke\n")
         return 2
-    rows = Preflight(settings, boto3.Session()).run()
+    rows = Preflight(settings, session()).run()
     out.write(f"Preflight of stack {stack.name} ({settings.platform}, {settings.aws_region})\n\n")
     print_table(rows, out)
     failed = [r for r in rows if r.result == FAIL]
