@@ -12,7 +12,7 @@ STACK ?= dev
 PIP := $(BIN)/pip install --quiet --disable-pip-version-check --no-compile
 COMPILE := $(BIN)/python -m compileall -qq -j0 -x '/(pulumi_aws|pulumi_gcp)/' $(VENV)/lib
 
-.PHONY: venv plan test lint bench buildlab buildlab-deps clean
+.PHONY: venv plan test lint bench wheel buildlab buildlab-deps clean
 
 $(RUNTIME): requirements.txt policy/requirements.txt
 	$(PYTHON) -m venv $(VENV)
@@ -49,6 +49,10 @@ lint: $(DEV)
 test: lint $(NODE_TOOLS)
 	$(BIN)/pytest
 
+# The package pulumi-multiarch as a wheel in dist/ (the tests build and install one of their own).
+wheel: $(DEV)
+	$(BIN)/pip wheel --quiet --disable-pip-version-check --no-build-isolation --no-deps -w dist .
+
 # The offline plan against its floor, the scaling table (1 to 64 pools per platform), the review.
 bench: $(DEV)
 	$(BIN)/python -m bench.plan
@@ -70,4 +74,4 @@ buildlab: $(DEV) $(NODE_TOOLS)
 	$(BIN)/python -m tools.buildlab $(STACK)
 
 clean:
-	rm -rf build .pytest_cache .mypy_cache .ruff_cache node_modules
+	rm -rf build dist .pytest_cache .mypy_cache .ruff_cache node_modules

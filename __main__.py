@@ -1,8 +1,15 @@
-"""multiarch: settings -> providers -> components -> exports."""
+"""multiarch: the stack's configuration -> one BuildPlatform component -> the stack's exports.
+
+The component (`pulumi_multiarch.platform`) is what other programs use too: this stack reads its
+stack file into the component's args and calls it, so the two paths cannot drift.
+"""
 
 import pulumi
 
-from components import settings, stack
+from pulumi_multiarch import settings
+from pulumi_multiarch.platform import BuildPlatform
 
-for key, value in stack.build(settings.load()).items():
+args = settings.stack_args()  # every configuration error, one line each, before any resource
+platform = BuildPlatform("multiarch", args)
+for key, value in platform.exports.items():
     pulumi.export(key, value)

@@ -6,6 +6,9 @@ components whose resources use them; explicit dependencies between resources are
 `PNG_MAX_RESOURCES`, of the components above that (Graphviz's layout grows much faster than the
 graph: a 64-pool OpenShift stack took two minutes), and says which it drew.
 
+`BuildPlatform`, the component that wraps a whole stack, is drawn as a frame: the overview shows
+the components inside it, as they were before the stack became one component.
+
 Every map (URN to resource, to its outermost component, to its children) is built once per
 recording, so drawing is linear in the resources and their dependencies.
 """
@@ -21,6 +24,9 @@ from functools import cached_property
 from pathlib import Path
 
 from tools.mockengine import Recording, Registered
+
+# The component that wraps a whole stack (pulumi_multiarch.platform.TYPE): a frame, not a component.
+FRAME_TYPE = "multiarch:index:BuildPlatform"
 
 # Above this many resources the PNG shows the components only (the .mmd/.dot files stay whole).
 PNG_MAX_RESOURCES = 200
@@ -49,15 +55,18 @@ class Graph:
     def known(self) -> dict[str, Registered]:
         return {r.urn: r for r in self.rec.resources}
 
+    def is_frame(self, r: Registered) -> bool:
+        return r.type == FRAME_TYPE and r.parent not in self.known
+
     @cached_property
     def top(self) -> dict[str, str]:
-        """URN -> the URN of the outermost component above it (or itself)."""
+        """URN -> the URN of the outermost component above it (or itself), below a frame."""
         out: dict[str, str] = {}
 
         def find(r: Registered) -> str:
             if r.urn not in out:
                 parent = self.known.get(r.parent)
-                out[r.urn] = r.urn if parent is None else find(parent)
+                out[r.urn] = r.urn if parent is None or self.is_frame(parent) else find(parent)
             return out[r.urn]
 
         for r in self.rec.resources:
@@ -104,8 +113,16 @@ class Graph:
         waits = {(self.top[d], self.top[u]) for d, u in deps}
         return sorted(w for w in waits if w[0] != w[1])
 
-    def tops(self) -> list[Registered]:
-        return sorted(self.children[""], key=lambda x: (x.custom, x.type, x.name))
+    def tops(self) -> list[tuple[Registered | None, list[Registered]]]:
+        """The overview's rows: (a frame or None, the top-level components and providers in it)."""
+        key = lambda x: (x.custom, x.type, x.name)  # noqa: E731
+        roots = sorted(self.children[""], key=key)
+        rows: list[tuple[Registered | None, list[Registered]]] = []
+        loose = [r for r in roots if not self.is_frame(r)]
+        if loose:
+            rows.append((None, loose))
+        rows += [(r, sorted(self.children.get(r.urn, []), key=key)) for r in roots if self.is_frame(r)]
+        return rows
 
 
 def mermaid(rec: Recording, graph: Graph | None = None) -> str:
@@ -134,24 +151,71 @@ def mermaid(rec: Recording, graph: Graph | None = None) -> str:
     return "\n".join(lines) + "\n"
 
 
+@dataclass(frozen=True)
+class _Syntax:
+    """How one overview format writes its parts ({id}, {label}, {a}, {b} filled in)."""
+
+    head: list[str]
+    frame_open: list[str]
+    frame_close: str
+    provider: str
+    component: str
+    uses: str
+    waits: str
+    tail: list[str]
+
+
+def _overview(g: Graph, syntax: _Syntax) -> str:
+    """The top-level components and providers (inside their frame), and which component waits for which."""
+    lines = list(syntax.head)
+    for frame, items in g.tops():
+        pad = "  " if frame is None else "    "
+        if frame is not None:
+            lines += [
+                line.format(id=_id(frame.urn), label=f"{_kind(frame)} {frame.name}") for line in syntax.frame_open
+            ]
+        for r in items:
+            if r.type.startswith("pulumi:providers:"):
+                lines.append(pad + syntax.provider.format(id=_id(r.urn), label=f"{_kind(r)} provider"))
+            else:
+                count = f"{g.component_counts[r.urn]} resources"
+                lines.append(pad + syntax.component.format(id=_id(r.urn), label=f"{_kind(r)} {r.name}", count=count))
+        if frame is not None:
+            lines.append(syntax.frame_close)
+    uses, _ = g.edges
+    lines += [syntax.uses.format(a=_id(p), b=_id(c)) for p, c in sorted(uses)]
+    lines += [syntax.waits.format(a=_id(d), b=_id(u)) for d, u in g.component_waits]
+    return "\n".join([*lines, *syntax.tail]) + "\n"
+
+
+_MERMAID = _Syntax(
+    head=["flowchart LR"],
+    frame_open=['  subgraph {id}["{label}"]'],
+    frame_close="  end",
+    provider='{id}{{{{"{label}"}}}}',
+    component='{id}["{label}<br/>{count}"]',
+    uses="  {a} --- {b}",
+    waits="  {a} -.-> {b}",
+    tail=[],
+)
+
+
 def components(rec: Recording, graph: Graph | None = None) -> str:
     """The overview: top-level components and providers, and which component waits for which."""
-    g = graph or Graph(rec)
-    lines = ["flowchart LR"]
-    for r in g.tops():
-        if r.type.startswith("pulumi:providers:"):
-            lines.append(f'  {_id(r.urn)}{{{{"{_kind(r)} provider"}}}}')
-        else:
-            lines.append(f'  {_id(r.urn)}["{_kind(r)} {r.name}<br/>{g.component_counts[r.urn]} resources"]')
-    uses, _ = g.edges
-    for provider, component in sorted(uses):
-        lines.append(f"  {_id(provider)} --- {_id(component)}")
-    for dep_urn, urn in g.component_waits:
-        lines.append(f"  {_id(dep_urn)} -.-> {_id(urn)}")
-    return "\n".join(lines) + "\n"
+    return _overview(graph or Graph(rec), _MERMAID)
 
 
 _DOT_HEAD = ["  rankdir=LR;", '  node [shape=box, fontsize=10, fontname="Helvetica"];']
+_DOT_OVERVIEW = _Syntax(
+    head=["digraph components {", *_DOT_HEAD],
+    frame_open=["  subgraph cluster_{id} {{", '    label="{label}";'],
+    frame_close="  }",
+    provider='{id} [shape=hexagon, label="{label}"];',
+    component='{id} [label="{label}\\n{count}"];',
+    uses="  {a} -> {b} [arrowhead=none];",
+    waits="  {a} -> {b} [style=dashed];",
+    tail=["}"],
+)
 
 
 def dot(rec: Recording, graph: Graph | None = None) -> str:
@@ -186,20 +250,7 @@ def dot(rec: Recording, graph: Graph | None = None) -> str:
 
 def components_dot(rec: Recording, graph: Graph | None = None) -> str:
     """The overview as Graphviz: what the PNG shows of a stack too large to draw whole."""
-    g = graph or Graph(rec)
-    lines = ["digraph components {", *_DOT_HEAD]
-    for r in g.tops():
-        if r.type.startswith("pulumi:providers:"):
-            lines.append(f'  {_id(r.urn)} [shape=hexagon, label="{_kind(r)} provider"];')
-        else:
-            lines.append(f'  {_id(r.urn)} [label="{_kind(r)} {r.name}\\n{g.component_counts[r.urn]} resources"];')
-    uses, _ = g.edges
-    for provider, component in sorted(uses):
-        lines.append(f"  {_id(provider)} -> {_id(component)} [arrowhead=none];")
-    for dep_urn, urn in g.component_waits:
-        lines.append(f"  {_id(dep_urn)} -> {_id(urn)} [style=dashed];")
-    lines.append("}")
-    return "\n".join(lines) + "\n"
+    return _overview(graph or Graph(rec), _DOT_OVERVIEW)
 
 
 @dataclass(frozen=True)

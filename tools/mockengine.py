@@ -76,6 +76,33 @@ def reveal(value: Any) -> Any:
     return value
 
 
+def marked(value: Any) -> Any:
+    """The value as JSON, each secret as {"secret": <its value>}: for comparing two runs, secrecy included."""
+    if isinstance(value, Secret):
+        return {"secret": marked(value.value)}
+    if isinstance(value, Mapping):
+        return {str(k): marked(v) for k, v in value.items()}
+    if isinstance(value, (list, tuple)):
+        return [marked(v) for v in value]
+    return value if value is None or isinstance(value, (str, int, float, bool)) else repr(value)
+
+
+def snapshot(recording: Recording) -> dict[str, Any]:
+    """Everything a run declared, as JSON (secrets marked): two runs that declare the same stack have
+    equal snapshots, whichever process or path (stack file, package, provider) declared it."""
+
+    def one(r: Registered) -> dict[str, Any]:
+        return {
+            "type": r.type, "name": r.name, "custom": r.custom, "parent": r.parent, "provider": r.provider,
+            "dependencies": sorted(r.dependencies), "inputs": marked(r.inputs), "protect": r.protect,
+            "retainOnDelete": r.retain_on_delete, "ignoreChanges": sorted(r.ignore_changes),
+            "deleteBeforeReplace": r.delete_before_replace, "aliases": r.aliases,
+            "additionalSecretOutputs": sorted(r.additional_secret_outputs), "outputs": marked(r.outputs),
+        }  # fmt: skip
+
+    return {"resources": {r.urn: one(r) for r in recording.resources}, "outputs": marked(recording.outputs)}
+
+
 def redact(value: Any) -> Any:
     """The value with every secret shown as "[secret]" (for plan output and snapshots)."""
     if isinstance(value, Secret):
@@ -118,6 +145,9 @@ class Registered:
     id: str = ""
     outputs: dict[str, Any] = field(default_factory=dict)  # components: their registered outputs
     transforms: int = 0  # resource transforms attached (they run on the children the engine renders)
+    # The aliases as the SDK sent them (URNs, or specs: name, type, parentUrn, noParent, stack,
+    # project), for a model of the engine's URNs (tests/program/test_upgrade_aliases.py).
+    alias_specs: list[dict[str, Any]] = field(default_factory=list)
 
     @property
     def plain_inputs(self) -> dict[str, Any]:
@@ -286,14 +316,15 @@ class FakeCloud(pulumi.runtime.Mocks):
         return _fake_invoke(args.token, dict(args.args)), []
 
 
-def _alias_urn(request: Any, alias: Any) -> str:
+def _alias_urn(request: Any, alias: Any, root: str) -> str:
     """The URN an alias names: given whole, or a spec whose unset parts are the resource's own,
     built the way the mock monitor builds every URN (`MockMonitor.make_urn`), so that it matches
-    the URN the resource had before the rename."""
+    the URN the resource had before the rename. No parent is the stack's root (`root`), which the
+    mock monitor, unlike the engine, names in its children's URNs."""
     if alias.WhichOneof("alias") == "urn":
         return str(alias.urn)
     spec = alias.spec
-    parent = "" if spec.noParent else (spec.parentUrn or request.parent)
+    parent = root if spec.noParent else (spec.parentUrn or request.parent)
     prefix = f"{parent.split('::')[2].split('$')[-1]}$" if parent else ""
     return (
         f"urn:pulumi:{spec.stack or pulumi.get_stack()}::{spec.project or pulumi.get_project()}::"
@@ -301,14 +332,26 @@ def _alias_urn(request: Any, alias: Any) -> str:
     )
 
 
+def _alias_spec(alias: Any) -> dict[str, Any]:
+    if alias.WhichOneof("alias") == "urn":
+        return {"urn": str(alias.urn)}
+    spec = alias.spec
+    return {
+        "name": spec.name, "type": spec.type, "stack": spec.stack, "project": spec.project,
+        "parentUrn": spec.parentUrn, "noParent": bool(spec.noParent),
+    }  # fmt: skip
+
+
 class RecordingMonitor(pmocks.MockMonitor):
     def __init__(self, mocks: FakeCloud, recording: Recording) -> None:
         super().__init__(mocks)
         self.recording = recording
+        self.root = ""  # the stack's root resource, once registered
 
     def RegisterResource(self, request: Any) -> Any:  # noqa: N802 (gRPC method name)
         response = super().RegisterResource(request)  # type: ignore[no-untyped-call]
         if request.type == "pulumi:pulumi:Stack":
+            self.root = str(response.urn)
             return response
         inputs = _unwrap(rpc.deserialize_properties(request.object, keep_unknowns=True))
         self.recording.resources.append(
@@ -325,10 +368,11 @@ class RecordingMonitor(pmocks.MockMonitor):
                 retain_on_delete=bool(request.retainOnDelete),
                 ignore_changes=list(request.ignoreChanges),
                 delete_before_replace=bool(request.deleteBeforeReplace),
-                aliases=sorted({*request.aliasURNs, *(_alias_urn(request, a) for a in request.aliases)}),
+                aliases=sorted({*request.aliasURNs, *(_alias_urn(request, a, self.root) for a in request.aliases)}),
                 additional_secret_outputs=list(request.additionalSecretOutputs),
                 id=response.id,
                 transforms=len(request.transforms),
+                alias_specs=[_alias_spec(a) for a in request.aliases] + [{"urn": u} for u in request.aliasURNs],
             )
         )
         return response
@@ -436,7 +480,7 @@ def _memo_put(key: str, rec: Recording) -> None:
 def program_digest() -> str:
     """What the program's behaviour depends on: __main__.py, Pulumi.yaml and every module it imports."""
     h = hashlib.sha256()
-    for path in [ROOT / "__main__.py", ROOT / "Pulumi.yaml", *sorted((ROOT / "components").rglob("*.py"))]:
+    for path in [ROOT / "__main__.py", ROOT / "Pulumi.yaml", *sorted((ROOT / "pulumi_multiarch").rglob("*.py"))]:
         h.update(str(path.relative_to(ROOT)).encode() + b"\0" + path.read_bytes() + b"\0")
     return h.hexdigest()
 

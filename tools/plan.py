@@ -38,7 +38,8 @@ from typing import Any, TextIO
 
 import yaml
 
-from components.catalog import lifecycle, prices
+from pulumi_multiarch.catalog import prices
+from pulumi_multiarch.cost import PoolCost, control_plane_hourly, pool_costs, price_region
 from tools import cli, diagram, mockengine, policyrun, schemas, stackfile
 from tools.mockengine import Recording, Registered, redact
 
@@ -48,63 +49,12 @@ PIPELINE_RUN = "examples/pipelinerun.yaml"
 DUMPER = getattr(yaml, "CSafeDumper", yaml.SafeDumper)  # libyaml where PyYAML has it: manifests by the hundred
 
 
-@dataclass(frozen=True)
-class PoolCost:
-    pool: str
-    arch: str
-    instance_type: str
-    hourly: float | None
-    min_size: int
-    initial_size: int
-    max_size: int
-    estimated: bool = False  # the price is estimated (prices.estimated), shown with "~"
-    system: bool = False  # the controllers' pool: no builds land there
-
-    def monthly(self, nodes: int) -> float | None:
-        return None if self.hourly is None else prices.monthly(self.hourly, nodes)
-
-
-def price_region(settings: Any) -> str | None:
-    if settings.platform == "gke":
-        location = settings.cluster.location or ""
-        return re.sub(r"-[a-z]$", "", location) or None
-    return settings.aws_region  # type: ignore[no-any-return]
-
-
-def pool_costs(settings: Any) -> list[PoolCost]:
-    """Each pool at min, initial and max size; with Karpenter, the system node group first, then each
-    build pool from zero (idle) to its limit, priced at its dearest instance type."""
-    region = price_region(settings)
-    system = [settings.system_pool] if settings.system_pool is not None else []
-    costs = []
-    for p in [*system, *settings.node_pools]:
-        priced = [(prices.hourly(region, t), t) for t in p.all_instance_types]
-        known = [(h, t) for h, t in priced if h is not None]
-        hourly, instance_type = max(known) if len(known) == len(priced) else (None, p.instance_type)
-        costs.append(
-            PoolCost(
-                p.name, p.arch, instance_type, hourly, p.min_size, _initial_nodes(settings, p), p.max_size,
-                estimated=prices.estimated(region, instance_type), system=p in system,
-            )
-        )  # fmt: skip
-    return costs
-
-
-def _initial_nodes(settings: Any, pool: Any) -> int:
-    """What the cloud starts with: on GKE the initial count is per zone, in every zone of the pool."""
-    if settings.platform == "gke":
-        from components.nodepools import gke
-
-        return gke.initial_nodes(pool, settings.cluster.location or "")
-    return pool.initial_size  # type: ignore[no-any-return]
-
-
 def _num(v: Any) -> str:
     return str(int(v)) if isinstance(v, float) and v.is_integer() else str(v)
 
 
 def _arch_or_unknown(cloud: Any, instance_type: str) -> str:
-    from components import arch
+    from pulumi_multiarch import arch
 
     try:
         return arch.arch_of(cloud, instance_type)
@@ -114,7 +64,7 @@ def _arch_or_unknown(cloud: Any, instance_type: str) -> str:
 
 def facts(r: Registered) -> str:
     """The one line a reviewer wants next to a resource."""
-    from components import arch
+    from pulumi_multiarch import arch
 
     i = r.plain_inputs
     if r.type == "aws:eks/nodeGroup:NodeGroup":
@@ -301,15 +251,6 @@ def _usd(amount: float, nodes: int | None = None) -> str:
 UNKNOWN = "unknown"  # a price the table does not have: never shown, nor summed, as $0
 
 
-def control_plane_hourly(settings: Any) -> float:
-    """The managed control plane per hour: EKS by the version's support phase (AS_OF)."""
-    if settings.platform == "eks":
-        minor = lifecycle.EKS.minors.get(settings.cluster.kubernetes_version)
-        if minor is not None and minor.phase() == "extended":
-            return prices.EKS_EXTENDED_SUPPORT_HOURLY
-    return prices.CONTROL_PLANE_HOURLY[settings.platform]
-
-
 def print_costs(settings: Any, costs: Sequence[PoolCost], out: TextIO) -> dict[str, Any]:
     """The cost table: each pool at min (idle), initial and max size, plus the control plane. A pool
     the price table cannot price shows "unknown" in each cell where it has nodes (none cost $0
@@ -365,11 +306,13 @@ def print_costs(settings: Any, costs: Sequence[PoolCost], out: TextIO) -> dict[s
         out.write("  " + " ".join(cells).rstrip() + "\n")
     if not complete:
         out.write(
-            f"  no price for {', '.join(unpriced)} in {region} (components/catalog/prices.py): "
+            f"  no price for {', '.join(unpriced)} in {region} (pulumi_multiarch/catalog/prices.py): "
             "the totals leave them out\n"
         )
     if any(c.estimated for c in costs):
-        out.write(f"  ~ estimated: the us-east-1 price x {prices.eu_west_3_factor()} (components/catalog/prices.py)\n")
+        out.write(
+            f"  ~ estimated: the us-east-1 price x {prices.eu_west_3_factor()} (pulumi_multiarch/catalog/prices.py)\n"
+        )
     view = cost_view(settings, costs, totals, known)
     out.write(f"\n  engine {view['engine']}: idle {view['idleText']}; at most {view['maxText']}\n")
     for a, b in view["buildHour"].items():
@@ -542,7 +485,7 @@ class PlanError(Exception):
 
 def make(stack_ref: str | stackfile.StackFile, *, policies: bool = True) -> Planned:
     """Plan a stack (name, path or loaded file) under the mock engine; raises PlanError."""
-    from components import settings as settings_mod
+    from pulumi_multiarch import settings as settings_mod
 
     try:
         stack = stack_ref if isinstance(stack_ref, stackfile.StackFile) else stackfile.load(stack_ref)

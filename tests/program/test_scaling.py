@@ -9,7 +9,7 @@ import pytest
 import yaml
 
 from bench.scaling import TEMPLATES, generated_stack
-from components import settings
+from pulumi_multiarch import settings
 from tools import diagram, mockengine, policyrun, stackfile
 
 

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import pytest
 
-from components import arch
-from components.arch import Cloud
+from pulumi_multiarch import arch
+from pulumi_multiarch.arch import Cloud
 
 
 @pytest.mark.parametrize(
@@ -91,7 +91,9 @@ def test_a_type_the_catalog_does_not_know_says_why_and_where_from(cloud: Cloud, 
     message = str(exc.value)
     assert says in message
     assert (
-        "components/catalog/aws_instance_types.csv (moto " if cloud is Cloud.AWS else "components/catalog/gcp.py"
+        "pulumi_multiarch/catalog/aws_instance_types.csv (moto "
+        if cloud is Cloud.AWS
+        else "pulumi_multiarch/catalog/gcp.py"
     ) in message
 
 

@@ -1,0 +1,182 @@
+"""The Python package: built as a wheel, installed into a fresh venv, used by a program outside the repository.
+
+The venv gets its dependencies from this one through a `.pth` file (no network here), and the
+wheel through pip, with its dependency metadata resolved against them. The consumer is
+examples/python/__main__.py, copied out of the repository and run by that venv's interpreter under
+the mock engine: it must declare exactly what the `dev` stack file declares, plus its own
+resources, and the package it imported must be the installed one. The same consumer with mistakes
+must get the stack file's own one-line messages, before anything is registered.
+"""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import tomllib
+import zipfile
+from email.parser import Parser
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+import pulumi_multiarch
+from pulumi_multiarch import settings
+from tests.package import common
+from tools import mockengine, stackfile
+
+ROOT = stackfile.ROOT
+
+# Runs in the fresh venv: the repository's tools (the mock engine) come after site-packages, so
+# `pulumi_multiarch` is the installed wheel's. argv: JSON [[name, program path], ...], config, secrets.
+HARNESS = """
+import json, runpy, sys
+sys.path.append(sys.argv[4])
+import pulumi_multiarch
+from pulumi_multiarch import settings
+from tools import mockengine
+mockengine.COLLECT_AFTER_RUN = False
+out = {"package": pulumi_multiarch.__file__, "version": pulumi_multiarch.__version__}
+for name, program in json.loads(sys.argv[1]):
+    rec = mockengine.Recording("dev")
+    try:
+        mockengine.run(lambda: runpy.run_path(program, run_name="__main__"), json.loads(sys.argv[2]),
+                       stack="dev", secret_keys=json.loads(sys.argv[3]), recording=rec)
+        out[name] = mockengine.snapshot(rec)
+    except settings.ConfigError as exc:
+        out[name] = {"errors": exc.errors, "message": str(exc), "registered": len(rec.resources)}
+print(json.dumps(out))
+"""
+
+pytestmark = pytest.mark.xdist_group("package")  # one worker builds the wheel and the venv (conftest)
+
+# The consumer's mistakes, and the same mistakes in dev's stack file.
+MISTAKES = [
+    (
+        '"instance_type": "m5a.2xlarge"',
+        '"instance_type": "m5a.3xlarge"',
+        ("multiarch:nodePools", 0, "instanceType", "m5a.3xlarge"),
+    ),
+    ('"arch": Arch.ARM64,\n', '"arch": "arm",\n', ("multiarch:nodePools", 1, "arch", "arm")),
+    ('"version": "1.34"', '"version": "1.99"', ("multiarch:cluster", None, "version", "1.99")),
+]
+
+
+@pytest.fixture(scope="module")
+def consumers(venv: Path, tmp_path_factory: pytest.TempPathFactory) -> dict[str, Any]:
+    """The example program and its mistaken twin, outside the repository, run by the venv's Python."""
+    where = tmp_path_factory.mktemp("consumer")
+    good = where / "team-platform" / "__main__.py"
+    good.parent.mkdir()
+    good.write_text(common.PYTHON_EXAMPLE.read_text())
+    text = good.read_text()
+    for old, new, _ in MISTAKES:
+        assert text.count(old) == 1, old
+        text = text.replace(old, new)
+    bad = where / "team-platform-mistaken" / "__main__.py"
+    bad.parent.mkdir()
+    bad.write_text(text)
+    config, secret_keys = common.token_config()
+    proc = subprocess.run(
+        [str(venv / "bin" / "python"), "-c", HARNESS, json.dumps([["good", str(good)], ["bad", str(bad)]]),
+         json.dumps(config), json.dumps(secret_keys), str(ROOT)],
+        cwd=where, capture_output=True, text=True, check=False, env={"PATH": "/usr/bin:/bin", "HOME": str(where)},
+    )  # fmt: skip
+    assert proc.returncode == 0, proc.stderr[-3000:]
+    return json.loads(proc.stdout.splitlines()[-1])
+
+
+def test_the_wheel_holds_the_package_its_data_and_its_metadata(wheel: Path) -> None:
+    project = tomllib.loads((ROOT / "pyproject.toml").read_text())["project"]
+    with zipfile.ZipFile(wheel) as zf:
+        names = set(zf.namelist())
+        dist_info = f"pulumi_multiarch-{pulumi_multiarch.__version__}.dist-info"
+        meta = Parser().parsestr(zf.read(f"{dist_info}/METADATA").decode())
+        entry_points = zf.read(f"{dist_info}/entry_points.txt").decode()
+    assert wheel.name == f"pulumi_multiarch-{pulumi_multiarch.__version__}-py3-none-any.whl"
+    assert meta["Name"] == "pulumi-multiarch" and meta["Version"] == pulumi_multiarch.__version__
+    # Every file of the package, the catalog's data and py.typed included; nothing of the repository's.
+    package = {p.relative_to(ROOT).as_posix() for p in (ROOT / "pulumi_multiarch").rglob("*")
+               if p.is_file() and "__pycache__" not in p.parts}  # fmt: skip
+    assert {"pulumi_multiarch/py.typed", "pulumi_multiarch/catalog/aws_instance_types.csv"} <= package
+    assert {n for n in names if not n.startswith(dist_info)} == package
+    assert sorted(meta.get_all("Requires-Dist") or []) == sorted(project["dependencies"])
+    assert "pulumi-resource-multiarch=pulumi_multiarch.provider:main" in entry_points.replace(" ", "")
+
+
+def test_the_package_requires_what_the_repository_pins() -> None:
+    """One range per dependency: pyproject's equal requirements.txt's, so the two cannot drift."""
+    project = tomllib.loads((ROOT / "pyproject.toml").read_text())["project"]
+    pinned = {}
+    for line in (ROOT / "requirements.txt").read_text().splitlines():
+        spec = line.split("#", 1)[0].strip()
+        if spec:
+            name = spec.split(">")[0].split("=")[0].split("<")[0]
+            pinned[name] = spec.replace(" ", "")
+    for dep in project["dependencies"]:
+        name = dep.split(">")[0].split("=")[0].split("<")[0]
+        assert pinned.get(name) == dep.replace(" ", ""), f"{dep} (requirements.txt: {pinned.get(name)})"
+
+
+def test_a_consumer_outside_the_repository_declares_what_the_stack_file_does(
+    consumers: dict[str, Any], venv: Path
+) -> None:
+    assert consumers["package"].startswith(str(venv)), consumers["package"]  # the wheel's, not the checkout's
+    assert consumers["version"] == pulumi_multiarch.__version__
+    good = consumers["good"]
+    platform, own = common.split_own(good["resources"])
+    expected = common.dev_snapshot()
+    assert sorted(platform) == sorted(expected["resources"])
+    for urn, declared in platform.items():
+        assert declared == expected["resources"][urn], urn
+    # Its own resources use the component's outputs: the kubeconfig arrives, and stays, a secret.
+    (provider_urn,) = (u for u, r in own.items() if r["type"] == "pulumi:providers:kubernetes")
+    assert set(own[provider_urn]["inputs"]["kubeconfig"]) == {"secret"}
+    assert '"clusters"' in own[provider_urn]["inputs"]["kubeconfig"]["secret"]
+    (namespace,) = (r for r in own.values() if r["type"] == "kubernetes:core/v1:Namespace")
+    assert namespace["provider"].startswith(provider_urn + "::")
+    component = next(r for r in platform.values() if r["type"] == "multiarch:index:BuildPlatform")
+    assert good["outputs"]["kubeconfig"] == component["outputs"]["kubeconfig"] and set(
+        good["outputs"]["kubeconfig"]
+    ) == {"secret"}
+    assert sorted(good["outputs"]["nodePools"]) == ["arm64", "x86"]
+    assert good["outputs"]["monthlyCost"] == component["outputs"]["monthlyCost"]
+    assert component["outputs"]["monthlyCost"]["idle_monthly_usd"] > 0
+
+
+def test_a_consumers_mistakes_get_the_stack_files_messages_before_anything_is_registered(
+    consumers: dict[str, Any],
+) -> None:
+    bad = consumers["bad"]
+    assert bad["registered"] == 0
+    dev = stackfile.load("dev")
+    config = json.loads(json.dumps(dev.config))
+    for _, _, (key, index, field, value) in MISTAKES:
+        (config[key][index] if index is not None else config[key])[field] = value
+    rec = mockengine.Recording("dev")
+    with pytest.raises(settings.ConfigError) as exc:
+        mockengine.run_main(config, stack="dev", secret_keys=dev.secret_keys, recording=rec)
+    assert rec.resources == []
+    assert bad["errors"] == exc.value.errors
+    assert len(bad["errors"]) == len(MISTAKES)
+    assert sorted(e.split(":")[1].split(" ")[0] for e in bad["errors"]) == [
+        "cluster.version", "nodePools[arm64].arch", "nodePools[x86].instanceType"
+    ]  # fmt: skip
+    assert "\n" not in "".join(bad["errors"])
+
+
+def test_the_readme_shows_the_examples_the_tests_run() -> None:
+    """The README's "Use it from your own program" is the examples, verbatim: the Python one is the
+    program the consumer test runs, the TypeScript and YAML ones those test_provider checks."""
+    readme = (ROOT / "README.md").read_text()
+    section = readme.split("## Use it from your own program\n", 1)[1].split("\n## ", 1)[0]
+    for fence, path in (
+        ("python", common.PYTHON_EXAMPLE),
+        ("typescript", common.TS_EXAMPLE),
+        ("yaml", common.YAML_EXAMPLE),
+    ):
+        assert f"```{fence}\n{path.read_text()}```" in section, path
+    assert f"Version {pulumi_multiarch.__version__} (" in section
+    changelog = (ROOT / "CHANGELOG.md").read_text()
+    assert f"## {pulumi_multiarch.__version__} (" in changelog and "BuildPlatform" in changelog.split("\n## ", 2)[1]
+    assert all(f"@v{pulumi_multiarch.__version__}" in p.read_text() for p in (common.TS_EXAMPLE, common.YAML_EXAMPLE))
