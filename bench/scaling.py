@@ -32,6 +32,7 @@ import yaml
 
 ROOT = Path(__file__).resolve().parent.parent
 TEMPLATES = {"eks": "dev", "karpenter": "karpenter-dev", "gke": "gke-dev", "openshift": "openshift-dev"}
+DEFAULT_SIZES = (1, 8, 32, 64)
 
 
 def generated_stack(platform: str, pools: int) -> dict[str, Any]:
@@ -50,6 +51,9 @@ def generated_stack(platform: str, pools: int) -> dict[str, Any]:
             pool["minSize"] = 1 if i == 0 else 0  # the first pool keeps a node for the controllers
         generated.append(pool)
     config["multiarch:nodePools"] = generated
+    if platform == "eks" and pools >= 30:
+        # Above EKS's default 30 managed node groups a cluster: the raised quota, stated as a team would.
+        config["multiarch:cluster"].setdefault("quotas", {})["nodeGroupsPerCluster"] = pools + 1
     return doc
 
 
@@ -85,7 +89,7 @@ def plan_once(stack_file: Path, out: Path) -> Sample:
 
 def main() -> int:
     parser = argparse.ArgumentParser(prog="python -m bench.scaling", description=__doc__.split("\n\n")[0])
-    parser.add_argument("--sizes", type=int, nargs="+", default=[1, 8, 32, 64])
+    parser.add_argument("--sizes", type=int, nargs="+", default=list(DEFAULT_SIZES))
     parser.add_argument("--runs", type=int, default=3)
     parser.add_argument("--platforms", nargs="+", default=list(TEMPLATES), choices=list(TEMPLATES))
     args = parser.parse_args()

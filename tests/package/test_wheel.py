@@ -129,6 +129,10 @@ def test_a_consumer_outside_the_repository_declares_what_the_stack_file_does(
     assert sorted(platform) == sorted(expected["resources"])
     for urn, declared in platform.items():
         assert declared == expected["resources"][urn], urn
+    # A consumer's program may allow default providers (the stack file disables them): the component
+    # never falls back to one, so it never reaches ambient credentials or ~/.kube/config.
+    custom = [r for r in platform.values() if r["custom"] and not r["type"].startswith("pulumi:providers:")]
+    assert custom and all(r["provider"] and "::default" not in r["provider"] for r in custom)
     # Its own resources use the component's outputs: the kubeconfig arrives, and stays, a secret.
     (provider_urn,) = (u for u, r in own.items() if r["type"] == "pulumi:providers:kubernetes")
     assert set(own[provider_urn]["inputs"]["kubeconfig"]) == {"secret"}

@@ -8,6 +8,7 @@ from pathlib import Path
 import pytest
 import yaml
 
+from bench import scaling
 from bench.scaling import TEMPLATES, generated_stack
 from pulumi_multiarch import settings
 from tools import diagram, mockengine, policyrun, stackfile
@@ -53,11 +54,14 @@ def test_each_machine_autoscaler_waits_for_its_own_machine_set_only(stacks_dir: 
         ]
 
 
-def test_a_generated_stack_is_a_valid_stack_of_its_platform() -> None:
+@pytest.mark.parametrize("pools", [3, max(bench_sizes := (1, 8, 32, 64))])
+def test_a_generated_stack_is_a_valid_stack_of_its_platform(pools: int) -> None:
+    """At every size the benchmark plans (64 managed node groups need a raised quota, stated)."""
+    assert bench_sizes == tuple(scaling.DEFAULT_SIZES)
     for platform, template in TEMPLATES.items():
-        doc = generated_stack(platform, 3)
-        assert [p["name"] for p in doc["config"]["multiarch:nodePools"]] == ["p0", "p1", "p2"]
-        assert [p["arch"] for p in doc["config"]["multiarch:nodePools"]] == ["amd64", "arm64", "amd64"]
+        doc = generated_stack(platform, pools)
+        assert [p["name"] for p in doc["config"]["multiarch:nodePools"]][:3] == ["p0", "p1", "p2"]
+        assert [p["arch"] for p in doc["config"]["multiarch:nodePools"]][:3] == ["amd64", "arm64", "amd64"]
         stack = stackfile.load(template)
         raw = {k.split(":", 1)[1]: v for k, v in doc["config"].items() if k.startswith("multiarch:")}
         parsed = settings.parse(

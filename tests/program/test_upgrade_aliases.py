@@ -33,6 +33,9 @@ import pytest
 
 from tools import mockengine, review, stackfile
 
+# The base side is planned once, in one worker (it plans every stack with the base's program).
+pytestmark = pytest.mark.xdist_group("upgrade")
+
 # The last commit before `BuildPlatform`: every stack deployed from it must upgrade in place.
 BASE = "339d8a6972fe69a1ee5ca83269540d2f733604ff"
 FRAME = "multiarch:index:BuildPlatform"
