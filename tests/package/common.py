@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import copy
-from pathlib import Path
 from typing import Any
 
 import yaml
@@ -41,7 +40,3 @@ def yaml_properties() -> dict[str, Any]:
     """The YAML example's BuildPlatform properties, as a YAML program passes them to the provider."""
     doc = yaml.safe_load(YAML_EXAMPLE.read_text())
     return copy.deepcopy(doc["resources"]["platform"]["properties"])
-
-
-def example_text(path: Path) -> str:
-    return path.read_text()
