@@ -14,7 +14,7 @@ import annotations` here, enums for the closed vocabularies, TypedDicts for the 
 import enum
 import inspect
 from collections.abc import Mapping
-from typing import Any, NotRequired, Required, TypedDict, Union, get_args, get_origin, get_type_hints
+from typing import Any, NotRequired, Required, TypedDict, Union, cast, get_args, get_origin, get_type_hints
 
 import pulumi
 
@@ -661,8 +661,7 @@ class BuildPlatform(pulumi.ComponentResource):
         self.rwx_storage_class = pulumi.Output.from_input(e.get("rwxStorageClass"))
         self.gitlab_ci_template = pulumi.Output.from_input(e.get("gitlabCiTemplate"))
         self.example_pipeline_run = pulumi.Output.from_input(e.get("examplePipelineRun"))
-        estimate: CostOutput = cost.estimate(settings)  # type: ignore[assignment]
-        self.monthly_cost = pulumi.Output.from_input(estimate)
+        self.monthly_cost = pulumi.Output.from_input(cast(CostOutput, cost.estimate(settings)))
         self.register_outputs(
             {
                 "platform": self.platform,
