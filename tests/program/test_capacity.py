@@ -18,7 +18,7 @@ from pulumi_multiarch import arch, computeclass, karpenter, runner, settings
 from pulumi_multiarch.catalog import aws, gcp, prices
 from pulumi_multiarch.nodepools import gke
 from tests.components.test_ci_component import PROBE, consumer, project, stack_component
-from tests.conftest import ROOT
+from tests.conftest import ROOT, assert_readme_excerpt
 from tests.policy.test_policies import args, violations
 from tools import diff, gitlabci, plan, stackfile
 
@@ -340,16 +340,10 @@ def test_the_migration_of_gke_dev_creates_the_system_pool_updates_the_build_pool
     diff.main(
         [str(BEFORE.relative_to(ROOT)), "stacks/Pulumi.gke-dev.yaml", "--stack", "gke-dev"], out=text, err=io.StringIO()
     )
-    readme = (ROOT / "README.md").read_text()
-    block = readme.split("$ ./venv/bin/python -m tools.diff tests/fixtures/Pulumi.gke-dev-before-system-pool.yaml", 1)[
-        1
-    ]
-    shown = block.split("```", 1)[0].splitlines()[1:]
-    lines = text.getvalue().splitlines()
-    at = 0
-    for line in (s for s in shown if s.strip() not in ("", "…")):
-        assert line in lines[at:], line
-        at = lines.index(line, at) + 1
+    command = (
+        "tools.diff tests/fixtures/Pulumi.gke-dev-before-system-pool.yaml stacks/Pulumi.gke-dev.yaml --stack gke-dev"
+    )
+    assert_readme_excerpt(command, text.getvalue())
 
 
 def test_reordering_a_class_s_families_reorders_its_priorities(tmp_path: Path) -> None:

@@ -15,6 +15,7 @@ import pytest
 import yaml
 
 from pulumi_multiarch import versions
+from tests.conftest import assert_readme_excerpt, readme_output
 from tools import diff, mockengine, plan, stackfile
 
 ROOT = stackfile.ROOT
@@ -513,9 +514,7 @@ def test_the_readme_example_is_what_the_diff_prints(tmp_path: Path, monkeypatch:
     monkeypatch.chdir(tmp_path)
     code, out, _ = run_diff("dev", "dev-next.yaml")
     assert code == diff.EXIT_BLOCKED
-    readme = (ROOT / "README.md").read_text()
-    shown = readme.split("$ ./venv/bin/python -m tools.diff dev dev-next.yaml\n", 1)[1].split("```", 1)[0]
-    assert shown == out.rstrip("\n") + "\n"
+    assert readme_output("tools.diff dev dev-next.yaml") == out.rstrip("\n") + "\n"
 
 
 def test_a_plan_json_without_component_outputs_reports_no_output_changes(tmp_path: Path) -> None:
@@ -559,12 +558,4 @@ def test_moving_dev_to_karpenter_replaces_nothing_and_the_readme_shows_it() -> N
         "cluster-autoscaler-role",
     ]
     # The README's excerpt: each line it shows is a line of the real output, in order.
-    readme = (ROOT / "README.md").read_text()
-    block = readme.split("$ ./venv/bin/python -m tools.diff dev stacks/Pulumi.karpenter-dev.yaml\n", 1)[1]
-    shown = [line.removeprefix("   ") for line in block.split("```", 1)[0].splitlines()]
-    shown = [line for line in shown if line.strip() not in ("", "…")]
-    lines = out.splitlines()
-    at = 0
-    for line in shown:
-        assert line in lines[at:], line
-        at = lines.index(line, at) + 1
+    assert_readme_excerpt("tools.diff dev stacks/Pulumi.karpenter-dev.yaml", out, indent="   ")

@@ -12,6 +12,7 @@ from typing import Any
 import pytest
 import yaml
 
+from tests.conftest import readme_output
 from tests.program.test_diff import ROOT, as_json, changed, run_diff
 from tools import changed_stacks, diff, mockengine, replacerules, stackfile
 
@@ -273,6 +274,4 @@ def test_the_readme_cluster_replacement_is_what_the_diff_prints(
     monkeypatch.chdir(tmp_path)
     code, out, _ = run_diff("gke-dev", "gke-zonal.yaml")
     assert code == diff.EXIT_BLOCKED
-    readme = (ROOT / "README.md").read_text()
-    shown = readme.split("$ ./venv/bin/python -m tools.diff gke-dev gke-zonal.yaml\n", 1)[1].split("```", 1)[0]
-    assert shown == out.rstrip("\n") + "\n"
+    assert readme_output("tools.diff gke-dev gke-zonal.yaml") == out.rstrip("\n") + "\n"
