@@ -1,13 +1,13 @@
 """multiarch: the stack's configuration -> one BuildPlatform component -> the stack's exports.
 
-The component (`pulumi_multiarch.platform`) is what other programs use too: this stack reads its
+The component (`components.platform`) is what other programs use too: this stack reads its
 stack file into the component's args and calls it, so the two paths cannot drift.
 """
 
 import pulumi
 
-from pulumi_multiarch import settings
-from pulumi_multiarch.platform import BuildPlatform
+from components import settings
+from components.platform import BuildPlatform
 
 args = settings.stack_args()  # every configuration error, one line each, before any resource
 platform = BuildPlatform("multiarch", args)

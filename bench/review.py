@@ -3,7 +3,7 @@
     python -m bench.review [--runs N]
 
 In a snapshot of this checkout (a fresh git repository, `changed_stacks.snapshot`), a program
-change (one pinned image bumped in `pulumi_multiarch/versions.py`) touches every committed stack, so
+change (one pinned image bumped in `components/versions.py`) touches every committed stack, so
 `python -m tools.review HEAD` plans each stack twice: the base side with the base revision's
 program in a worktree, the head side with the changed one. That is set against what it would cost
 as separate commands: `python -m tools.plan` once per stack and side, each a fresh interpreter.
@@ -39,10 +39,10 @@ def main() -> int:
     args = parser.parse_args()
     with tempfile.TemporaryDirectory(prefix="multiarch-bench-review-") as tmp:
         repo = changed_stacks.snapshot(Path(tmp) / "repo")
-        versions = repo / "pulumi_multiarch" / "versions.py"
+        versions = repo / "components" / "versions.py"
         text = versions.read_text()
         if BUMP[0] not in text:
-            raise SystemExit(f"{BUMP[0]} is no longer pinned in pulumi_multiarch/versions.py: update bench/review.py")
+            raise SystemExit(f"{BUMP[0]} is no longer pinned in components/versions.py: update bench/review.py")
         versions.write_text(text.replace(*BUMP))
         stacks = changed_stacks.all_stacks(repo)
         reviews, separate = [], []

@@ -27,7 +27,7 @@ from pulumi_policy import (
 
 # The architecture catalog is the program's own: one mapping, in one place.
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
-from pulumi_multiarch import arch, names
+from components import arch, names
 
 MANDATORY, ADVISORY = EnforcementLevel.MANDATORY, EnforcementLevel.ADVISORY
 Report = Callable[..., None]  # pulumi_policy's ReportViolation: report(message, urn=None)
@@ -218,7 +218,7 @@ def node_pool_arch(args: ResourceValidationArgs, report: Report) -> None:
 
 NODEPOOL_TYPE = "kubernetes:karpenter.sh/v1:NodePool"
 COMPUTE_CLASS_TYPE = "kubernetes:cloud.google.com/v1:ComputeClass"
-CLASS_ARCH_ANNOTATION = "multiarch.dev/arch"  # pulumi_multiarch/computeclass.py ARCH_ANNOTATION
+CLASS_ARCH_ANNOTATION = "multiarch.dev/arch"  # components/computeclass.py ARCH_ANNOTATION
 
 
 def _class_arch(props: Mapping[str, Any]) -> str | None:
@@ -226,7 +226,7 @@ def _class_arch(props: Mapping[str, Any]) -> str | None:
 
 
 def _series_arch(family: str) -> str | None:
-    from pulumi_multiarch.catalog import gcp
+    from components.catalog import gcp
 
     series = gcp.SERIES.get(family)
     return series.arch if series else None
@@ -844,7 +844,7 @@ ALL = [
 def warm_up() -> None:
     """Load what the policies read on first use (the instance catalogs, the GCP series), before the
     pack serves: the first analysis then costs what every later one does."""
-    from pulumi_multiarch.catalog import aws, gcp
+    from components.catalog import aws, gcp
 
     aws.catalog()
     gcp.lookup("t2a-standard-8")

@@ -1,4 +1,4 @@
-"""The component provider's entry point (`PulumiPlugin.yaml` names it): `pulumi_multiarch.provider`.
+"""The component provider's entry point (`PulumiPlugin.yaml` names it): `components.provider`.
 
 The repository's root `__main__.py` is the stack program; this one serves `BuildPlatform` to other
 Pulumi programs (`pulumi package add`). It runs from a checkout, so the package is imported from
@@ -10,7 +10,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from pulumi_multiarch.provider import main
+from components.provider import main
 
 if __name__ == "__main__":
     main()

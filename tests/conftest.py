@@ -68,7 +68,7 @@ def config(base: dict[str, Any], **changes: Any) -> dict[str, Any]:
 
 def assert_config_error(base: dict[str, Any], changes: dict[str, Any], expected: str) -> None:
     """`base` (a stack config) with `changes` to its `multiarch:` keys is refused with `expected`."""
-    from pulumi_multiarch import settings
+    from components import settings
 
     raw = {k.split(":", 1)[1]: v for k, v in base.items() if k.startswith("multiarch:")}
     raw.update(changes)

@@ -16,7 +16,7 @@ build paths here, on this machine's buildah, against a registry (distribution v2
 
 A node of this machine's arch is this machine; a node of the other arch is this machine's kernel
 with qemu registered as the binfmt DaemonSet registers it (handler, magic, mask and flags from
-`pulumi_multiarch/binfmt.py`) and that arch's userland first on PATH (busybox, run by qemu): `uname -m`
+`components/binfmt.py`) and that arch's userland first on PATH (busybox, run by qemu): `uname -m`
 there says the node's arch, and every `RUN` step of a build runs under qemu, as on a node of that
 arch. Every node is ephemeral: each task or job gets container storage of its own, so what a
 rebuild does not redo comes from the registry's layer cache, not from a local one.
@@ -65,7 +65,7 @@ from typing import Any
 import tomli_w
 import yaml
 
-from pulumi_multiarch import arch, binfmt, buildscript, names, runner
+from components import arch, binfmt, buildscript, names, runner
 from tools import cli, gitlabci, plan, stackfile
 
 TOOLS = {

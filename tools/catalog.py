@@ -1,6 +1,6 @@
 """Regenerate the cloud catalog's generated files from the packages that ship the data.
 
-    python -m tools.catalog           # rewrite pulumi_multiarch/catalog/aws_instance_types.csv, aws_api.json
+    python -m tools.catalog           # rewrite components/catalog/aws_instance_types.csv, aws_api.json
     python -m tools.catalog --check   # exit 1 (and say what differs) when they are not current
 
 - `aws_instance_types.csv`: every EC2 instance type of moto's `DescribeInstanceTypes` records
@@ -29,7 +29,7 @@ from importlib import metadata
 from pathlib import Path
 from typing import Any
 
-CATALOG = Path(__file__).resolve().parent.parent / "pulumi_multiarch" / "catalog"
+CATALOG = Path(__file__).resolve().parent.parent / "components" / "catalog"
 INSTANCE_TYPES = CATALOG / "aws_instance_types.csv"
 API = CATALOG / "aws_api.json"
 COMMAND = "python -m tools.catalog"

@@ -12,7 +12,7 @@ from collections.abc import Iterable, Sequence
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
-PROGRAM = ("pulumi_multiarch/", "policy/", "__main__.py", "Pulumi.yaml", "requirements.txt", "tools/")
+PROGRAM = ("components/", "policy/", "__main__.py", "Pulumi.yaml", "requirements.txt", "tools/")
 
 
 def all_stacks(root: Path = ROOT) -> list[str]:

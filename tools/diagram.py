@@ -25,7 +25,7 @@ from pathlib import Path
 
 from tools.mockengine import Recording, Registered
 
-# The component that wraps a whole stack (pulumi_multiarch.platform.TYPE): a frame, not a component.
+# The component that wraps a whole stack (components.platform.TYPE): a frame, not a component.
 FRAME_TYPE = "multiarch:index:BuildPlatform"
 
 # Above this many resources the PNG shows the components only (the .mmd/.dot files stay whole).

@@ -693,7 +693,7 @@ def _pool_of(r: Resource) -> tuple[str, int]:
 
 
 NODE_TYPES = (replacerules.EKS_NODE_GROUP, replacerules.GKE_NODE_POOL, replacerules.MACHINE_SET)
-RUN_TEMPLATE = "multiarch-pipelinerun"  # pulumi_multiarch/names.py PIPELINE_RUN_TEMPLATE
+RUN_TEMPLATE = "multiarch-pipelinerun"  # components/names.py PIPELINE_RUN_TEMPLATE
 
 
 def _name(r: Resource) -> str:

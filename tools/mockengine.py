@@ -480,7 +480,7 @@ def _memo_put(key: str, rec: Recording) -> None:
 def program_digest() -> str:
     """What the program's behaviour depends on: __main__.py, Pulumi.yaml and every module it imports."""
     h = hashlib.sha256()
-    for path in [ROOT / "__main__.py", ROOT / "Pulumi.yaml", *sorted((ROOT / "pulumi_multiarch").rglob("*.py"))]:
+    for path in [ROOT / "__main__.py", ROOT / "Pulumi.yaml", *sorted((ROOT / "components").rglob("*.py"))]:
         h.update(str(path.relative_to(ROOT)).encode() + b"\0" + path.read_bytes() + b"\0")
     return h.hexdigest()
 

@@ -38,8 +38,8 @@ from typing import Any, TextIO
 
 import yaml
 
-from pulumi_multiarch.catalog import prices
-from pulumi_multiarch.cost import PoolCost, control_plane_hourly, pool_costs, price_region
+from components.catalog import prices
+from components.cost import PoolCost, control_plane_hourly, pool_costs, price_region
 from tools import cli, diagram, mockengine, policyrun, schemas, stackfile
 from tools.mockengine import Recording, Registered, redact
 
@@ -54,7 +54,7 @@ def _num(v: Any) -> str:
 
 
 def _arch_or_unknown(cloud: Any, instance_type: str) -> str:
-    from pulumi_multiarch import arch
+    from components import arch
 
     try:
         return arch.arch_of(cloud, instance_type)
@@ -64,7 +64,7 @@ def _arch_or_unknown(cloud: Any, instance_type: str) -> str:
 
 def facts(r: Registered) -> str:
     """The one line a reviewer wants next to a resource."""
-    from pulumi_multiarch import arch
+    from components import arch
 
     i = r.plain_inputs
     if r.type == "aws:eks/nodeGroup:NodeGroup":
@@ -306,13 +306,11 @@ def print_costs(settings: Any, costs: Sequence[PoolCost], out: TextIO) -> dict[s
         out.write("  " + " ".join(cells).rstrip() + "\n")
     if not complete:
         out.write(
-            f"  no price for {', '.join(unpriced)} in {region} (pulumi_multiarch/catalog/prices.py): "
+            f"  no price for {', '.join(unpriced)} in {region} (components/catalog/prices.py): "
             "the totals leave them out\n"
         )
     if any(c.estimated for c in costs):
-        out.write(
-            f"  ~ estimated: the us-east-1 price x {prices.eu_west_3_factor()} (pulumi_multiarch/catalog/prices.py)\n"
-        )
+        out.write(f"  ~ estimated: the us-east-1 price x {prices.eu_west_3_factor()} (components/catalog/prices.py)\n")
     view = cost_view(settings, costs, totals, known)
     out.write(f"\n  engine {view['engine']}: idle {view['idleText']}; at most {view['maxText']}\n")
     for a, b in view["buildHour"].items():
@@ -485,7 +483,7 @@ class PlanError(Exception):
 
 def make(stack_ref: str | stackfile.StackFile, *, policies: bool = True) -> Planned:
     """Plan a stack (name, path or loaded file) under the mock engine; raises PlanError."""
-    from pulumi_multiarch import settings as settings_mod
+    from components import settings as settings_mod
 
     try:
         stack = stack_ref if isinstance(stack_ref, stackfile.StackFile) else stackfile.load(stack_ref)

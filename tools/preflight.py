@@ -40,9 +40,9 @@ import botocore.exceptions
 import botocore.loaders
 import botocore.session
 
-from pulumi_multiarch import arch, names
-from pulumi_multiarch import settings as settings_mod
-from pulumi_multiarch.settings import NodePool, Settings
+from components import arch, names
+from components import settings as settings_mod
+from components.settings import NodePool, Settings
 from tools import cli, stackfile
 
 OK, FAIL, SKIP = "ok", "fail", "skip"

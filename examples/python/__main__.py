@@ -6,7 +6,6 @@ snake_case, the same defaults, the same validation. The team's own resources use
 
 import pulumi
 import pulumi_kubernetes as k8s
-
 from pulumi_multiarch import Arch, BuildPlatform, CapacityType, Platform
 
 config = pulumi.Config()

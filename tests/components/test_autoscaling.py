@@ -7,7 +7,7 @@ from typing import Any
 
 import pytest
 
-from pulumi_multiarch import autoscaler, settings, versions
+from components import autoscaler, settings, versions
 from tests.components.test_storage import GKE, OPENSHIFT
 from tests.conftest import EKS_CONFIG, assert_config_error, config
 from tools import mockengine

@@ -11,7 +11,7 @@ from typing import Any
 import pytest
 import yaml
 
-from pulumi_multiarch import arch, runner, versions
+from components import arch, runner, versions
 from tests.conftest import ROOT
 from tools import gitlabci, plan, stackfile
 
@@ -78,7 +78,7 @@ def test_one_builder_and_nothing_else(component: str) -> None:
     assert "kaniko" not in component.lower() and "manifest-tool" not in component
     _, jobs = yaml.safe_load_all(component)
     for name in (BUILD, MANIFEST):
-        assert jobs[name]["image"] == {"name": versions.BUILDAH_IMAGE}  # pinned in pulumi_multiarch/versions.py
+        assert jobs[name]["image"] == {"name": versions.BUILDAH_IMAGE}  # pinned in components/versions.py
         assert jobs[name]["inherit"] == {"default": False}
     build = "\n".join(jobs[BUILD]["script"])
     assert 'buildah build --platform "linux/${ARCH}" --layers "$@"' in build
@@ -211,7 +211,7 @@ def test_each_arch_job_lands_on_its_nodes_and_tolerates_exactly_its_pools(
 
 def test_the_manifest_job_runs_on_the_default_arch_and_tolerates_it() -> None:
     taint = {"key": "dedicated", "value": "builds", "effect": "NoSchedule"}
-    from pulumi_multiarch import settings
+    from components import settings
 
     taints: dict[arch.Arch, list[settings.Taint]] = {"amd64": [settings.Taint.model_validate(taint)], "arm64": []}
     _, jobs = yaml.safe_load_all(runner.ci_component(("amd64", "arm64"), ("t",), taints, "amd64"))

@@ -8,9 +8,9 @@ from typing import Any
 import pulumi
 import pytest
 
-from pulumi_multiarch import settings
-from pulumi_multiarch.clusters.eks import EksCluster, EksClusterArgs
-from pulumi_multiarch.nodepools.eks import EksNodePools, EksNodePoolsArgs
+from components import settings
+from components.clusters.eks import EksCluster, EksClusterArgs
+from components.nodepools.eks import EksNodePools, EksNodePoolsArgs
 from tests.conftest import SUBNETS
 from tools import mockengine
 from tools.mockengine import Recording

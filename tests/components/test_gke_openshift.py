@@ -9,11 +9,11 @@ from typing import Any
 import pulumi
 import pytest
 
-from pulumi_multiarch import settings
-from pulumi_multiarch.clusters.gke import GkeCluster, GkeClusterArgs
-from pulumi_multiarch.nodepools import openshift
-from pulumi_multiarch.nodepools.gke import GkeNodePools, GkeNodePoolsArgs, initial_per_zone, node_locations
-from pulumi_multiarch.nodepools.openshift import OpenShiftNodePools, OpenShiftNodePoolsArgs
+from components import settings
+from components.clusters.gke import GkeCluster, GkeClusterArgs
+from components.nodepools import openshift
+from components.nodepools.gke import GkeNodePools, GkeNodePoolsArgs, initial_per_zone, node_locations
+from components.nodepools.openshift import OpenShiftNodePools, OpenShiftNodePoolsArgs
 from tests.conftest import EKS_CONFIG, config
 from tools import mockengine
 from tools.mockengine import Recording
@@ -258,7 +258,7 @@ def test_the_boot_disk_is_the_series_own_unless_configured(machine: str, configu
 
 
 def arch_of_gcp(machine: str) -> str:
-    from pulumi_multiarch import arch
+    from components import arch
 
     return arch.arch_of(arch.Cloud.GCP, machine)
 

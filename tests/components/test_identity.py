@@ -7,7 +7,7 @@ import pulumi_aws as aws
 import pulumi_kubernetes as k8s
 import pytest
 
-from pulumi_multiarch import identity, kube, runner, settings
+from components import identity, kube, runner, settings
 from tools import mockengine
 
 
@@ -16,7 +16,7 @@ def test_two_components_creating_one_namespace_are_a_configuration_error() -> No
         identity.watch()
         r = settings.GitLabRunner.model_validate({"namespace": "builds"})
         runner.GitLabRunnerRelease("gitlab-runner", runner.GitLabRunnerArgs(runner=r, token="glrt-x"))
-        from pulumi_multiarch import pipelines
+        from components import pipelines
 
         pipelines.BuildPipeline("build-pipeline", pipelines.BuildPipelineArgs(namespace="builds", arches=("amd64",)))
 

@@ -11,7 +11,7 @@ import pulumi
 import pytest
 import yaml
 
-from pulumi_multiarch import arch, karpenter, kube, names, settings, versions
+from components import arch, karpenter, kube, names, settings, versions
 from tests.conftest import SUBNETS
 from tools import mockengine, stackfile
 from tools.mockengine import Recording

@@ -11,7 +11,7 @@ import pulumi
 import pytest
 import yaml
 
-from pulumi_multiarch import binfmt, buildscript, kube, pipelines, settings, versions
+from components import binfmt, buildscript, kube, pipelines, settings, versions
 from tests.components.test_storage import GKE, OPENSHIFT
 from tests.conftest import EKS_CONFIG, assert_config_error, config
 from tools import mockengine

@@ -8,7 +8,7 @@ from typing import Any
 
 import pytest
 
-from pulumi_multiarch import runner, settings, versions
+from components import runner, settings, versions
 from tests.conftest import EKS_CONFIG, config
 from tools import mockengine
 

@@ -9,7 +9,7 @@ from typing import Any
 import pytest
 import yaml
 
-from pulumi_multiarch import runner, versions
+from components import runner, versions
 from tools import mockengine, plan, schemas
 
 SCC = "kubernetes:security.openshift.io/v1:SecurityContextConstraints"

@@ -8,7 +8,7 @@ from typing import Any
 import kubernetes_validate
 import pytest
 
-from pulumi_multiarch import settings, versions
+from components import settings, versions
 from tests.conftest import EKS_CONFIG, SUBNETS, config
 from tools import mockengine
 from tools.mockengine import Recording

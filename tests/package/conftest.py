@@ -10,7 +10,7 @@ from pathlib import Path
 
 import pytest
 
-import pulumi_multiarch
+import components
 from tools import stackfile
 
 ROOT = stackfile.ROOT
@@ -40,7 +40,7 @@ def venv(wheel: Path, tmp_path_factory: pytest.TempPathFactory) -> Path:
     (site / "_deps.pth").write_text(sysconfig.get_paths()["purelib"] + "\n")
     proc = subprocess.run(
         [sys.executable, "-m", "pip", "--python", str(python), "install", "-q", "--no-index",
-         "--find-links", str(wheel.parent), f"pulumi-multiarch=={pulumi_multiarch.__version__}"],
+         "--find-links", str(wheel.parent), f"pulumi-multiarch=={components.__version__}"],
         capture_output=True, text=True, check=False,
     )  # fmt: skip
     assert proc.returncode == 0, proc.stderr

@@ -33,10 +33,10 @@ from pulumi.provider.server import ComponentInitError
 from pulumi.runtime.proto import provider_pb2, provider_pb2_grpc
 from pydantic import BaseModel
 
-import pulumi_multiarch
-from pulumi_multiarch import platform, settings
-from pulumi_multiarch.provider import NAME, Provider
-from pulumi_multiarch.settings import autoscaling, cluster, pools, storage, workloads
+import components
+from components import platform, settings
+from components.provider import NAME, Provider
+from components.settings import autoscaling, cluster, pools, storage, workloads
 from tests.package import common
 from tools import mockengine, stackfile
 
@@ -82,7 +82,7 @@ def served_schema(command: list[str]) -> tuple[dict[str, Any], str]:
 @pytest.fixture(scope="module")
 def schema() -> dict[str, Any]:
     served, version = served_schema([sys.executable, str(ROOT / "provider" / "__main__.py")])
-    assert version == pulumi_multiarch.__version__
+    assert version == components.__version__
     return served
 
 
@@ -123,9 +123,9 @@ def _docstrings(cls: type) -> dict[str, str]:
 
 def test_the_checkout_and_the_wheel_serve_the_same_schema(schema: dict[str, Any], venv: Path) -> None:
     installed, version = served_schema([str(venv / "bin" / "pulumi-resource-multiarch")])
-    assert version == pulumi_multiarch.__version__
+    assert version == components.__version__
     assert installed == schema
-    assert schema["name"] == NAME and schema["version"] == pulumi_multiarch.__version__
+    assert schema["name"] == NAME and schema["version"] == components.__version__
     assert list(schema["resources"]) == [TOKEN] and schema["resources"][TOKEN]["isComponent"] is True
 
 
@@ -292,7 +292,7 @@ def _construct(provider: ComponentProvider, properties: dict[str, Any], out: dic
 def _run_construct(
     properties: dict[str, Any], provider: ComponentProvider | None = None
 ) -> tuple[mockengine.Recording, dict[str, Any]]:
-    provider = provider or Provider([platform.BuildPlatform], NAME, None, pulumi_multiarch.__version__)
+    provider = provider or Provider([platform.BuildPlatform], NAME, None, components.__version__)
     config, secret_keys = common.token_config()
     out: dict[str, Any] = {}
     rec = mockengine.Recording("dev")
@@ -334,7 +334,7 @@ def test_construct_gives_a_yaml_programs_mistakes_the_stack_files_lines() -> Non
     rec = mockengine.Recording("dev")
     with pytest.raises(ComponentInitError) as exc:
         config, secret_keys = common.token_config()
-        provider = Provider([platform.BuildPlatform], NAME, None, pulumi_multiarch.__version__)
+        provider = Provider([platform.BuildPlatform], NAME, None, components.__version__)
         mockengine.run(
             lambda: _construct(provider, properties, {}), config, stack="dev", secret_keys=secret_keys, recording=rec
         )
@@ -351,9 +351,9 @@ def test_construct_gives_a_yaml_programs_mistakes_the_stack_files_lines() -> Non
 
 
 def test_the_sdks_own_provider_still_maps_a_list_of_enums_as_objects() -> None:
-    """Why `Provider` exists (pulumi_multiarch/provider.py). When this fails, the SDK maps lists
+    """Why `Provider` exists (components/provider.py). When this fails, the SDK maps lists
     of enums itself: drop the subclass and call `component_provider_host`."""
-    sdk = ComponentProvider([platform.BuildPlatform], NAME, None, pulumi_multiarch.__version__)
+    sdk = ComponentProvider([platform.BuildPlatform], NAME, None, components.__version__)
     qemu = sdk._component_defs["BuildPlatform"].inputs["qemu"]
     definition = sdk.get_type_definition(qemu)
     assert definition is not None
@@ -361,7 +361,7 @@ def test_the_sdks_own_provider_still_maps_a_list_of_enums_as_objects() -> None:
         {"platforms": ["arm64"]}, definition.properties, definition.properties_mapping, "BuildPlatform", "qemu"
     )
     assert mapped == {"platforms": [{}]}
-    ours = Provider([platform.BuildPlatform], NAME, None, pulumi_multiarch.__version__)
+    ours = Provider([platform.BuildPlatform], NAME, None, components.__version__)
     assert ours.map_input_properties(
         {"platforms": ["arm64"]}, definition.properties, definition.properties_mapping, "BuildPlatform", "qemu"
     ) == {"platforms": [platform.Arch.ARM64]}

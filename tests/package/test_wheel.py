@@ -19,9 +19,10 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from packaging.requirements import Requirement
 
-import pulumi_multiarch
-from pulumi_multiarch import settings
+import components
+from components import settings
 from tests.package import common
 from tools import mockengine, stackfile
 
@@ -45,6 +46,7 @@ for name, program in json.loads(sys.argv[1]):
         out[name] = mockengine.snapshot(rec)
     except settings.ConfigError as exc:
         out[name] = {"errors": exc.errors, "message": str(exc), "registered": len(rec.resources)}
+out["checkout_loaded"] = sorted(m for m in sys.modules if m == "components" or m.startswith("components."))
 print(json.dumps(out))
 """
 
@@ -90,17 +92,22 @@ def test_the_wheel_holds_the_package_its_data_and_its_metadata(wheel: Path) -> N
     project = tomllib.loads((ROOT / "pyproject.toml").read_text())["project"]
     with zipfile.ZipFile(wheel) as zf:
         names = set(zf.namelist())
-        dist_info = f"pulumi_multiarch-{pulumi_multiarch.__version__}.dist-info"
+        dist_info = f"pulumi_multiarch-{components.__version__}.dist-info"
         meta = Parser().parsestr(zf.read(f"{dist_info}/METADATA").decode())
         entry_points = zf.read(f"{dist_info}/entry_points.txt").decode()
-    assert wheel.name == f"pulumi_multiarch-{pulumi_multiarch.__version__}-py3-none-any.whl"
-    assert meta["Name"] == "pulumi-multiarch" and meta["Version"] == pulumi_multiarch.__version__
-    # Every file of the package, the catalog's data and py.typed included; nothing of the repository's.
-    package = {p.relative_to(ROOT).as_posix() for p in (ROOT / "pulumi_multiarch").rglob("*")
+    assert wheel.name == f"pulumi_multiarch-{components.__version__}-py3-none-any.whl"
+    assert meta["Name"] == "pulumi-multiarch" and meta["Version"] == components.__version__
+    # Every file of components/, as pulumi_multiarch/, the catalog's data and py.typed included;
+    # nothing else of the repository's.
+    package = {"pulumi_multiarch/" + p.relative_to(ROOT / "components").as_posix()
+               for p in (ROOT / "components").rglob("*")
                if p.is_file() and "__pycache__" not in p.parts}  # fmt: skip
     assert {"pulumi_multiarch/py.typed", "pulumi_multiarch/catalog/aws_instance_types.csv"} <= package
     assert {n for n in names if not n.startswith(dist_info)} == package
-    assert sorted(meta.get_all("Requires-Dist") or []) == sorted(project["dependencies"])
+    # As requirements (the backend writes each range's specifiers in its own order).
+    assert {str(Requirement(r)) for r in meta.get_all("Requires-Dist") or []} == {
+        str(Requirement(r)) for r in project["dependencies"]
+    }
     assert "pulumi-resource-multiarch=pulumi_multiarch.provider:main" in entry_points.replace(" ", "")
 
 
@@ -122,7 +129,8 @@ def test_a_consumer_outside_the_repository_declares_what_the_stack_file_does(
     consumers: dict[str, Any], venv: Path
 ) -> None:
     assert consumers["package"].startswith(str(venv)), consumers["package"]  # the wheel's, not the checkout's
-    assert consumers["version"] == pulumi_multiarch.__version__
+    assert consumers["checkout_loaded"] == []  # and no second copy of it, under the checkout's name
+    assert consumers["version"] == components.__version__
     good = consumers["good"]
     platform, own = common.split_own(good["resources"])
     expected = common.dev_snapshot()
@@ -180,7 +188,7 @@ def test_the_readme_shows_the_examples_the_tests_run() -> None:
         ("yaml", common.YAML_EXAMPLE),
     ):
         assert f"```{fence}\n{path.read_text()}```" in section, path
-    assert f"Version {pulumi_multiarch.__version__} (" in section
+    assert f"Version {components.__version__} (" in section
     changelog = (ROOT / "CHANGELOG.md").read_text()
-    assert f"## {pulumi_multiarch.__version__} (" in changelog and "BuildPlatform" in changelog.split("\n## ", 2)[1]
-    assert all(f"@v{pulumi_multiarch.__version__}" in p.read_text() for p in (common.TS_EXAMPLE, common.YAML_EXAMPLE))
+    assert f"## {components.__version__} (" in changelog and "BuildPlatform" in changelog.split("\n## ", 2)[1]
+    assert all(f"@v{components.__version__}" in p.read_text() for p in (common.TS_EXAMPLE, common.YAML_EXAMPLE))

@@ -15,8 +15,8 @@ from pulumi_policy import (
     StackValidationArgs,
 )
 
+from components import runner, settings
 from policy import policies
-from pulumi_multiarch import runner, settings
 
 Validate = Callable[[Any, Any], None]
 
@@ -397,7 +397,7 @@ def test_every_policy_is_in_the_pack_with_its_level() -> None:
 
 def karpenter_node_pool(**pool: Any) -> dict[str, Any]:
     """A NodePool as the stack writes it, from a pool's settings."""
-    from pulumi_multiarch import karpenter
+    from components import karpenter
 
     p = settings.NodePool.model_validate({"name": "arm64", "arch": "arm64", "instanceType": "m6g.2xlarge", **pool})
     return {

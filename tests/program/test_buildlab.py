@@ -8,7 +8,7 @@ from typing import Any
 
 import pytest
 
-from pulumi_multiarch import binfmt, pipelines, runner
+from components import binfmt, pipelines, runner
 from tools import buildlab
 
 WS = {"source": buildlab.Workspace("/lab/source"), "dockerconfig": buildlab.Workspace(None)}
@@ -108,7 +108,7 @@ def test_the_runner_routes_a_job_as_the_kubernetes_executor_does(
 
 
 def test_the_runner_config_is_read_from_the_charts_values() -> None:
-    from pulumi_multiarch import settings
+    from components import settings
 
     toml = runner.config_toml(settings.GitLabRunner(), default_arch="arm64")
     kube = buildlab.runner_config({"runners": {"config": toml}})

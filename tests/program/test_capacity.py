@@ -13,10 +13,10 @@ from typing import Any
 import pytest
 import yaml
 
+from components import arch, computeclass, karpenter, runner, settings
+from components.catalog import aws, gcp, prices
+from components.nodepools import gke
 from policy import policies
-from pulumi_multiarch import arch, computeclass, karpenter, runner, settings
-from pulumi_multiarch.catalog import aws, gcp, prices
-from pulumi_multiarch.nodepools import gke
 from tests.components.test_ci_component import PROBE, consumer, project, stack_component
 from tests.conftest import ROOT, assert_readme_excerpt
 from tests.policy.test_policies import args, violations

@@ -35,9 +35,9 @@ def apply(config: dict[str, Any], edits: dict[str, Any]) -> dict[str, Any]:
 
 
 LONG = "a" * 70
-API = "pulumi_multiarch/catalog/aws_api.json (botocore 1.44.8, 2026-11-30)"
-EC2 = "EC2 instance catalog, pulumi_multiarch/catalog/aws_instance_types.csv (moto 5.2.5, 2026-11-30)"
-GCE = "Compute Engine machine series table, pulumi_multiarch/catalog/gcp.py (hand-kept, as of 2026-11-30)"
+API = "components/catalog/aws_api.json (botocore 1.44.8, 2026-11-30)"
+EC2 = "EC2 instance catalog, components/catalog/aws_instance_types.csv (moto 5.2.5, 2026-11-30)"
+GCE = "Compute Engine machine series table, components/catalog/gcp.py (hand-kept, as of 2026-11-30)"
 BAD: list[tuple[str, str, dict[str, Any], str]] = [
     # --- the ten of the issue (dev, eks) ---
     ("dev", "70-character cluster name", {"multiarch:cluster.name": LONG},
@@ -158,7 +158,7 @@ BAD: list[tuple[str, str, dict[str, Any], str]] = [
      "lowercase letters, digits and -, starting with a letter (GKE API reference)"),
     ("gke-dev", "a location in no region", {"multiarch:cluster.location": "europe-mars4"},
      "multiarch:cluster.location: 'europe-mars4' is not in a Google Cloud region; check the spelling, or set "
-     "multiarch:cluster.unlistedRegion: true for a region newer than the list (pulumi_multiarch/regions.py, as of 2026-11)"),
+     "multiarch:cluster.unlistedRegion: true for a region newer than the list (components/regions.py, as of 2026-11)"),
     ("gke-dev", "5000 nodes in a regional pool", {"multiarch:nodePools[1].maxSize": 5000},
      "multiarch:nodePools[arm64].maxSize: 5000 is above the 3000 nodes a GKE node pool can hold in europe-west4 "
      "(1000 per zone, GKE quotas and limits)"),
@@ -387,13 +387,13 @@ NEW_BAD: list[tuple[str, str, dict[str, Any], str]] = [
     ('karpenter-dev', 'an AMI alias without AMIs for the version', {'multiarch:cluster.version': '1.35', 'multiarch:autoscaling.karpenter.amiAlias': 'al2023@v20250915'},
      "multiarch:autoscaling.karpenter.amiAlias: al2023@v20250915 has AMIs for Kubernetes 1.30 to 1.34, "
      "not for cluster.version 1.35: Karpenter would find no image and launch no node; choose a release "
-     "that covers 1.35 (pulumi_multiarch/catalog/lifecycle.py, awslabs/amazon-eks-ami releases)"),
+     "that covers 1.35 (components/catalog/lifecycle.py, awslabs/amazon-eks-ami releases)"),
     ('karpenter-dev', 'an AMI alias that is no alias', {'multiarch:autoscaling.karpenter.amiAlias': 'al2023@20250915'},
      "multiarch:autoscaling.karpenter.amiAlias: 'al2023@20250915' is not an AL2023 alias: expected "
      "al2023@vYYYYMMDD (or al2023@latest) (Karpenter EC2NodeClass amiSelectorTerms alias)"),
     ('karpenter-dev', 'a newer version without an AMI alias', {'multiarch:cluster.version': '1.36', 'multiarch:cluster.unlistedVersion': True},
      "multiarch:cluster.version: '1.36' has no Karpenter AMI alias pinned (pinned: 1.32, 1.33, 1.34, "
-     "1.35, pulumi_multiarch/versions.py); set multiarch:autoscaling.karpenter.amiAlias to an AL2023 release "
+     "1.35, components/versions.py); set multiarch:autoscaling.karpenter.amiAlias to an AL2023 release "
      "that has AMIs for 1.36, such as al2023@vYYYYMMDD (awslabs/amazon-eks-ami releases)"),
     ('karpenter-dev', 'consolidateAfter that overflows', {'multiarch:autoscaling.karpenter.consolidateAfter': '99999999999h'},
      "multiarch:autoscaling.karpenter.consolidateAfter: '99999999999h' overflows Go's time.Duration, "
@@ -580,7 +580,7 @@ CAPACITY_BAD: list[tuple[str, str, dict[str, Any], str]] = [
     ('gke-dev', 'a zone its region does not have', {'multiarch:cluster.location': 'europe-west4-d'},
      "multiarch:cluster.location: 'europe-west4-d' is not a zone of europe-west4 (its zones: "
      "europe-west4-a, europe-west4-b, europe-west4-c); check the spelling, or set "
-     "multiarch:cluster.unlistedRegion: true for a zone newer than the list (pulumi_multiarch/regions.py, as of "
+     "multiarch:cluster.unlistedRegion: true for a zone newer than the list (components/regions.py, as of "
      "2026-11)"),
 ]  # fmt: skip
 

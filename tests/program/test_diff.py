@@ -14,7 +14,7 @@ from typing import Any
 import pytest
 import yaml
 
-from pulumi_multiarch import versions
+from components import versions
 from tests.conftest import assert_readme_excerpt, readme_output
 from tools import diff, mockengine, plan, stackfile
 

@@ -8,7 +8,7 @@ import kubernetes_validate
 import pytest
 import yaml
 
-from pulumi_multiarch import versions
+from components import versions
 from tools import plan, stackfile
 
 STACK_FILES = sorted((stackfile.ROOT / "stacks").glob("Pulumi.*.yaml"))

@@ -67,7 +67,7 @@ def test_a_blocked_stack_change_is_held_by_a_manual_gate(
 
 
 def test_a_program_change_is_reviewed_against_the_base_program(repo: Path, tmp_path: Path) -> None:
-    versions = repo / "pulumi_multiarch" / "versions.py"
+    versions = repo / "components" / "versions.py"
     original = versions.read_text()
     versions.write_text(original.replace("qemu-v9.2.2", "qemu-v9.2.3"))
     try:

@@ -247,7 +247,7 @@ def test_a_base_missing_from_a_shallow_clone_is_fetched(tmp_path: Path) -> None:
     git = ["git", "-c", "user.name=t", "-c", "user.email=t@example.invalid", "-c", "protocol.file.allow=always"]
     origin.mkdir()
     subprocess.run([*git, "init", "-q", "-b", "main"], cwd=origin, check=True)
-    for i, name in enumerate(("stacks/Pulumi.dev.yaml", "pulumi_multiarch/stack.py")):
+    for i, name in enumerate(("stacks/Pulumi.dev.yaml", "components/stack.py")):
         (origin / name).parent.mkdir(parents=True, exist_ok=True)
         (origin / name).write_text(f"{i}\n")
         subprocess.run([*git, "add", "-A"], cwd=origin, check=True)
@@ -259,7 +259,7 @@ def test_a_base_missing_from_a_shallow_clone_is_fetched(tmp_path: Path) -> None:
         ["git", "cat-file", "-e", base.stdout.strip()], cwd=clone, capture_output=True, check=False
     )
     assert missing.returncode != 0  # the base is not in the shallow clone
-    assert changed_stacks.changed_paths(base.stdout.strip(), clone) == ["pulumi_multiarch/stack.py"]
+    assert changed_stacks.changed_paths(base.stdout.strip(), clone) == ["components/stack.py"]
     with pytest.raises(SystemExit, match="needs GIT_DEPTH: 0"):
         changed_stacks.changed_paths("0" * 40, clone)
 

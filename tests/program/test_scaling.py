@@ -10,7 +10,7 @@ import yaml
 
 from bench import scaling
 from bench.scaling import TEMPLATES, generated_stack
-from pulumi_multiarch import settings
+from components import settings
 from tools import diagram, mockengine, policyrun, stackfile
 
 

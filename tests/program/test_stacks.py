@@ -7,8 +7,8 @@ from pathlib import Path
 import pytest
 import yaml
 
-from pulumi_multiarch import arch, settings
-from pulumi_multiarch.catalog import gcp
+from components import arch, settings
+from components.catalog import gcp
 from tools import mockengine, stackfile
 
 STACK_FILES = sorted((stackfile.ROOT / "stacks").glob("Pulumi.*.yaml"))
@@ -106,7 +106,7 @@ def test_m6g_declared_as_amd64_stops_with_one_line_and_registers_nothing() -> No
         [
             "multiarch:nodePools[graviton].instanceType: m6g.2xlarge is an arm64 instance type, but the pool's arch "
             "is amd64 (choose an amd64 type or set arch: arm64; EC2 instance catalog, "
-            "pulumi_multiarch/catalog/aws_instance_types.csv (moto 5.2.5, 2026-11-30))"
+            "components/catalog/aws_instance_types.csv (moto 5.2.5, 2026-11-30))"
         ],
     )
 
@@ -121,7 +121,7 @@ def test_t2a_in_us_east1_stops_with_one_line(tmp_path: Path) -> None:
         [
             "multiarch:nodePools[arm64].instanceType: t2a-standard-8 (Tau T2A) is not offered in us-east1; "
             "T2A is offered in us-central1 (a, b, f), europe-west4 (a, b, c), asia-southeast1 (b, c) (Compute Engine "
-            "machine series table, pulumi_multiarch/catalog/gcp.py (hand-kept, as of 2026-11-30)); if it is offered there "
+            "machine series table, components/catalog/gcp.py (hand-kept, as of 2026-11-30)); if it is offered there "
             "now, set unlistedInstanceType: true on the pool"
         ],
     )

@@ -15,7 +15,7 @@ KNOWN = ["dev", "gke-computeclass-dev", "gke-dev", "karpenter-dev", "openshift-d
     [
         (["stacks/Pulumi.prod.yaml"], ["prod"]),
         (["stacks/Pulumi.dev.yaml", "README.md"], ["dev"]),
-        (["pulumi_multiarch/storage.py"], KNOWN),
+        (["components/storage.py"], KNOWN),
         (["policy/policies.py"], KNOWN),
         (["README.md", "tests/unit/test_arch.py"], []),
         (["stacks/Pulumi.gone.yaml"], []),

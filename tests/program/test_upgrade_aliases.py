@@ -230,7 +230,7 @@ def test_without_the_aliases_the_upgrade_would_replace_everything(
     """The check above can fail: with the alias to the stack's root dropped, nothing is carried."""
     import pulumi
 
-    from pulumi_multiarch import stack as composer
+    from components import stack as composer
 
     def bare(self: composer.Scope, opts: pulumi.ResourceOptions | None = None) -> pulumi.ResourceOptions:
         return pulumi.ResourceOptions.merge(pulumi.ResourceOptions(parent=self.parent), opts)

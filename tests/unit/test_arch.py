@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import pytest
 
-from pulumi_multiarch import arch
-from pulumi_multiarch.arch import Cloud
+from components import arch
+from components.arch import Cloud
 
 
 @pytest.mark.parametrize(
@@ -91,9 +91,7 @@ def test_a_type_the_catalog_does_not_know_says_why_and_where_from(cloud: Cloud, 
     message = str(exc.value)
     assert says in message
     assert (
-        "pulumi_multiarch/catalog/aws_instance_types.csv (moto "
-        if cloud is Cloud.AWS
-        else "pulumi_multiarch/catalog/gcp.py"
+        "components/catalog/aws_instance_types.csv (moto " if cloud is Cloud.AWS else "components/catalog/gcp.py"
     ) in message
 
 

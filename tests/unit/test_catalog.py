@@ -1,4 +1,4 @@
-"""The cloud catalog (pulumi_multiarch/catalog/): generated files current, hand-kept tables consistent
+"""The cloud catalog (components/catalog/): generated files current, hand-kept tables consistent
 with each other and with the pins, and the committed stacks inside them."""
 
 from __future__ import annotations
@@ -8,8 +8,8 @@ import json
 import kubernetes_validate
 import pytest
 
-from pulumi_multiarch import arch, regions, versions
-from pulumi_multiarch.catalog import api, aws, gcp, lifecycle, prices
+from components import arch, regions, versions
+from components.catalog import api, aws, gcp, lifecycle, prices
 from tools import catalog as generator
 from tools import stackfile
 

@@ -1,4 +1,4 @@
-"""The clouds' and Kubernetes' limits the settings check against (pulumi_multiarch/limits.py)."""
+"""The clouds' and Kubernetes' limits the settings check against (components/limits.py)."""
 
 from __future__ import annotations
 
@@ -6,8 +6,8 @@ from decimal import Decimal
 
 import pytest
 
-from pulumi_multiarch import limits, regions
-from pulumi_multiarch.catalog import prices
+from components import limits, regions
+from components.catalog import prices
 
 
 @pytest.mark.parametrize(
@@ -157,7 +157,7 @@ def test_go_durations(text: str, ns: int | None) -> None:
 
 @pytest.mark.parametrize(("name", "cpu", "memory"), [("t4g.medium", 1930, 3554), ("t4g.nano", 1930, 113)])
 def test_eks_allocatable(name: str, cpu: int, memory: int) -> None:
-    from pulumi_multiarch.catalog import aws
+    from components.catalog import aws
 
     t = aws.lookup(name)
     assert t is not None

@@ -7,8 +7,8 @@ from typing import Any
 
 import pytest
 
-from pulumi_multiarch import settings
-from pulumi_multiarch.settings import ConfigError
+from components import settings
+from components.settings import ConfigError
 
 SUBNETS = ["subnet-0a1b2c3d4e5f60001", "subnet-0a1b2c3d4e5f60002"]
 
@@ -214,7 +214,7 @@ def test_t2a_outside_its_zones_is_one_line_saying_where_it_is_offered() -> None:
     assert errors == [
         "multiarch:nodePools[arm64].instanceType: t2a-standard-8 (Tau T2A) is not offered in us-east1; T2A is offered "
         "in us-central1 (a, b, f), europe-west4 (a, b, c), asia-southeast1 (b, c) (Compute Engine machine series "
-        "table, pulumi_multiarch/catalog/gcp.py (hand-kept, as of 2026-11-30)); if it is offered there now, set "
+        "table, components/catalog/gcp.py (hand-kept, as of 2026-11-30)); if it is offered there now, set "
         "unlistedInstanceType: true on the pool"
     ]
 

@@ -1,0 +1,91 @@
+"""What a stack costs a month, from the dated price table (`catalog/prices.py`): each pool at its
+minimum (idle), initial and maximum size, priced at the dearest type it may launch, and the
+managed control plane. A type without a price is unknown, never $0. The plan prints the table
+(`tools/plan.py`); `BuildPlatform.monthly_cost` carries the totals."""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from typing import Any
+
+from .catalog import lifecycle, prices
+
+
+@dataclass(frozen=True)
+class PoolCost:
+    pool: str
+    arch: str
+    instance_type: str
+    hourly: float | None
+    min_size: int
+    initial_size: int
+    max_size: int
+    estimated: bool = False  # the price is estimated (prices.estimated), shown with "~"
+    system: bool = False  # the controllers' pool: no builds land there
+
+    def monthly(self, nodes: int) -> float | None:
+        return None if self.hourly is None else prices.monthly(self.hourly, nodes)
+
+
+def price_region(settings: Any) -> str | None:
+    if settings.platform == "gke":
+        location = settings.cluster.location or ""
+        return re.sub(r"-[a-z]$", "", location) or None
+    return settings.aws_region  # type: ignore[no-any-return]
+
+
+def pool_costs(settings: Any) -> list[PoolCost]:
+    """Each pool at min, initial and max size; with Karpenter, the system node group first, then each
+    build pool from zero (idle) to its limit, priced at its dearest instance type."""
+    region = price_region(settings)
+    system = [settings.system_pool] if settings.system_pool is not None else []
+    costs = []
+    for p in [*system, *settings.node_pools]:
+        priced = [(prices.hourly(region, t), t) for t in p.all_instance_types]
+        known = [(h, t) for h, t in priced if h is not None]
+        hourly, instance_type = max(known) if len(known) == len(priced) else (None, p.instance_type)
+        costs.append(
+            PoolCost(
+                p.name, p.arch, instance_type, hourly, p.min_size, _initial_nodes(settings, p), p.max_size,
+                estimated=prices.estimated(region, instance_type), system=p in system,
+            )
+        )  # fmt: skip
+    return costs
+
+
+def _initial_nodes(settings: Any, pool: Any) -> int:
+    """What the cloud starts with: on GKE the initial count is per zone, in every zone of the pool."""
+    if settings.platform == "gke":
+        from .nodepools import gke
+
+        return gke.initial_nodes(pool, settings.cluster.location or "")
+    return pool.initial_size  # type: ignore[no-any-return]
+
+
+def control_plane_hourly(settings: Any) -> float:
+    """The managed control plane per hour: EKS by the version's support phase (AS_OF)."""
+    if settings.platform == "eks":
+        minor = lifecycle.EKS.minors.get(settings.cluster.kubernetes_version)
+        if minor is not None and minor.phase() == "extended":
+            return prices.EKS_EXTENDED_SUPPORT_HOURLY
+    return prices.CONTROL_PLANE_HOURLY[settings.platform]
+
+
+def estimate(settings: Any) -> dict[str, Any]:
+    """Idle (every pool at its minimum) and most (every pool at its maximum) a month, control plane
+    included; None where a pool with nodes there has no price."""
+    costs = pool_costs(settings)
+    control = prices.monthly(control_plane_hourly(settings), 1)
+
+    def total(size: str) -> float | None:
+        parts = [c.monthly(getattr(c, size)) if getattr(c, size) else 0.0 for c in costs]
+        return None if any(p is None for p in parts) else round(control + sum(p or 0.0 for p in parts), 2)
+
+    return {
+        "region": price_region(settings),
+        "prices_as_of": prices.PRICES_AS_OF,
+        "idle_monthly_usd": total("min_size"),
+        "max_monthly_usd": total("max_size"),
+        "control_plane_monthly_usd": control,
+    }

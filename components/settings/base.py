@@ -1,0 +1,199 @@
+"""What every part of the settings shares: the strict model base, the error type, and how a
+pydantic error becomes one line naming its config key."""
+
+from __future__ import annotations
+
+import json
+import re
+from collections.abc import Mapping, Sequence
+from typing import TYPE_CHECKING, Annotated, Any, Literal, get_args
+
+import pulumi
+from pydantic import (
+    AfterValidator,
+    BaseModel,
+    ConfigDict,
+    ValidationError,
+    ValidationInfo,
+    field_validator,
+)
+from pydantic.alias_generators import to_camel
+
+from .. import arch, limits
+
+if TYPE_CHECKING:
+    from ..settings.autoscaling import Autoscaling
+    from ..settings.cluster import Cluster
+
+
+PROJECT = "multiarch"
+Platform = Literal["eks", "gke", "openshift"]
+PLATFORMS: tuple[Platform, ...] = ("eks", "gke", "openshift")
+CapacityType = Literal["ON_DEMAND", "SPOT"]
+
+_DNS_LABEL = r"^[a-z0-9]([-a-z0-9]*[a-z0-9])?$"
+
+
+def _dns_label(value: str) -> str:
+    problem = limits.NAMES["namespace"].problem(value)
+    if problem:
+        raise ValueError(f"{value!r}: {problem.replace('Kubernetes namespace names', 'DNS labels (RFC 1123)')}")
+    return value
+
+
+DnsLabel = Annotated[str, AfterValidator(_dns_label)]  # namespaces, StorageClasses: DNS labels
+
+
+class ConfigError(pulumi.RunError):
+    """Invalid stack configuration. `errors` holds one line per problem.
+
+    A `pulumi.RunError`, so `pulumi up` prints the message without a Python traceback.
+    """
+
+    def __init__(self, errors: Sequence[str]) -> None:
+        self.errors = list(errors)
+        noun = "error" if len(self.errors) == 1 else "errors"
+        super().__init__(
+            f"invalid stack configuration ({len(self.errors)} {noun}):\n" + "\n".join(f"  {e}" for e in self.errors)
+        )
+
+
+def _strict_int(value: Any) -> Any:
+    """A whole number: an int, or a string of digits (`pulumi config set` stores strings); never a
+    boolean (YAML's `true` is not 1) nor a fraction."""
+    if isinstance(value, bool):
+        raise ValueError(f"{json.dumps(value)} is a boolean; expected a whole number")
+    if isinstance(value, float):
+        raise ValueError(f"{value!r} is not a whole number" + (f"; write {int(value)}" if value.is_integer() else ""))
+    if isinstance(value, str):
+        if not re.fullmatch(r"[0-9]+", value.strip()):
+            raise ValueError(f"{value!r} is not a whole number")
+        return int(value)
+    return value
+
+
+def _strict_bool(value: Any) -> Any:
+    """true or false (or the strings "true"/"false" the CLI stores); never 1, 0, yes or on."""
+    if isinstance(value, str) and value in ("true", "false"):
+        return value == "true"
+    if not isinstance(value, bool):
+        why = (
+            " (YAML 1.2, as Pulumi reads stack files: yes, no, on and off are strings)"
+            if isinstance(value, str)
+            else ""
+        )
+        raise ValueError(f"{value!r} is not a boolean; expected true or false{why}")
+    return value
+
+
+class _Model(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True, alias_generator=to_camel, populate_by_name=True)
+
+    @field_validator("*", mode="before")
+    @classmethod
+    def _strict_scalars(cls, value: Any, info: ValidationInfo) -> Any:
+        """Every int and bool field of every model, now and later: no silent coercion."""
+        if value is None or info.field_name is None:
+            return value
+        annotation = cls.model_fields[info.field_name].annotation
+        kinds = set(get_args(annotation)) or {annotation}
+        if bool in kinds:
+            return _strict_bool(value)
+        if int in kinds:
+            return _strict_int(value)
+        return value
+
+
+def _no_numbers(value: Any) -> Any:
+    # YAML reads 1.30 as the float 1.3: refuse numbers where a version string is expected.
+    if isinstance(value, (int, float)) and not isinstance(value, bool):
+        raise ValueError(f'{value!r} is a number; quote it in the stack file ("{value}")')
+    return value
+
+
+_DURATION = r"^[0-9]+(s|m|h)$"
+
+
+# ---------------------------------------------------------------------------------------------
+# Parsing
+
+
+def _path(prefix: str, loc: Sequence[int | str], raw: Any) -> str:
+    """`multiarch:cluster.subnetIds[0]` from a pydantic location under `prefix`."""
+    out = prefix
+    node = raw
+    for part in loc:
+        if isinstance(part, int):
+            item = node[part] if isinstance(node, list) and part < len(node) else None
+            label = item.get("name") if isinstance(item, dict) else None
+            out += f"[{label}]" if isinstance(label, str) and label else f"[{part}]"
+            node = item
+        else:
+            out += f".{part}"
+            node = node.get(part) if isinstance(node, dict) else None
+    return out
+
+
+def _describe(err: Mapping[str, Any]) -> str:
+    msg = str(err["msg"]).removeprefix("Value error, ")
+    if err["type"] == "missing":
+        return "is required"
+    if err["type"] == "extra_forbidden":
+        return "is not a known key (check the spelling against the README's config table)"
+    return f"{err['input']!r}: {msg}" if err["type"] != "value_error" else msg
+
+
+def _validate(prefix: str, model: type[_Model], raw: Any, errors: list[str]) -> Any:
+    try:
+        return model.model_validate(raw)
+    except ValidationError as exc:
+        for err in exc.errors():
+            loc = [p for p in err["loc"] if not (isinstance(p, str) and p.startswith("function-"))]
+            errors.append(f"{_path(prefix, loc, raw)}: {_describe(err)}")
+        return None
+
+
+class _Context:
+    """What the cross-field rules look at; any part may be missing after a structural error."""
+
+    def __init__(
+        self,
+        platform: Platform | None,
+        cluster: Cluster | None,
+        aws_region: str | None,
+        catalog: bool = True,
+        autoscaling: Autoscaling | None = None,
+    ) -> None:
+        self.platform = platform
+        self.cluster = cluster
+        self.aws_region = aws_region
+        self.catalog = catalog
+        self.autoscaling = autoscaling  # None when invalid
+        self.pools_complete = True  # every configured pool validated (rules about all pools need them all)
+
+    @property
+    def cloud(self) -> arch.Cloud | None:
+        if self.platform is None:
+            return None
+        return arch.Cloud.GCP if self.platform == "gke" else arch.Cloud.AWS
+
+
+def version_known(ctx: _Context) -> bool:
+    """The cluster's Kubernetes minor is one the platform's table offers, or is declared newer than it
+    (`unlistedVersion`) and exists: the checks that look a pin up by minor apply only then (else the
+    version's own error says it all)."""
+    from ..catalog import lifecycle
+
+    table = lifecycle.KUBERNETES.get(ctx.platform or "")
+    if ctx.cluster is None or table is None:
+        return False
+    v = ctx.cluster.kubernetes_version
+    if lifecycle.minor_key(v) > lifecycle.minor_key(lifecycle.KUBERNETES_NEWEST):
+        return False
+    if v in table.minors:
+        return table.minors[v].phase() != "end of life"
+    return ctx.cluster.unlisted_version and lifecycle.minor_key(v) > lifecycle.minor_key(table.newest)
+
+
+def _minor(version: str) -> int:
+    return int(version.split(".")[1])
