@@ -21,7 +21,7 @@ from typing import Any
 import pulumi
 import pulumi_kubernetes as k8s
 
-from . import arch, kube, names, versions
+from . import arch, kube, names, scheduling, versions
 from .settings import Taint
 
 NAMESPACE = names.QEMU_NAMESPACE
@@ -104,7 +104,7 @@ def emulating_node_arches(pool_arches: Sequence[arch.Arch], platforms: Sequence[
 
 def tolerations(taints: Sequence[Taint]) -> list[dict[str, str]]:
     """Tolerate each pool's taints and GKE's arm64 taint, exactly (not a blanket `Exists`)."""
-    return kube.tolerations([*taints, Taint.model_validate(arch.GKE_ARM64_TAINT)])
+    return scheduling.tolerations([*taints, Taint.model_validate(arch.GKE_ARM64_TAINT)])
 
 
 def daemonset_spec(

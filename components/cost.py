@@ -9,6 +9,7 @@ import re
 from dataclasses import dataclass
 from typing import Any
 
+from . import zones
 from .catalog import lifecycle, prices
 
 
@@ -57,9 +58,7 @@ def pool_costs(settings: Any) -> list[PoolCost]:
 def _initial_nodes(settings: Any, pool: Any) -> int:
     """What the cloud starts with: on GKE the initial count is per zone, in every zone of the pool."""
     if settings.platform == "gke":
-        from .nodepools import gke
-
-        return gke.initial_nodes(pool, settings.cluster.location or "")
+        return zones.initial_nodes(pool, settings.cluster.location or "")
     return pool.initial_size  # type: ignore[no-any-return]
 
 

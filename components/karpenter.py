@@ -16,7 +16,7 @@ facts in `tools/crds/SOURCES.md`), as Pulumi resources scoped to this cluster:
   `NodePool` per build pool: its arch, instance types, capacity type, labels, taints, limits
   derived from maxSize x the catalog's vCPU and memory, consolidation after `consolidateAfter`.
 
-Build pods carry `karpenter.sh/do-not-disrupt` (see `kube.BUILD_POD_ANNOTATIONS`): consolidation,
+Build pods carry `karpenter.sh/do-not-disrupt` (see `scheduling.BUILD_POD_ANNOTATIONS`): consolidation,
 drift and expiry wait for a running build (no `terminationGracePeriod` is set, so nothing forces it).
 """
 
@@ -31,7 +31,7 @@ from typing import Any
 import pulumi
 import pulumi_kubernetes as k8s
 
-from . import arch, iam, kube, names, versions
+from . import arch, iam, names, scheduling, versions
 from .settings import Karpenter as KarpenterSettings
 from .settings import NodePool
 
@@ -383,7 +383,7 @@ def helm_values(cluster: str, queue: str, system_nodes: int) -> dict[str, Any]:
         # Karpenter's own nodes).
         "nodeSelector": {"kubernetes.io/os": "linux", arch.POOL_LABEL: names.SYSTEM_POOL},
         "controller": {
-            "resources": {"requests": dict(kube.KARPENTER_CONTROLLER_REQUESTS), "limits": {"memory": "1Gi"}},
+            "resources": {"requests": dict(scheduling.KARPENTER_CONTROLLER_REQUESTS), "limits": {"memory": "1Gi"}},
         },
     }
 

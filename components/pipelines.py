@@ -31,9 +31,9 @@ import pulumi
 import pulumi_kubernetes as k8s
 import yaml
 
-from . import arch, buildscript, kube, names, versions
+from . import arch, buildscript, kube, names, scheduling, versions
 from .computeclass import CLASS_LABEL
-from .kube import TaintLike
+from .scheduling import TaintLike
 from .settings import Pipelines
 
 TEKTON_NAMESPACE = names.TEKTON_NAMESPACE
@@ -98,7 +98,7 @@ class PipelineEngine(pulumi.ComponentResource):
             if args.system_nodes:
                 outputs["controllersOnSystemNodes"] = {
                     "namespaces": list(TEKTON_CONTROLLER_NAMESPACES),
-                    "toleration": kube.SYSTEM_TOLERATION,
+                    "toleration": scheduling.SYSTEM_TOLERATION,
                     "preferredPool": names.SYSTEM_POOL,
                 }
             self.register_outputs(outputs)
@@ -388,7 +388,7 @@ def task_pods(
         if node in classes:
             out["nodeSelector"][CLASS_LABEL] = classes[node]
         if taints.get(node):
-            out["tolerations"] = kube.tolerations(taints[node])
+            out["tolerations"] = scheduling.tolerations(taints[node])
         return out
 
     tasks = {CLONE_TASK: default_arch, **{build_task_name(t): node_arch_for(t, pool_arches) for t in arch.ARCHES}}
@@ -427,7 +427,7 @@ def pipeline_run(
             "generateName": "multiarch-build-",
             "namespace": namespace,
             # Tekton copies these to its TaskRuns and their pods (so do the Pipeline's and Tasks' own).
-            "annotations": dict(kube.BUILD_POD_ANNOTATIONS),
+            "annotations": dict(scheduling.BUILD_POD_ANNOTATIONS),
         },
         "spec": {
             "pipelineRef": {"name": PIPELINE_NAME},
@@ -498,7 +498,11 @@ class BuildPipeline(pulumi.ComponentResource):
                 kind=kind,
                 # Tekton copies a Pipeline's and a Task's annotations to every TaskRun and pod it
                 # creates: runs started by triggers or tkn are protected too, not only the template's.
-                metadata={"name": obj_name, "namespace": namespace, "annotations": dict(kube.BUILD_POD_ANNOTATIONS)},
+                metadata={
+                    "name": obj_name,
+                    "namespace": namespace,
+                    "annotations": dict(scheduling.BUILD_POD_ANNOTATIONS),
+                },
                 spec=spec,
                 # Tekton's CRDs come with the install; no data flows from it.
                 opts=pulumi.ResourceOptions(parent=self, depends_on=crds),

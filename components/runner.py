@@ -37,9 +37,9 @@ import pulumi_kubernetes as k8s
 import tomli_w
 import yaml
 
-from . import arch, buildscript, kube, versions
+from . import arch, buildscript, kube, scheduling, versions
 from .computeclass import CLASS_LABEL
-from .kube import TaintLike
+from .scheduling import TaintLike
 from .settings import GitLabRunner as RunnerSettings
 
 SECRET_NAME = "gitlab-runner-token"
@@ -86,7 +86,7 @@ def jobs_scc(name: str) -> dict[str, Any]:
     }
 
 
-ARM64_TOLERATION = kube.toleration(arch.GKE_ARM64_TAINT)
+ARM64_TOLERATION = scheduling.toleration(arch.GKE_ARM64_TAINT)
 # The build container of every job: what buildah with vfs storage and chroot isolation needs.
 BUILD_CONTAINER_SECURITY_CONTEXT = {
     "run_as_user": 0,
@@ -157,7 +157,7 @@ def config_toml(
                         "helper_cpu_request": "100m",
                         "helper_memory_request": "128Mi",
                         # No autoscaler may evict a running job (Karpenter, Cluster Autoscaler).
-                        "pod_annotations": dict(kube.BUILD_POD_ANNOTATIONS),
+                        "pod_annotations": dict(scheduling.BUILD_POD_ANNOTATIONS),
                     },
                 }
             ]
@@ -193,8 +193,8 @@ def helm_values(
         "securityContext": {"allowPrivilegeEscalation": False, "runAsNonRoot": True},
     }
     if system_nodes:
-        values["tolerations"].append(kube.SYSTEM_TOLERATION)
-        values["affinity"] = kube.prefer_system_nodes()
+        values["tolerations"].append(scheduling.SYSTEM_TOLERATION)
+        values["affinity"] = scheduling.prefer_system_nodes()
     return values
 
 

@@ -20,7 +20,7 @@ from typing import Literal
 import pulumi
 import pulumi_kubernetes as k8s
 
-from . import iam, kube, names, versions
+from . import iam, names, scheduling, versions
 from .settings import Efs, EfsStorageClass, FilestoreStorageClass
 
 EFS_PROVISIONER = "efs.csi.aws.com"
@@ -210,7 +210,9 @@ class EfsStorage(pulumi.ComponentResource):
             service_account_role_arn=None if pod_identity else role.arn,
             # The controller belongs on the tainted system node group (engine karpenter).
             configuration_values=(
-                json.dumps({"controller": {"tolerations": [kube.SYSTEM_TOLERATION]}}) if args.system_nodes else None
+                json.dumps({"controller": {"tolerations": [scheduling.SYSTEM_TOLERATION]}})
+                if args.system_nodes
+                else None
             ),
             resolve_conflicts_on_update="OVERWRITE",
             opts=pulumi.ResourceOptions(parent=self, depends_on=[attachment, *depends]),

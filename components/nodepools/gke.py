@@ -13,50 +13,14 @@ arm64 tolerates it. The initial node count is per zone and only initial: the aut
 
 from __future__ import annotations
 
-import math
 from collections.abc import Sequence
 from dataclasses import dataclass
 
 import pulumi
 import pulumi_gcp as gcp
 
-from .. import arch, names, regions
-from ..catalog import gcp as machines
+from .. import arch, zones
 from ..settings import NodePool
-
-
-def node_locations(pool: NodePool, location: str) -> list[str] | None:
-    """Zones for the pool (None: the cluster's). In a region, a series offered in only some of its
-    zones (T2A) runs there; the system pool runs in as many zones as its minimum size (one by
-    default), so a regional cluster idles at one small node, not one per zone."""
-    if _is_zone(location):
-        return None
-    machine = machines.lookup(pool.instance_type)
-    offered = machines.zones_offering(machine.series, location) if machine is not None else None
-    zones = sorted(offered) if offered else None
-    if pool.name == names.SYSTEM_POOL:
-        spread = zones or list(regions.gcp_zones(location))
-        return spread[: max(1, pool.min_size)] or None
-    return zones
-
-
-def zone_count(pool: NodePool, location: str) -> int:
-    zones = node_locations(pool, location)
-    return len(zones) if zones else (1 if _is_zone(location) else len(regions.gcp_zones(location)) or 3)
-
-
-def initial_per_zone(pool: NodePool, location: str) -> int:
-    """GKE's initial node count is per zone; spread the pool's initial size over its zones."""
-    return math.ceil(pool.initial_size / zone_count(pool, location))
-
-
-def initial_nodes(pool: NodePool, location: str) -> int:
-    """How many nodes GKE creates at first: the per-zone count in every zone of the pool."""
-    return initial_per_zone(pool, location) * zone_count(pool, location)
-
-
-def _is_zone(location: str) -> bool:
-    return location.count("-") == 2
 
 
 @dataclass(frozen=True)
@@ -83,8 +47,8 @@ class GkeNodePools(pulumi.ComponentResource):
                 cluster=args.cluster_name,
                 project=args.project,
                 location=args.location,
-                node_locations=node_locations(pool, args.location),
-                initial_node_count=initial_per_zone(pool, args.location),
+                node_locations=zones.node_locations(pool, args.location),
+                initial_node_count=zones.initial_per_zone(pool, args.location),
                 autoscaling=gcp.container.NodePoolAutoscalingArgs(
                     total_min_node_count=pool.min_size,
                     total_max_node_count=pool.max_size,

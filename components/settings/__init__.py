@@ -15,7 +15,7 @@ from typing import Any
 import pulumi
 from pydantic import SecretStr
 
-from .. import arch, kube, limits, names, versions
+from .. import arch, limits, names, scheduling, versions
 from ..settings.autoscaling import (
     Autoscaling,
     AutoscalingLimits,
@@ -164,7 +164,7 @@ class Settings(_Model):
             max_size=system.max_size,
             capacity_type=system.capacity_type,
             disk_size=system.disk_size,
-            taints=(Taint.model_validate(kube.SYSTEM_TAINT),),
+            taints=(Taint.model_validate(scheduling.SYSTEM_TAINT),),
         )
 
     @property

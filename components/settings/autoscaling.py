@@ -9,7 +9,7 @@ from typing import TYPE_CHECKING, Annotated, Literal
 from pydantic import AfterValidator, Field
 from pydantic.alias_generators import to_camel
 
-from .. import arch, kube, limits, names, versions
+from .. import arch, limits, names, scheduling, versions
 from ..catalog import aws, lifecycle
 from ..settings.base import _DURATION, PROJECT, CapacityType, _Context, _Model, version_known
 
@@ -504,9 +504,9 @@ def _check_system_node(ctx: _Context, system: SystemPool, errors: list[str]) -> 
     t = aws.lookup(system.type_on("eks"))
     assert t is not None
     cpu, memory = limits.eks_allocatable(t.vcpu, t.memory_mib, t.eks_max_pods)
-    pods = len(kube.SYSTEM_NODE_PODS)
-    want_cpu = sum(c for _, c, _ in kube.SYSTEM_NODE_PODS)
-    want_mib = sum(m for _, _, m in kube.SYSTEM_NODE_PODS)
+    pods = len(scheduling.SYSTEM_NODE_PODS)
+    want_cpu = sum(c for _, c, _ in scheduling.SYSTEM_NODE_PODS)
+    want_mib = sum(m for _, _, m in scheduling.SYSTEM_NODE_PODS)
     short = []
     if t.eks_max_pods < pods:
         short.append(f"it runs at most {t.eks_max_pods} pods, and a system node runs {pods}")
@@ -517,7 +517,7 @@ def _check_system_node(ctx: _Context, system: SystemPool, errors: list[str]) -> 
     if short:
         errors.append(
             f"{key}: {system.type_on('eks')!r} is too small for the system node: {'; '.join(short)} (Karpenter "
-            f"{kube.KARPENTER_CONTROLLER_REQUESTS['memory']}, CoreDNS, the node agents; "
+            f"{scheduling.KARPENTER_CONTROLLER_REQUESTS['memory']}, CoreDNS, the node agents; "
             f"{limits.EKS_RESERVATION_SOURCE}; "
             f"{aws.source_note()}); choose a larger type, such as {versions.SYSTEM_POOL_INSTANCE_TYPE}"
         )

@@ -12,8 +12,9 @@ import pytest
 from components import settings
 from components.clusters.gke import GkeCluster, GkeClusterArgs
 from components.nodepools import openshift
-from components.nodepools.gke import GkeNodePools, GkeNodePoolsArgs, initial_per_zone, node_locations
+from components.nodepools.gke import GkeNodePools, GkeNodePoolsArgs
 from components.nodepools.openshift import OpenShiftNodePools, OpenShiftNodePoolsArgs
+from components.zones import initial_per_zone, node_locations
 from tests.conftest import EKS_CONFIG, config
 from tools import mockengine
 from tools.mockengine import Recording

@@ -11,7 +11,7 @@ import pulumi
 import pytest
 import yaml
 
-from components import arch, karpenter, kube, names, settings, versions
+from components import arch, karpenter, kube, names, scheduling, settings, versions
 from tests.conftest import SUBNETS
 from tools import mockengine, stackfile
 from tools.mockengine import Recording
@@ -324,18 +324,18 @@ def test_one_node_class_by_discovery_tags_with_the_node_role(rec: Recording) -> 
 
 def test_controllers_tolerate_the_system_taint(rec: Recording) -> None:
     runner_values = rec.one(RELEASE, "gitlab-runner").plain_inputs["values"]
-    assert kube.SYSTEM_TOLERATION in runner_values["tolerations"]
+    assert scheduling.SYSTEM_TOLERATION in runner_values["tolerations"]
     preferred = runner_values["affinity"]["nodeAffinity"]["preferredDuringSchedulingIgnoredDuringExecution"]
     assert preferred[0]["preference"]["matchExpressions"][0]["values"] == [names.SYSTEM_POOL]
     efs = rec.one("aws:eks/addon:Addon", f"{CLUSTER}-efs-csi-driver").plain_inputs
-    assert json.loads(efs["configurationValues"]) == {"controller": {"tolerations": [kube.SYSTEM_TOLERATION]}}
+    assert json.loads(efs["configurationValues"]) == {"controller": {"tolerations": [scheduling.SYSTEM_TOLERATION]}}
     # Tekton's release gets a second transform: the system toleration on its controllers.
     assert rec.one("kubernetes:yaml/v2:ConfigFile", "pipelines-release").transforms == 2
 
 
 def test_without_karpenter_the_controllers_are_left_as_they_were() -> None:
     rec = run_stack(stackfile.ROOT / "stacks" / "Pulumi.dev.yaml")
-    assert kube.SYSTEM_TOLERATION not in rec.one(RELEASE, "gitlab-runner").plain_inputs["values"]["tolerations"]
+    assert scheduling.SYSTEM_TOLERATION not in rec.one(RELEASE, "gitlab-runner").plain_inputs["values"]["tolerations"]
     assert "configurationValues" not in rec.one("aws:eks/addon:Addon", f"{CLUSTER}-efs-csi-driver").plain_inputs
     assert rec.one("kubernetes:yaml/v2:ConfigFile", "pipelines-release").transforms == 1
 
@@ -366,7 +366,7 @@ def test_the_system_nodes_transform_adds_to_a_deployment_and_keeps_its_own_sched
     out = transformed(deployment)
     assert out is not None
     pod = out["spec"]["template"]["spec"]
-    assert pod["tolerations"] == [{"key": "a", "operator": "Exists"}, kube.SYSTEM_TOLERATION]
+    assert pod["tolerations"] == [{"key": "a", "operator": "Exists"}, scheduling.SYSTEM_TOLERATION]
     preferred = pod["affinity"]["nodeAffinity"]["preferredDuringSchedulingIgnoredDuringExecution"]
     assert preferred[0] == own_term and preferred[1]["weight"] == 100
     assert pod["affinity"]["podAntiAffinity"] == {"x": 1}

@@ -11,7 +11,7 @@ import pulumi
 import pytest
 import yaml
 
-from components import binfmt, buildscript, kube, pipelines, settings, versions
+from components import binfmt, buildscript, pipelines, scheduling, settings, versions
 from tests.components.test_storage import GKE, OPENSHIFT
 from tests.conftest import EKS_CONFIG, assert_config_error, config
 from tools import mockengine
@@ -208,7 +208,7 @@ def pods(rec: Recording) -> dict[str, dict[str, Any]]:
 def test_the_run_template_pins_every_task_on_the_stack_class(eks: Recording) -> None:
     run_doc = run_template(eks)
     assert run_doc["apiVersion"] == "tekton.dev/v1"
-    assert run_doc["metadata"]["annotations"] == dict(kube.BUILD_POD_ANNOTATIONS)
+    assert run_doc["metadata"]["annotations"] == dict(scheduling.BUILD_POD_ANNOTATIONS)
     assert pods(eks) == {
         "clone": {"nodeSelector": {"kubernetes.io/arch": "amd64"}},
         "build-amd64": {"nodeSelector": {"kubernetes.io/arch": "amd64"}},

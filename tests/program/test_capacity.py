@@ -15,7 +15,6 @@ import yaml
 
 from components import arch, computeclass, karpenter, runner, settings
 from components.catalog import aws, gcp, prices
-from components.nodepools import gke
 from policy import policies
 from tests.components.test_ci_component import PROBE, consumer, project, stack_component
 from tests.conftest import ROOT, assert_readme_excerpt
@@ -180,8 +179,8 @@ def test_gke_dev_runs_the_controllers_on_a_small_tainted_system_pool_and_builds_
 )  # fmt: skip
 def test_the_system_pool_runs_in_as_many_zones_as_its_minimum(location: str, min_size: int, zones: Any) -> None:
     pool = settings.NodePool(name="system", arch="amd64", instance_type="e2-medium", min_size=min_size, max_size=3)
-    assert gke.node_locations(pool, location) == zones
-    assert gke.initial_nodes(pool, location) == min_size
+    assert zones.node_locations(pool, location) == zones
+    assert zones.initial_nodes(pool, location) == min_size
 
 
 def test_the_arm64_class_launches_only_arm64_series_spot_first_with_each_series_boot_disk(
