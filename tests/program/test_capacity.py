@@ -13,7 +13,7 @@ from typing import Any
 import pytest
 import yaml
 
-from components import arch, computeclass, karpenter, runner, settings
+from components import arch, computeclass, karpenter, runner, settings, zones
 from components.catalog import aws, gcp, prices
 from policy import policies
 from tests.components.test_ci_component import PROBE, consumer, project, stack_component
@@ -173,13 +173,13 @@ def test_gke_dev_runs_the_controllers_on_a_small_tainted_system_pool_and_builds_
 
 
 @pytest.mark.parametrize(
-    ("location", "min_size", "zones"),
+    ("location", "min_size", "expected"),
     [("europe-west4", 1, ["europe-west4-a"]), ("europe-west4", 2, ["europe-west4-a", "europe-west4-b"]),
      ("us-east1", 1, ["us-east1-b"]), ("europe-west4-c", 1, None)],
 )  # fmt: skip
-def test_the_system_pool_runs_in_as_many_zones_as_its_minimum(location: str, min_size: int, zones: Any) -> None:
+def test_the_system_pool_runs_in_as_many_zones_as_its_minimum(location: str, min_size: int, expected: Any) -> None:
     pool = settings.NodePool(name="system", arch="amd64", instance_type="e2-medium", min_size=min_size, max_size=3)
-    assert zones.node_locations(pool, location) == zones
+    assert zones.node_locations(pool, location) == expected
     assert zones.initial_nodes(pool, location) == min_size
 
 
