@@ -22,8 +22,8 @@ from pydantic.alias_generators import to_camel
 from .. import arch, limits
 
 if TYPE_CHECKING:
-    from ..settings.autoscaling import Autoscaling
-    from ..settings.cluster import Cluster
+    from .autoscaling import Autoscaling
+    from .cluster import Cluster
 
 
 PROJECT = "multiarch"

@@ -8,11 +8,11 @@ from __future__ import annotations
 from collections.abc import Sequence
 
 from .. import limits, names
-from ..settings.autoscaling import Autoscaling
-from ..settings.base import PROJECT, _Context
-from ..settings.cluster import _check_region
-from ..settings.pools import NodePool
-from ..settings.storage import Storage
+from .autoscaling import Autoscaling
+from .base import PROJECT, _Context
+from .cluster import _check_region
+from .pools import NodePool
+from .storage import Storage
 
 Derived = tuple[str, str, str, str, str]  # config key, configured value, what it names, name, limit
 

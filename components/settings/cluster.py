@@ -11,7 +11,7 @@ from pydantic.alias_generators import to_camel
 
 from .. import limits, regions, versions
 from ..catalog import api, aws, lifecycle
-from ..settings.base import PROJECT, _Context, _Model, _no_numbers
+from .base import PROJECT, _Context, _Model, _no_numbers
 
 
 class Quotas(_Model):

@@ -12,7 +12,7 @@ from pydantic.alias_generators import to_camel
 
 from .. import limits
 from ..catalog import api
-from ..settings.base import PROJECT, DnsLabel, _Context, _Model, _validate
+from .base import PROJECT, DnsLabel, _Context, _Model, _validate
 
 
 def _numeric_string(value: Any) -> Any:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+from collections.abc import Sequence
 from typing import TYPE_CHECKING, Literal
 from urllib.parse import urlparse
 
@@ -14,10 +15,11 @@ from pydantic.alias_generators import to_camel
 
 from .. import arch, limits, names, versions
 from ..catalog import lifecycle
-from ..settings.base import PROJECT, DnsLabel, Platform, _Context, _Model, _no_numbers
+from .base import PROJECT, DnsLabel, Platform, _Context, _Model, _no_numbers
 
 if TYPE_CHECKING:
-    from ..settings.cluster import Cluster
+    from .cluster import Cluster
+    from .pools import NodePool
 
 PipelinesFlavor = Literal["tekton", "openshift-pipelines"]
 
@@ -243,3 +245,16 @@ def runner_token_problem(token: str) -> str | None:
     # Never echo the value: it is a credential.
     kind = "a registration token (deprecated, not supported)" if token.startswith("GR1348941") else "not one"
     return f"{_TOKEN_KEY}: expected a runner authentication token (glrt-...), the value is {kind}: {_TOKEN_HOW}"
+
+
+def _warnings(platform: str | None, pools: Sequence[NodePool], qemu: Qemu | None) -> list[str]:
+    out: list[str] = []
+    if qemu is not None and qemu.enabled and platform == "eks":
+        for pool in pools:
+            facts = arch.EKS_AMI_TYPES.get(pool.ami_type or "")
+            if facts is not None and not facts.binfmt_misc:
+                out.append(
+                    f"{PROJECT}:nodePools[{pool.name}].amiType: {pool.ami_type} has no binfmt_misc: qemu emulation "
+                    "cannot be registered on these nodes; emulated builds will not run there"
+                )
+    return out

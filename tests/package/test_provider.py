@@ -35,6 +35,7 @@ from pydantic import BaseModel
 
 import components
 from components import platform, settings
+from components.platform import convert
 from components.provider import NAME, Provider
 from components.settings import autoscaling, cluster, pools, storage, workloads
 from tests.package import common
@@ -195,17 +196,14 @@ def _snake(name: str) -> str:
 
 def test_the_schema_covers_the_stack_file_contract_key_for_key(schema: dict[str, Any]) -> None:
     resource = schema["resources"][TOKEN]
-    top = {
-        platform._camel(platform._snake_of(n)) if hasattr(platform, "_snake_of") else n
-        for n in resource["inputProperties"]
-    }
+    top = set(resource["inputProperties"])
     contract = {*settings.STRING_KEYS, *settings.OBJECT_KEYS, *settings.SECRET_KEYS}
     # The other namespaces' keys the stack reads: aws:region, gcp:project, gcp:region, kubernetes:kubeconfig.
     assert top == contract | {"awsRegion", "gcpProject", "gcpRegion", "kubeconfig"}
     for args, model in MODELS.items():
         spec = schema["types"][f"multiarch:index:{args}"]
         # The schema's names, the stack file's spelling of each (memoryMib is memoryMiB there).
-        keys = {platform._camel(_snake(n)) for n in spec["properties"]}
+        keys = {convert._camel(_snake(n)) for n in spec["properties"]}
         assert keys == {f.alias or n for n, f in model.model_fields.items()}, args
 
 
