@@ -1,0 +1,88 @@
+"""What every platform hands to the in-cluster layer (`Platform`), where the top-level resources
+go (`Scope`), and the layer every platform shares: the pipelines."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+import pulumi
+import pulumi_kubernetes as k8s
+import yaml
+
+from .. import arch, kube
+from ..settings import Settings
+
+
+@dataclass
+class Platform:
+    """What every platform hands to the in-cluster layer, and what it exports."""
+
+    kubernetes: k8s.Provider
+    outputs: dict[str, Any] = field(default_factory=dict)
+    rwx_storage_class: str | None = None  # the StorageClass build workspaces use, when storage is on
+    system_nodes: bool = False  # a tainted system node pool (Karpenter's, GKE's): controllers tolerate it
+    compute_classes: dict[arch.Arch, str] = field(default_factory=dict)  # gke, engine compute-class: arch -> class name
+
+
+def common_tags(settings: Settings) -> dict[str, str]:
+    return {"multiarch.dev/stack": settings.stack, "managed-by": "pulumi"}
+
+
+@dataclass(frozen=True)
+class Scope:
+    """Where the stack's top-level resources go: under `parent` (the BuildPlatform component), each
+    with an alias to the stack's root, where they were before the component existed (their
+    children follow by Pulumi's alias inheritance). No parent: the stack's root, no alias."""
+
+    parent: pulumi.Resource | None = None
+
+    def opts(self, opts: pulumi.ResourceOptions | None = None) -> pulumi.ResourceOptions:
+        if self.parent is None:
+            return opts or pulumi.ResourceOptions()
+        moved = pulumi.ResourceOptions(parent=self.parent, aliases=[pulumi.Alias(parent=pulumi.ROOT_STACK_RESOURCE)])
+        return pulumi.ResourceOptions.merge(moved, opts)
+
+
+def _pipelines(settings: Settings, p: Any, platform: Platform, in_cluster: pulumi.ResourceOptions) -> None:
+    from .. import pipelines
+
+    engine = pipelines.PipelineEngine(
+        "pipelines", pipelines.PipelineEngineArgs(pipelines=p, system_nodes=platform.system_nodes), opts=in_cluster
+    )
+    run = pipelines.pipeline_run(
+        settings.arches,
+        platform.rwx_storage_class,
+        p.namespace,
+        settings.build_taints,
+        settings.default_job_arch,
+        classes=platform.compute_classes,
+        timeout=p.run_timeout,
+    )
+    pipelines.BuildPipeline(
+        "build-pipeline",
+        pipelines.BuildPipelineArgs(
+            namespace=p.namespace,
+            # Every arch is built: natively where the stack has its pool, under qemu elsewhere.
+            arches=arch.ARCHES,
+            native=settings.arches,
+            run_template=run,
+            openshift=settings.platform == "openshift",
+            engine=engine.ready,
+        ),
+        opts=in_cluster,
+    )
+    platform.outputs["examplePipelineRun"] = yaml.safe_dump(run, sort_keys=False)
+
+
+def _managed_cluster(cluster: Any, scope: Scope, **exports: Any) -> Platform:
+    """EKS/GKE: the Kubernetes provider from the cluster's own kubeconfig, and the cluster's exports."""
+    return Platform(
+        kube.provider("k8s", cluster.kubeconfig, scope.opts()),
+        {
+            "clusterName": cluster.cluster_name,
+            "clusterEndpoint": cluster.endpoint,
+            "kubeconfig": cluster.kubeconfig,
+            **exports,
+        },
+    )
