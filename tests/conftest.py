@@ -39,25 +39,6 @@ EKS_CONFIG: dict[str, Any] = {
 }
 
 
-def readme_output(command: str) -> str:
-    """What the README shows after `$ ./venv/bin/python -m <command>`, up to the end of its block."""
-    readme = (ROOT / "README.md").read_text()
-    head = f"$ ./venv/bin/python -m {command}\n"
-    assert head in readme, head
-    return readme.split(head, 1)[1].split("```", 1)[0]
-
-
-def assert_readme_excerpt(command: str, output: str, indent: str = "") -> None:
-    """The README's excerpt of `command`'s output (lines indented by `indent` there, "…" for lines
-    left out): each line it shows is a line of the real output, in order."""
-    shown = [line.removeprefix(indent) for line in readme_output(command).splitlines()]
-    lines = output.splitlines()
-    at = 0
-    for line in (s for s in shown if s.strip() not in ("", "…")):
-        assert line in lines[at:], line
-        at = lines.index(line, at) + 1
-
-
 def config(base: dict[str, Any], **changes: Any) -> dict[str, Any]:
     """A deep copy of `base` with `multiarch:<key>` values replaced."""
     out = copy.deepcopy(base)

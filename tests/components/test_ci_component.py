@@ -228,7 +228,7 @@ def test_a_single_arch_stack_defaults_to_its_arch(tmp_path: Path) -> None:
     assert sorted(jobs) == [f"{BUILD}: [arm64]", MANIFEST, "unit-tests"]
 
 
-def test_the_readme_shows_both_includes() -> None:
-    readme = (ROOT / "README.md").read_text()
+def test_the_docs_show_both_includes() -> None:
+    readme = (ROOT / "docs" / "gitlab.md").read_text()
     assert "include:\n  - component: $CI_SERVER_FQDN/" in readme
     assert f"  - local: {runner.COMPONENT_PATH}" in readme

@@ -409,13 +409,13 @@ def test_bad_build_layer_input(platform: str, changes: dict[str, Any], expected:
     assert_config_error(base, changes, expected)
 
 
-def test_readme_example_is_the_dev_stack_pipeline_run_template() -> None:
+def test_the_docs_example_is_the_dev_stack_pipeline_run_template() -> None:
     from tests.conftest import ROOT
     from tools import stackfile
 
     stack = stackfile.load("dev")
     rec = mockengine.run_main(stack.config, stack=stack.name, secret_keys=stack.secret_keys)
-    assert rec.outputs["examplePipelineRun"] in (ROOT / "README.md").read_text()
+    assert rec.outputs["examplePipelineRun"] in (ROOT / "docs" / "build.md").read_text()
 
 
 def handler_dir(tmp_path: Path, entries: dict[str, str]) -> Path:

@@ -180,8 +180,7 @@ def test_a_consumers_mistakes_get_the_stack_files_messages_before_anything_is_re
 def test_the_readme_shows_the_examples_the_tests_run() -> None:
     """The README's "Use it from your own program" is the examples, verbatim: the Python one is the
     program the consumer test runs, the TypeScript and YAML ones those test_provider checks."""
-    readme = (ROOT / "README.md").read_text()
-    section = readme.split("## Use it from your own program\n", 1)[1].split("\n## ", 1)[0]
+    section = (ROOT / "docs" / "component.md").read_text()
     for fence, path in (
         ("python", common.PYTHON_EXAMPLE),
         ("typescript", common.TS_EXAMPLE),

@@ -218,8 +218,8 @@ def test_stack_files_are_read_as_yaml_1_2(tmp_path: Path) -> None:
     assert stackfile.load(str(path)).config["multiarch:nodePools"][1]["maxSize"] == 17
 
 
-def test_the_readme_idle_cost_tables_are_the_plans(tmp_path: Path) -> None:
-    readme = (stackfile.ROOT / "README.md").read_text()
+def test_the_docs_idle_cost_tables_are_the_plans(tmp_path: Path) -> None:
+    readme = (stackfile.ROOT / "docs" / "capacity.md").read_text()
     for stack in ("dev", "karpenter-dev"):
         code, out, err = run_plan(stack, "--out", str(tmp_path / stack))
         assert code == 0, err

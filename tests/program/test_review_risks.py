@@ -12,7 +12,6 @@ from typing import Any
 import pytest
 import yaml
 
-from tests.conftest import readme_output
 from tests.program.test_diff import ROOT, as_json, changed, run_diff
 from tools import changed_stacks, diff, mockengine, replacerules, stackfile
 
@@ -247,7 +246,7 @@ def test_a_base_missing_from_a_shallow_clone_is_fetched(tmp_path: Path) -> None:
     git = ["git", "-c", "user.name=t", "-c", "user.email=t@example.invalid", "-c", "protocol.file.allow=always"]
     origin.mkdir()
     subprocess.run([*git, "init", "-q", "-b", "main"], cwd=origin, check=True)
-    for i, name in enumerate(("stacks/Pulumi.dev.yaml", "components/stack.py")):
+    for i, name in enumerate(("stacks/Pulumi.dev.yaml", "components/stack/compose.py")):
         (origin / name).parent.mkdir(parents=True, exist_ok=True)
         (origin / name).write_text(f"{i}\n")
         subprocess.run([*git, "add", "-A"], cwd=origin, check=True)
@@ -259,19 +258,17 @@ def test_a_base_missing_from_a_shallow_clone_is_fetched(tmp_path: Path) -> None:
         ["git", "cat-file", "-e", base.stdout.strip()], cwd=clone, capture_output=True, check=False
     )
     assert missing.returncode != 0  # the base is not in the shallow clone
-    assert changed_stacks.changed_paths(base.stdout.strip(), clone) == ["components/stack.py"]
+    assert changed_stacks.changed_paths(base.stdout.strip(), clone) == ["components/stack/compose.py"]
     with pytest.raises(SystemExit, match="needs GIT_DEPTH: 0"):
         changed_stacks.changed_paths("0" * 40, clone)
 
 
-# --- the README shows a blocked cluster replacement, from real output ----------------------------------
+# --- docs/review.md's blocked cluster replacement (tests/docs checks the page shows its output) ----------
 
 
-def test_the_readme_cluster_replacement_is_what_the_diff_prints(
-    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
-) -> None:
+def test_the_documented_cluster_replacement_is_blocked(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     changed(tmp_path, "gke-dev", cluster(location="europe-west4-a"), "gke-zonal")
     monkeypatch.chdir(tmp_path)
     code, out, _ = run_diff("gke-dev", "gke-zonal.yaml")
     assert code == diff.EXIT_BLOCKED
-    assert readme_output("tools.diff gke-dev gke-zonal.yaml") == out.rstrip("\n") + "\n"
+    assert "BLOCKED: replace of gcp:container/cluster:Cluster build-multiarch, a Kubernetes cluster" in out
