@@ -63,10 +63,11 @@ bench: $(DEV)
 # openssl, git, rsync (gitlab-ci-local's shell executor), and busybox-static for amd64 and arm64 as the
 # lab's base images and its arm64 node's userland.
 LAB_DEBS := build/buildlab/debs
+# The package lists first: a bare machine has none (and the arm64 architecture needs its own).
 buildlab-deps:
-	DEBIAN_FRONTEND=noninteractive apt-get install -y -qq buildah skopeo qemu-user-static docker-registry openssl git rsync >/dev/null
 	dpkg --print-foreign-architectures | grep -qx arm64 || dpkg --add-architecture arm64
 	apt-get update -qq
+	DEBIAN_FRONTEND=noninteractive apt-get install -y -qq buildah skopeo qemu-user-static docker-registry openssl git rsync >/dev/null
 	mkdir -p $(LAB_DEBS) && cd $(LAB_DEBS) && apt-get download -qq busybox-static:amd64 busybox-static:arm64
 
 # Run the stack's generated build path for real (default dev): two arches, a registry, the proof.

@@ -155,3 +155,19 @@ def test_the_readme_first_stack_is_the_committed_one() -> None:
     yaml_blocks = [b.body for b in pages.blocks() if b.page == "README.md" and b.info == "yaml"]
     assert first.read_text() in yaml_blocks
     assert len(pages.text("README.md").splitlines()) <= 300
+
+
+def test_the_commands_are_spelt_one_way() -> None:
+    """Every module command as the README's two commands leave it: `./venv/bin/python -m ...`."""
+    loose = []
+    for path in pages.paths():
+        text = re.sub(r"\s+", " ", path.read_text())
+        loose += [f"{path.name}: {m.group(0)}" for m in re.finditer(r"(?<!venv/bin/)\bpython3? -m (tools|bench)\.\w+", text)]
+    assert loose == []
+
+
+def test_the_policy_table_lists_every_policy_of_the_pack() -> None:
+    from policy.policies import ALL
+
+    rows = re.findall(r"^\| `([a-z0-9-]+)` \| (mandatory|advisory) \|", pages.text("docs/policy.md"), flags=re.M)
+    assert sorted(rows) == sorted((p.name, str(p.enforcement_level.value)) for p in ALL)
