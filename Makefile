@@ -8,7 +8,7 @@ DEV := $(VENV)/.dev
 STACK ?= dev
 # No byte-compiling at install: the provider SDKs are 250 MB of generated modules, of which a plan
 # imports a few dozen. compileall then compiles the rest; tools.bytecode exactly the provider
-# modules a plan imports (half the first setup, measured: README, "The two commands").
+# modules a plan imports (half the first setup, measured: docs/benchmarks.md).
 PIP := $(BIN)/pip install --quiet --disable-pip-version-check --no-compile
 COMPILE := $(BIN)/python -m compileall -qq -j0 -x '/(pulumi_aws|pulumi_gcp)/' $(VENV)/lib
 

@@ -128,6 +128,8 @@ def aws_family_arch(family: str) -> Arch | None:
 # Labels and taints, in Kubernetes' vocabulary.
 ARCH_LABEL = "kubernetes.io/arch"  # not beta.kubernetes.io/arch, deprecated since 1.14
 POOL_LABEL = "multiarch.dev/pool"
+# What a pod names its GKE ComputeClass by (nodeSelector); GKE labels and taints the class's nodes with it.
+COMPUTE_CLASS_LABEL = "cloud.google.com/compute-class"
 TaintEffect = Literal["NoSchedule", "PreferNoSchedule", "NoExecute"]
 TAINT_EFFECTS: tuple[TaintEffect, ...] = ("NoSchedule", "PreferNoSchedule", "NoExecute")
 # EKS and GKE APIs both spell taint effects this way.

@@ -142,7 +142,7 @@ def daemonset_spec(
                         "args": ["--install", ",".join(p for p in platforms if p in HANDLERS)],
                         "securityContext": {"privileged": True},
                         "resources": {
-                            "requests": {"cpu": "10m", "memory": "32Mi"},
+                            "requests": dict(scheduling.BINFMT_INIT_REQUESTS),
                             "limits": {"cpu": "200m", "memory": "64Mi"},
                         },
                     }
@@ -177,7 +177,7 @@ def daemonset_spec(
                             "capabilities": {"drop": ["ALL"]},
                         },
                         "resources": {
-                            "requests": {"cpu": "1m", "memory": "4Mi"},
+                            "requests": dict(scheduling.BINFMT_REQUESTS),
                             "limits": {"cpu": "10m", "memory": "16Mi"},
                         },
                     }

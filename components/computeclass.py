@@ -25,7 +25,7 @@ from . import arch, names
 from .catalog import gcp, lifecycle
 from .settings import NodePool
 
-CLASS_LABEL = "cloud.google.com/compute-class"  # what a pod's nodeSelector names its class by
+CLASS_LABEL = arch.COMPUTE_CLASS_LABEL  # what a pod's nodeSelector names its class by
 ARCH_ANNOTATION = "multiarch.dev/arch"  # the class's arch, for the policy pack
 # arm64 series in preference order when a pool names none: Axion first, then Tau T2A.
 ARM64_DEFAULT = ("c4a", "n4a", "t2a")

@@ -9,7 +9,7 @@ import re
 from dataclasses import dataclass
 from typing import Any
 
-from . import zones
+from . import placement, zones
 from .catalog import lifecycle, prices
 
 
@@ -36,9 +36,12 @@ def price_region(settings: Any) -> str | None:
     return settings.aws_region  # type: ignore[no-any-return]
 
 
-def pool_costs(settings: Any) -> list[PoolCost]:
-    """Each pool at min, initial and max size; with Karpenter, the system node group first, then each
-    build pool from zero (idle) to its limit, priced at its dearest instance type."""
+def pool_costs(settings: Any, placed: placement.Placement | None = None) -> list[PoolCost]:
+    """Each pool at idle, initial and max size; with a system pool, it first, then each build pool
+    from what it keeps at idle to its limit, priced at its dearest instance type. At idle is the
+    placement model's: a pool's minimum, plus the nodes kept running for pods that fit nowhere else."""
+    placed = placed or placement.evaluate(settings)
+    idle = placed.idle_nodes
     region = price_region(settings)
     system = [settings.system_pool] if settings.system_pool is not None else []
     costs = []
@@ -48,7 +51,8 @@ def pool_costs(settings: Any) -> list[PoolCost]:
         hourly, instance_type = max(known) if len(known) == len(priced) else (None, p.instance_type)
         costs.append(
             PoolCost(
-                p.name, p.arch, instance_type, hourly, p.min_size, _initial_nodes(settings, p), p.max_size,
+                p.name, p.arch, instance_type, hourly, max(idle.get(p.name, ("", p.min_size))[1], p.min_size),
+                max(_initial_nodes(settings, p), idle.get(p.name, ("", 0))[1]), p.max_size,
                 estimated=prices.estimated(region, instance_type), system=p in system,
             )
         )  # fmt: skip
@@ -71,10 +75,10 @@ def control_plane_hourly(settings: Any) -> float:
     return prices.CONTROL_PLANE_HOURLY[settings.platform]
 
 
-def estimate(settings: Any) -> dict[str, Any]:
-    """Idle (every pool at its minimum) and most (every pool at its maximum) a month, control plane
-    included; None where a pool with nodes there has no price."""
-    costs = pool_costs(settings)
+def estimate(settings: Any, placed: placement.Placement | None = None) -> dict[str, Any]:
+    """Idle (what the placement model keeps running) and most (every pool at its maximum) a month,
+    control plane included; None where a pool with nodes there has no price."""
+    costs = pool_costs(settings, placed)
     control = prices.monthly(control_plane_hourly(settings), 1)
 
     def total(size: str) -> float | None:

@@ -194,7 +194,9 @@ def object_resource(
     return pulumi.CustomResource(f"kubernetes:{body['apiVersion']}:{body['kind']}", resource_name, dict(body), opts)
 
 
-def system_nodes_transform(namespaces: Sequence[str]) -> pulumi.ResourceTransform:
+def system_nodes_transform(
+    namespaces: Sequence[str], toleration: Mapping[str, str] = SYSTEM_TOLERATION
+) -> pulumi.ResourceTransform:
     """A transform giving the Deployments of a release manifest in `namespaces` the system toleration
     and the preference for system nodes (engine karpenter), keeping their own affinity."""
 
@@ -205,7 +207,7 @@ def system_nodes_transform(namespaces: Sequence[str]) -> pulumi.ResourceTransfor
         if (props.get("metadata") or {}).get("namespace") not in namespaces:
             return None
         pod = props.setdefault("spec", {}).setdefault("template", {}).setdefault("spec", {})
-        pod["tolerations"] = [*(pod.get("tolerations") or []), SYSTEM_TOLERATION]
+        pod["tolerations"] = [*(pod.get("tolerations") or []), dict(toleration)]
         node_affinity = pod.setdefault("affinity", {}).setdefault("nodeAffinity", {})
         node_affinity[PREFERRED] = [*(node_affinity.get(PREFERRED) or []), SYSTEM_NODE_PREFERENCE]
         return pulumi.ResourceTransformResult(props=props, opts=args.opts)

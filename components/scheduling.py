@@ -49,24 +49,34 @@ def tolerations(taints: Sequence[TaintLike]) -> list[dict[str, str]]:
     return list(seen.values())
 
 
-# The system node group's taint (engine karpenter), the one EKS add-ons and Karpenter's chart
-# tolerate: only controllers run there, never builds. The stack's own controllers tolerate it.
-SYSTEM_TAINT = {"key": "CriticalAddonsOnly", "value": "true", "effect": "NoSchedule"}
+# The system pool's taint: only controllers run there, never builds, and the stack's own
+# controllers tolerate it. EKS (Karpenter's system node group): CriticalAddonsOnly, which the EKS
+# add-ons and Karpenter's chart tolerate. GKE: GKE's own taint for its managed components, which
+# every GKE-managed kube-system pod tolerates (event-exporter-gke and l7-default-backend tolerate
+# it and not CriticalAddonsOnly: under that taint they would need a build node, and keep it).
+SYSTEM_TAINTS: dict[str, dict[str, str]] = {
+    "eks": {"key": "CriticalAddonsOnly", "value": "true", "effect": "NoSchedule"},
+    "gke": {"key": "components.gke.io/gke-managed-components", "value": "true", "effect": "NoSchedule"},
+}
+SYSTEM_TAINT = SYSTEM_TAINTS["eks"]
 SYSTEM_TOLERATION = {"key": "CriticalAddonsOnly", "operator": "Exists"}
+
+
+def system_taint(platform: str) -> dict[str, str]:
+    return SYSTEM_TAINTS.get(platform, SYSTEM_TAINT)
+
+
+def system_toleration(platform: str) -> dict[str, str]:
+    return {"key": system_taint(platform)["key"], "operator": "Exists"}
+
 
 # What the Karpenter controller requests (one replica per system node).
 KARPENTER_CONTROLLER_REQUESTS = {"cpu": "250m", "memory": "512Mi"}
-# What else a system node carries, requested as its upstream manifests do (EKS add-on defaults:
-# aws-node 25m CPU, kube-proxy 100m CPU, CoreDNS 100m CPU and 70Mi each, two replicas), plus the
-# binfmt DaemonSet's own: the settings check that the system node's type holds them all.
-SYSTEM_NODE_PODS: tuple[tuple[str, int, int], ...] = (  # (pod, CPU millicores, memory MiB)
-    ("aws-node", 25, 0),
-    ("kube-proxy", 100, 0),
-    ("eks-pod-identity-agent", 0, 0),
-    ("coredns", 100, 70),
-    ("coredns", 100, 70),
-    ("karpenter", 250, 512),
-)
+# The GitLab runner's helper container in every job pod (config.toml helper_*_request).
+RUNNER_HELPER_REQUESTS = {"cpu": "100m", "memory": "128Mi"}
+# The qemu binfmt DaemonSet: the registering init container, then the container that stays.
+BINFMT_INIT_REQUESTS = {"cpu": "10m", "memory": "32Mi"}
+BINFMT_REQUESTS = {"cpu": "1m", "memory": "4Mi"}
 
 
 PREFERRED = "preferredDuringSchedulingIgnoredDuringExecution"

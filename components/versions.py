@@ -83,7 +83,9 @@ KARPENTER_AMI_ALIASES: dict[str, str] = {
 }
 # The system node group's default: one small Graviton burstable instance.
 SYSTEM_POOL_INSTANCE_TYPE = "t4g.medium"
-# GKE's system node pool: one small shared-core E2 (every zone offers it; GKE's own add-ons fit).
-GKE_SYSTEM_POOL_INSTANCE_TYPE = "e2-medium"
+# GKE's system node pool: one e2-standard-2 (every zone offers it). A shared-core e2-medium keeps
+# 940m CPU for pods, and GKE's own kube-system pods and DaemonSets take most of it: the stack's
+# controllers would spill onto a build pool (components/placement/, catalog/nodes.py).
+GKE_SYSTEM_POOL_INSTANCE_TYPE = "e2-standard-2"
 # Karpenter's terminationGracePeriod beyond the longest build timeout: time to upload and clean up.
 KARPENTER_DRAIN_MARGIN_MINUTES = 15

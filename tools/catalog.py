@@ -41,7 +41,7 @@ COLUMNS = (
     "vcpu",
     "memoryMiB",
     "gpus",
-    "maxNetworkInterfaces",
+    "defaultCardNetworkInterfaces",
     "ipv4PerInterface",
     "rootDeviceTypes",
     "usageClasses",
@@ -78,6 +78,17 @@ def _load_gz(path: Path) -> Any:
         return json.load(f)
 
 
+def _default_card_enis(net: dict[str, Any]) -> int:
+    """The ENIs of the default network card: what the EKS AMI's max-pods counts (amazon-eks-ami
+    eni-max-pods.txt: "for multi-card instance types the max limits is calculated only against the
+    default network card"), not the instance's total over every card."""
+    index = net.get("DefaultNetworkCardIndex", 0)
+    for card in net.get("NetworkCards") or []:
+        if card.get("NetworkCardIndex") == index:
+            return int(card["MaximumNetworkInterfaces"])
+    return int(net["MaximumNetworkInterfaces"])
+
+
 def instance_rows() -> tuple[list[str], list[list[str]]]:
     """(region columns, one row per instance type) from the installed moto."""
     resources = _moto_resources()
@@ -102,7 +113,7 @@ def instance_rows() -> tuple[list[str], list[list[str]]]:
             str(t["VCpuInfo"]["DefaultVCpus"]),
             str(t["MemoryInfo"]["SizeInMiB"]),
             str(gpus),
-            str(net["MaximumNetworkInterfaces"]),
+            str(_default_card_enis(net)),
             str(net["Ipv4AddressesPerInterface"]),
             " ".join(t["SupportedRootDeviceTypes"]),
             " ".join(t.get("SupportedUsageClasses") or []),

@@ -33,7 +33,7 @@ class InstanceType:
     vcpu: int
     memory_mib: int
     gpus: int
-    max_enis: int
+    max_enis: int  # of the default network card (what the EKS AMI counts), not every card's
     ipv4_per_eni: int
     root_device_types: tuple[str, ...]
     usage_classes: tuple[str, ...]

@@ -4,7 +4,7 @@ with the OpenShift Pipelines channels each takes. No package ships these offline
 where it comes from and when it was read. Support phases are judged as of AS_OF, not of the
 day a plan runs, so a plan is the same tomorrow; refreshing the tables is a reviewed change.
 
-Each table has a documented way out for what is newer than it (README, "Configuration"):
+Each table has a documented way out for what is newer than it (docs/configuration.md, "The cloud catalog"):
 `cluster.unlistedVersion`, `autoscaling.clusterAutoscalerVersion`, `autoscaling.karpenter.amiAlias`,
 `pipelines.unlistedVersion`, `pipelines.unlistedChannel`.
 """

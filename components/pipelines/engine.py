@@ -4,7 +4,8 @@ the affinity assistant off."""
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from collections.abc import Mapping
+from dataclasses import dataclass, field
 from typing import Any
 
 import pulumi
@@ -56,7 +57,8 @@ def feature_flags_transform(flags: dict[str, str]) -> pulumi.ResourceTransform:
 @dataclass(frozen=True)
 class PipelineEngineArgs:
     pipelines: Pipelines  # flavor (resolved), version or channel, affinity assistant
-    system_nodes: bool = False  # engine karpenter: Tekton's controllers run on the tainted system nodes
+    system_nodes: bool = False  # a system pool (Karpenter's, GKE's): Tekton's controllers run on its tainted nodes
+    system_toleration: Mapping[str, str] = field(default_factory=lambda: dict(scheduling.SYSTEM_TOLERATION))
 
 
 class PipelineEngine(pulumi.ComponentResource):
@@ -71,18 +73,20 @@ class PipelineEngine(pulumi.ComponentResource):
             self.ready = self._openshift(name, p)
             self.register_outputs({})
         else:
-            self.ready = self._tekton(name, p, args.system_nodes)
+            self.ready = self._tekton(name, p, args.system_nodes, args.system_toleration)
             # What the transforms write into the release: visible to the plan and its diff.
             outputs: dict[str, Any] = {"featureFlags": feature_flags(p)}
             if args.system_nodes:
                 outputs["controllersOnSystemNodes"] = {
                     "namespaces": list(TEKTON_CONTROLLER_NAMESPACES),
-                    "toleration": scheduling.SYSTEM_TOLERATION,
+                    "toleration": dict(args.system_toleration),
                     "preferredPool": names.SYSTEM_POOL,
                 }
             self.register_outputs(outputs)
 
-    def _tekton(self, name: str, p: Pipelines, system_nodes: bool) -> pulumi.Resource:
+    def _tekton(
+        self, name: str, p: Pipelines, system_nodes: bool, toleration: Mapping[str, str]
+    ) -> pulumi.Resource:
         # The release manifest creates `feature-flags`; a transform sets our keys in it, so the
         # ConfigMap has one owner. A second resource patching it would be a second field manager:
         # on the next release bump the two conflict, or the release's defaults silently win and
@@ -94,7 +98,7 @@ class PipelineEngine(pulumi.ComponentResource):
                 parent=self,
                 transforms=[
                     feature_flags_transform(feature_flags(p)),
-                    *([kube.system_nodes_transform(TEKTON_CONTROLLER_NAMESPACES)] if system_nodes else []),
+                    *([kube.system_nodes_transform(TEKTON_CONTROLLER_NAMESPACES, toleration)] if system_nodes else []),
                 ],
             ),
         )

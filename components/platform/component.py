@@ -71,9 +71,13 @@ class BuildPlatform(pulumi.ComponentResource):
     """The estimated monthly cost."""
 
     def __init__(self, name: str, args: BuildPlatformArgs, opts: pulumi.ResourceOptions | None = None) -> None:
-        from .. import cost, stack
+        from .. import cost, placement, stack
+        from ..settings import ConfigError
 
         settings = settings_from_args(args, pulumi.get_stack())  # before anything is registered
+        placed = placement.evaluate(settings)  # every pod has a node, or nothing is registered
+        if placed.problems:
+            raise ConfigError(list(placed.problems))
         super().__init__(TYPE, name, None, opts)
         self._exports: dict[str, Any] = stack.build(settings, parent=self, secrets=secret_inputs(args))
         e = self._exports
@@ -97,7 +101,7 @@ class BuildPlatform(pulumi.ComponentResource):
         self.rwx_storage_class = pulumi.Output.from_input(e.get("rwxStorageClass"))
         self.gitlab_ci_template = pulumi.Output.from_input(e.get("gitlabCiTemplate"))
         self.example_pipeline_run = pulumi.Output.from_input(e.get("examplePipelineRun"))
-        self.monthly_cost = pulumi.Output.from_input(cast(CostOutput, cost.estimate(settings)))
+        self.monthly_cost = pulumi.Output.from_input(cast(CostOutput, cost.estimate(settings, placed)))
         self.register_outputs(
             {
                 "platform": self.platform,

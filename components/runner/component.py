@@ -11,7 +11,7 @@ import pulumi
 import pulumi_kubernetes as k8s
 import yaml
 
-from .. import arch, kube, versions
+from .. import arch, kube, scheduling, versions
 from ..scheduling import TaintLike
 from ..settings import GitLabRunner as RunnerSettings
 from .config import JOBS_SERVICE_ACCOUNT, OPENSHIFT_MANAGER_VALUES, SECRET_NAME, helm_values, jobs_scc, jobs_scc_name
@@ -22,7 +22,8 @@ class GitLabRunnerArgs:
     runner: RunnerSettings  # URL, concurrency, overwrite regex, namespace, job resources
     token: pulumi.Input[str]  # the runner authentication token (glrt-...), a secret
     platform: str = "eks"  # openshift: jobs get their own service account and SCC
-    system_nodes: bool = False  # engine karpenter: the manager runs on the tainted system node group
+    system_nodes: bool = False  # a system pool (Karpenter's, GKE's): the manager runs on its tainted nodes
+    system_toleration: Mapping[str, str] = field(default_factory=lambda: dict(scheduling.SYSTEM_TOLERATION))
     default_arch: arch.Arch = "amd64"  # where jobs that name no arch run
     taints: Sequence[TaintLike] = field(default_factory=tuple)  # every build pool's, which jobs may tolerate
     classes: Mapping[arch.Arch, str] = field(default_factory=dict)  # gke compute-class: arch -> ComputeClass
@@ -62,6 +63,7 @@ class GitLabRunnerRelease(pulumi.ComponentResource):
                 runner,
                 openshift=openshift,
                 system_nodes=args.system_nodes,
+                system_toleration=args.system_toleration,
                 default_arch=args.default_arch,
                 taints=args.taints,
                 classes=args.classes,

@@ -132,8 +132,8 @@ def config_toml(
                         "memory_request": r.memory_request,
                         "cpu_limit": r.cpu_limit,
                         "memory_limit": r.memory_limit,
-                        "helper_cpu_request": "100m",
-                        "helper_memory_request": "128Mi",
+                        "helper_cpu_request": scheduling.RUNNER_HELPER_REQUESTS["cpu"],
+                        "helper_memory_request": scheduling.RUNNER_HELPER_REQUESTS["memory"],
                         # No autoscaler may evict a running job (Karpenter, Cluster Autoscaler).
                         "pod_annotations": dict(scheduling.BUILD_POD_ANNOTATIONS),
                     },
@@ -147,6 +147,7 @@ def helm_values(
     runner: RunnerSettings,
     openshift: bool = False,
     system_nodes: bool = False,
+    system_toleration: Mapping[str, str] = scheduling.SYSTEM_TOLERATION,
     default_arch: arch.Arch = "amd64",
     taints: Sequence[TaintLike] = (),
     classes: Mapping[arch.Arch, str] | None = None,
@@ -171,7 +172,7 @@ def helm_values(
         "securityContext": {"allowPrivilegeEscalation": False, "runAsNonRoot": True},
     }
     if system_nodes:
-        values["tolerations"].append(scheduling.SYSTEM_TOLERATION)
+        values["tolerations"].append(dict(system_toleration))
         values["affinity"] = scheduling.prefer_system_nodes()
     return values
 

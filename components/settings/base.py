@@ -139,7 +139,7 @@ def _describe(err: Mapping[str, Any]) -> str:
     if err["type"] == "missing":
         return "is required"
     if err["type"] == "extra_forbidden":
-        return "is not a known key (check the spelling against the README's config table)"
+        return "is not a known key (check the spelling against docs/configuration.md)"
     return f"{err['input']!r}: {msg}" if err["type"] != "value_error" else msg
 
 

@@ -45,7 +45,7 @@ class Settings(_Model):
 
     @property
     def system_pool(self) -> NodePool | None:
-        """The pool the controllers run on, as a pool (tainted CriticalAddonsOnly: controllers only):
+        """The pool the controllers run on, as a pool (tainted for controllers only: scheduling.SYSTEM_TAINTS):
         Karpenter's system node group (eks), GKE's system node pool (on unless disabled); else None."""
         if self.autoscaling.uses_karpenter:
             system = self.autoscaling.karpenter_settings.system_pool
@@ -65,7 +65,7 @@ class Settings(_Model):
             max_size=system.max_size,
             capacity_type=system.capacity_type,
             disk_size=system.disk_size,
-            taints=(Taint.model_validate(scheduling.SYSTEM_TAINT),),
+            taints=(Taint.model_validate(scheduling.system_taint(self.platform)),),
         )
 
     @property

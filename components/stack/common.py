@@ -10,7 +10,7 @@ import pulumi
 import pulumi_kubernetes as k8s
 import yaml
 
-from .. import arch, kube
+from .. import arch, kube, scheduling
 from ..settings import Settings
 
 
@@ -22,6 +22,7 @@ class Platform:
     outputs: dict[str, Any] = field(default_factory=dict)
     rwx_storage_class: str | None = None  # the StorageClass build workspaces use, when storage is on
     system_nodes: bool = False  # a tainted system node pool (Karpenter's, GKE's): controllers tolerate it
+    system_toleration: dict[str, str] = field(default_factory=lambda: dict(scheduling.SYSTEM_TOLERATION))
     compute_classes: dict[arch.Arch, str] = field(default_factory=dict)  # gke, engine compute-class: arch -> class name
 
 
@@ -48,7 +49,9 @@ def _pipelines(settings: Settings, p: Any, platform: Platform, in_cluster: pulum
     from .. import pipelines
 
     engine = pipelines.PipelineEngine(
-        "pipelines", pipelines.PipelineEngineArgs(pipelines=p, system_nodes=platform.system_nodes), opts=in_cluster
+        "pipelines", pipelines.PipelineEngineArgs(
+            pipelines=p, system_nodes=platform.system_nodes, system_toleration=platform.system_toleration
+        ), opts=in_cluster
     )
     run = pipelines.pipeline_run(
         settings.arches,

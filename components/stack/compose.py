@@ -41,6 +41,7 @@ def build(
                 token=token,
                 platform=settings.platform,
                 system_nodes=platform.system_nodes,
+                system_toleration=platform.system_toleration,
                 default_arch=settings.default_job_arch,
                 taints=[t for pool_taints in taints.values() for t in pool_taints],
                 classes=platform.compute_classes,

@@ -6,6 +6,7 @@ from typing import Any
 
 import pulumi
 
+from .. import scheduling
 from ..settings import Settings
 from .common import Platform, Scope, _managed_cluster, common_tags
 
@@ -57,6 +58,7 @@ def _gke(settings: Settings, scope: Scope, secrets: dict[str, Any]) -> Platform:
     )
     platform = _managed_cluster(cluster, scope, nodePoolNames={n: p.name for n, p in pools.node_pools.items()})
     platform.system_nodes = settings.system_pool is not None
+    platform.system_toleration = scheduling.system_toleration("gke")
     if classes:
         from ..computeclass import ComputeClasses, ComputeClassesArgs
 

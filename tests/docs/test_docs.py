@@ -170,4 +170,4 @@ def test_the_policy_table_lists_every_policy_of_the_pack() -> None:
     from policy.policies import ALL
 
     rows = re.findall(r"^\| `([a-z0-9-]+)` \| (mandatory|advisory) \|", pages.text("docs/policy.md"), flags=re.M)
-    assert sorted(rows) == sorted((p.name, str(p.enforcement_level.value)) for p in ALL)
+    assert sorted(rows) == sorted((p.name, str(getattr(p.enforcement_level, "value", ""))) for p in ALL)

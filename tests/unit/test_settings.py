@@ -154,7 +154,7 @@ def test_error_message_is_one_line_per_problem() -> None:
 
 def test_unknown_top_level_keys_are_errors() -> None:
     errors = errors_of(eks(), unknown_keys=["nodepools"])
-    assert errors == ["multiarch:nodepools: is not a known key (check the spelling against the README's config table)"]
+    assert errors == ["multiarch:nodepools: is not a known key (check the spelling against docs/configuration.md)"]
 
 
 def test_adopted_eks_cluster_needs_no_subnets() -> None:

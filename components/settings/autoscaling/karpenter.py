@@ -6,8 +6,8 @@ from collections.abc import Sequence
 
 from pydantic.alias_generators import to_camel
 
-from ... import limits, names, scheduling, versions
-from ...catalog import aws, lifecycle
+from ... import names, versions
+from ...catalog import lifecycle
 from ..base import PROJECT, _Context, version_known
 from ..instance_types import instance_type_problem
 from ..pools import NodePool
@@ -113,30 +113,9 @@ def _check_ami_alias(version: str, k: Karpenter, errors: list[str]) -> None:
 
 
 def _check_system_node(ctx: _Context, system: SystemPool, errors: list[str]) -> None:
-    """The system node's type exists, and one node holds the controllers and DaemonSets it carries."""
+    """The system node's type exists (whether it holds what runs there is the placement model's:
+    `components/placement/`)."""
     key = f"{PROJECT}:autoscaling.karpenter.systemPool.instanceType"
-
     problem = instance_type_problem(ctx, system.type_on("eks"), None)
     if problem:
         errors.append(f"{key}: {problem.replace('on the pool', 'on the system pool')}")
-        return
-    t = aws.lookup(system.type_on("eks"))
-    assert t is not None
-    cpu, memory = limits.eks_allocatable(t.vcpu, t.memory_mib, t.eks_max_pods)
-    pods = len(scheduling.SYSTEM_NODE_PODS)
-    want_cpu = sum(c for _, c, _ in scheduling.SYSTEM_NODE_PODS)
-    want_mib = sum(m for _, _, m in scheduling.SYSTEM_NODE_PODS)
-    short = []
-    if t.eks_max_pods < pods:
-        short.append(f"it runs at most {t.eks_max_pods} pods, and a system node runs {pods}")
-    if memory < want_mib:
-        short.append(f"it leaves {max(memory, 0)} MiB to pods, and they request {want_mib} MiB")
-    if cpu < want_cpu:
-        short.append(f"it leaves {cpu}m CPU to pods, and they request {want_cpu}m")
-    if short:
-        errors.append(
-            f"{key}: {system.type_on('eks')!r} is too small for the system node: {'; '.join(short)} (Karpenter "
-            f"{scheduling.KARPENTER_CONTROLLER_REQUESTS['memory']}, CoreDNS, the node agents; "
-            f"{limits.EKS_RESERVATION_SOURCE}; "
-            f"{aws.source_note()}); choose a larger type, such as {versions.SYSTEM_POOL_INSTANCE_TYPE}"
-        )
