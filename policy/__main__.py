@@ -1,6 +1,7 @@
 """The multiarch CrossGuard policy pack: `pulumi preview --policy-pack policy`.
 
-Only builds the pack; the policies live in `policy/policies.py` (importable by tests and the plan).
+Only builds the pack; the policies are listed in `policy/policies.py` (importable by tests and the
+plan), each family in a module beside it.
 """
 
 import sys

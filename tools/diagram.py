@@ -23,7 +23,7 @@ from dataclasses import dataclass
 from functools import cached_property
 from pathlib import Path
 
-from tools.mockengine import Recording, Registered
+from tools.recording import Recording, Registered
 
 # The component that wraps a whole stack (components.platform.TYPE): a frame, not a component.
 FRAME_TYPE = "multiarch:index:BuildPlatform"

@@ -33,7 +33,8 @@ import grpc
 from google.protobuf import empty_pb2, struct_pb2
 from pulumi.runtime.proto import analyzer_pb2, analyzer_pb2_grpc
 
-from tools.mockengine import SECRET_SIG, SIG_KEY, Registered, Secret
+from tools.mocks import SECRET_SIG, SIG_KEY
+from tools.recording import Registered, Secret
 
 ROOT = Path(__file__).resolve().parent.parent
 PACK = ROOT / "policy" / "__main__.py"
@@ -82,7 +83,7 @@ def _options(r: Registered) -> analyzer_pb2.AnalyzerResourceOptions:
 
 
 def analyzed(resources: Iterable[Registered]) -> list[Registered]:
-    """What the pack judges: the resources the plan and the diff count (`mockengine.counted`); the
+    """What the pack judges: the resources the plan and the diff count (`recording.counted`); the
     program's components and the provider instances carry nothing a policy reads."""
     return [r for r in resources if r.counted]
 

@@ -26,7 +26,7 @@ import kubernetes_validate
 import referencing
 import yaml
 
-from tools.mockengine import Registered, redact
+from tools.recording import Registered, redact
 
 SCHEMA_POLICY = "kubernetes-schema"
 CRDS = Path(__file__).resolve().parent / "crds"

@@ -10,6 +10,7 @@ import pytest
 
 from components import binfmt, pipelines, runner
 from tools import buildlab
+from tools.buildlab import report
 
 WS = {"source": buildlab.Workspace("/lab/source"), "dockerconfig": buildlab.Workspace(None)}
 PARAMS: dict[str, str | list[str]] = {"arch": "arm64", "arches": ["amd64", "arm64"]}
@@ -122,7 +123,7 @@ def test_the_runner_config_is_read_from_the_charts_values() -> None:
      ("parsing and downloads finished in 69 ms.\n", None)],
 )  # fmt: skip
 def test_a_jobs_time_is_the_one_the_runner_reports(output: str, seconds: float | None) -> None:
-    assert buildlab._job_seconds("j", output) == seconds
+    assert report.job_seconds("j", output) == seconds
 
 
 def _machine_state() -> dict[str, Any]:

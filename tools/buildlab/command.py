@@ -1,0 +1,85 @@
+"""Build lab: run the stacks' generated build paths for real on this machine, and prove the results.
+
+One lab run (`lab_run`, documented in `tools/buildlab/__init__.py`): the stacks planned, the
+machine set up, both paths run and proven, the machine left as found, the summary written; and
+the command line of `python -m tools.buildlab`.
+"""
+
+from __future__ import annotations
+
+import argparse
+import datetime
+import json
+import platform
+import subprocess
+import sys
+import tempfile
+from collections.abc import Callable, Sequence
+from pathlib import Path
+from typing import Any
+
+from tools import plan, stackfile
+from tools.buildlab.lab import FOREIGN, HOST_ARCH, LabError
+from tools.buildlab.machine import Env, base_images, binfmt_ready, missing_tools, qemu_registered, sample_project
+from tools.buildlab.paths import gitlab_path, stack_paths, tekton_path
+from tools.buildlab.registry import registry
+from tools.buildlab.report import report
+
+DEFAULT_STACKS = ("dev", "openshift-dev")
+
+
+def lab_run(stacks: Sequence[str], out: Path, say: Callable[[str], None]) -> dict[str, Any]:
+    missing = missing_tools()
+    if missing:
+        raise LabError(f"missing: {', '.join(missing)}; run `make buildlab-deps` (Debian, as root)", exit_code=2)
+    paths = [stack_paths(s) for s in stacks]
+    log = [f"plan: {p.stack}: Pipeline tasks {[t['name'] for t in p.pipeline['tasks']]}" for p in paths]
+    log.append("steps and jobs run on this machine's buildah and git, not in the step and job images")
+    summary: dict[str, Any] = {"stacks": list(stacks), "machine": " ".join(platform.uname()), "host": HOST_ARCH}
+    summary["date"] = datetime.datetime.now(datetime.UTC).isoformat(timespec="seconds")
+    readiness: dict[str, Any] = {}
+
+    def probe(moment: str) -> None:
+        ready, said = binfmt_ready([FOREIGN])
+        readiness[moment] = {"ready": ready, "said": said}
+        log.append(f"binfmt readiness ({moment}): {'Ready' if ready else 'not Ready'}: {said}")
+
+    with tempfile.TemporaryDirectory(prefix="multiarch-buildlab-") as tmp:
+        lab = Path(tmp)
+        with qemu_registered(FOREIGN, log, probe), registry(lab, log) as reg:
+            env = Env(lab, reg)
+            repo = sample_project(lab, base_images(env))
+            # GitLab first: its cold jobs, each alone, give native against emulated; then the Tekton
+            # path, with the same layer cache.
+            gitlab = [p.gitlab for p in paths if p.gitlab is not None]
+            summary["gitlab"] = gitlab_path(env, lab, repo, gitlab, log) if gitlab else {}
+            summary["tekton"] = tekton_path(env, paths, repo, log)
+            summary["steps"] = env.runs
+        summary["binfmtReadiness"] = readiness
+        summary["log"] = log
+    out.mkdir(parents=True, exist_ok=True)
+    (out / "summary.json").write_text(json.dumps(summary, indent=2, sort_keys=True) + "\n")
+    for line in log:
+        say(line)
+    for line in report(summary):
+        say(line)
+    return summary
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="python -m tools.buildlab", description=__doc__.split("\n\n")[0])
+    parser.add_argument("stacks", nargs="*", default=list(DEFAULT_STACKS))
+    parser.add_argument("--out", type=Path, default=stackfile.ROOT / "build" / "buildlab")
+    args = parser.parse_args(argv)
+    try:
+        lab_run(args.stacks, args.out, print)
+    except LabError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return exc.exit_code
+    except subprocess.CalledProcessError as exc:
+        print(f"error: {' '.join(map(str, exc.cmd))} failed (exit {exc.returncode})", file=sys.stderr)
+        return 1
+    except plan.PlanError as exc:
+        print("\n".join(exc.lines), file=sys.stderr)
+        return exc.exit_code
+    return 0

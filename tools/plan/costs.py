@@ -1,0 +1,135 @@
+"""The plan's cost table (each pool at min, initial and max size, the control plane, the totals,
+unknown prices named) and the cost view a reviewer asks of a stack's bill (idle, one build hour
+per arch, at most).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import Any, TextIO
+
+from components.catalog import prices
+from components.cost import PoolCost, control_plane_hourly, price_region
+
+
+def _usd(amount: float, nodes: int | None = None) -> str:
+    text = f"${amount:,.0f}"
+    return f"{text} ({nodes})" if nodes is not None else text
+
+
+UNKNOWN = "unknown"  # a price the table does not have: never shown, nor summed, as $0
+
+
+def print_costs(settings: Any, costs: Sequence[PoolCost], out: TextIO) -> dict[str, Any]:
+    """The cost table: each pool at min (idle), initial and max size, plus the control plane. A pool
+    the price table cannot price shows "unknown" in each cell where it has nodes (none cost $0
+    whatever the price), and the totals of those columns, left without it, say they are incomplete
+    ("at least")."""
+    region = price_region(settings)
+    out.write(
+        f"\nEstimated monthly cost (on-demand list prices, {region}, as of {prices.PRICES_AS_OF}; "
+        f"{prices.HOURS_PER_MONTH} h/month):\n"
+    )
+    totals = [0.0, 0.0, 0.0]
+    known = [True, True, True]  # per column: every pool with nodes there is priced
+    rows, table = [], []
+    unpriced = []
+    for c in costs:
+        sizes = (c.min_size, c.initial_size, c.max_size)
+        monthly = [c.monthly(n) if c.hourly is not None else (0.0 if n == 0 else None) for n in sizes]
+        if c.hourly is None:
+            unpriced.append(f"{c.pool} ({c.instance_type})")
+            cells = [_usd(0.0, n) if n == 0 else f"{UNKNOWN} ({n})" for n in sizes]
+            table.append([c.pool, c.arch, c.instance_type, UNKNOWN, *cells])
+            known = [k and m is not None for k, m in zip(known, monthly, strict=True)]
+        else:
+            cells = [_usd(m or 0.0, n) for m, n in zip(monthly, sizes, strict=True)]
+            table.append([c.pool, c.arch, c.instance_type, f"{'~' if c.estimated else ''}{c.hourly:.3f}", *cells])
+            totals = [t + (m or 0.0) for t, m in zip(totals, monthly, strict=True)]
+        rows.append(
+            {
+                "pool": c.pool,
+                "arch": c.arch,
+                "instanceType": c.instance_type,
+                "hourlyUsd": c.hourly,
+                "hourlyEstimated": c.estimated,
+                "minSize": c.min_size,
+                "initialSize": c.initial_size,
+                "maxSize": c.max_size,
+                "monthlyUsdAtMin": monthly[0],
+                "monthlyUsdInitial": monthly[1],
+                "monthlyUsdAtMax": monthly[2],
+            }
+        )
+    control = prices.monthly(control_plane_hourly(settings), 1)
+    if control:
+        table.append(["control plane", "", "", "", *[_usd(control)] * 3])
+    totals = [round(t + control, 2) for t in totals]
+    complete = all(known)
+    shown = [_usd(t) if k else f">= {_usd(t)}" for t, k in zip(totals, known, strict=True)]
+    table.append(["total" if complete else "total (incomplete)", "", "", "", *shown])
+    header = ["pool", "arch", "type", "$/h", "at min", "initial", "at max"]
+    widths = [max(len(str(r[i])) for r in [header, *table]) for i in range(len(header))]
+    for r in [header, *table]:
+        cells = [str(v).ljust(w) if i < 3 else str(v).rjust(w) for i, (v, w) in enumerate(zip(r, widths, strict=True))]
+        out.write("  " + " ".join(cells).rstrip() + "\n")
+    if not complete:
+        out.write(
+            f"  no price for {', '.join(unpriced)} in {region} (components/catalog/prices.py): "
+            "the totals leave them out\n"
+        )
+    if any(c.estimated for c in costs):
+        out.write(f"  ~ estimated: the us-east-1 price x {prices.eu_west_3_factor()} (components/catalog/prices.py)\n")
+    view = cost_view(settings, costs, totals, known)
+    out.write(f"\n  engine {view['engine']}: idle {view['idleText']}; at most {view['maxText']}\n")
+    for a, b in view["buildHour"].items():
+        price = "unknown" if b["hourlyUsd"] is None else f"${b['hourlyUsd']:.2f}"
+        out.write(
+            f"  one hour of one {a} build: {price} (one {b['instanceType']} node of pool {b['pool']}{b['note']})\n"
+        )
+    return {
+        "region": region,
+        "pricesAsOf": prices.PRICES_AS_OF,
+        "currency": "USD",
+        "pools": rows,
+        "controlPlaneMonthlyUsd": control,
+        "complete": complete,
+        "completeByColumn": dict(zip(("atMin", "initial", "atMax"), known, strict=True)),
+        "unpriced": unpriced if not complete else [],
+        "totalMonthlyUsd": {"atMin": totals[0], "initial": totals[1], "atMax": totals[2]},
+        "view": {k: v for k, v in view.items() if not k.endswith("Text")},
+    }
+
+
+def cost_view(
+    settings: Any, costs: Sequence[PoolCost], totals: Sequence[float], known: Sequence[bool]
+) -> dict[str, Any]:
+    """What a reviewer asks of a stack's bill: what it costs idle (every pool at its minimum, the
+    control plane included), what one hour of one build adds per arch (a node of the arch's build
+    pool: nothing more when the pool keeps an idle node, else one node), and the most it can cost."""
+    engine = "karpenter" if settings.autoscaling.uses_karpenter else str(settings.autoscaling.engine)
+    build: dict[str, dict[str, Any]] = {}
+    for c in costs:
+        if c.system or c.arch in build:
+            continue
+        kept = c.min_size > 0
+        build[c.arch] = {
+            "pool": c.pool,
+            "instanceType": c.instance_type,
+            "hourlyUsd": None if c.hourly is None else (0.0 if kept else c.hourly),
+            "note": ", kept running at minSize: no extra cost" if kept else ", started for the build",
+        }
+
+    def money(x: float, complete: bool) -> str:
+        return f"{'' if complete else '>= '}${x:,.0f} a month"
+
+    return {
+        "engine": engine,
+        "idleMonthlyUsd": totals[0],
+        "idleComplete": known[0],
+        "maxMonthlyUsd": totals[2],
+        "maxComplete": known[2],
+        "buildHour": build,
+        "idleText": money(totals[0], known[0]),
+        "maxText": money(totals[2], known[2]),
+    }
