@@ -45,7 +45,7 @@ class Handler:
 # handler name, ELF magic and mask per arch, and flags P (preserve argv[0]: a multi-call binary such
 # as busybox, re-executing itself, keeps its applet name), O (open the binary), C (credentials of
 # the binary) and F (fix binary: the emulator is opened now, so it works in containers' mount
-# namespaces). The build lab (tools/buildlab.py) registers the very same on this machine.
+# namespaces). The build lab (tools/buildlab/machine.py) registers the very same on this machine.
 HANDLERS = {
     "arm64": Handler(
         "qemu-aarch64",

@@ -1,7 +1,7 @@
 """What a stack costs a month, from the dated price table (`catalog/prices.py`): each pool at its
 minimum (idle), initial and maximum size, priced at the dearest type it may launch, and the
 managed control plane. A type without a price is unknown, never $0. The plan prints the table
-(`tools/plan.py`); `BuildPlatform.monthly_cost` carries the totals."""
+(`tools/plan/costs.py`); `BuildPlatform.monthly_cost` carries the totals."""
 
 from __future__ import annotations
 

@@ -133,7 +133,7 @@ def lookup(name: str) -> InstanceType | None:
 
 
 def source_note() -> str:
-    """Where the facts come from, for messages: `EC2 instance catalog (moto 5.2.5, 2026-11-30)`."""
+    """Where the facts come from, for messages: `EC2 instance catalog (moto 5.2.5, 2026-12-01)`."""
     return f"EC2 instance catalog, {WHERE} ({catalog().as_of})"
 
 

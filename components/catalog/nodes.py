@@ -175,9 +175,13 @@ GKE_PODS: tuple[PlatformPod, ...] = (
     PlatformPod(
         "filestore-node", "kube-system", 25, 20, _GKE_DS, daemonset=True, tolerations=EVERYTHING, when="filestore"
     ),
-    PlatformPod("kube-dns", "kube-system", 260, 110, _GKE_DEPLOY, replicas=2, tolerations=(_CRITICAL, _MANAGED, _GKE_ARM64)),
+    PlatformPod(
+        "kube-dns", "kube-system", 260, 110, _GKE_DEPLOY, replicas=2, tolerations=(_CRITICAL, _MANAGED, _GKE_ARM64)
+    ),
     PlatformPod("kube-dns-autoscaler", "kube-system", 20, 10, _GKE_DEPLOY, tolerations=(_CRITICAL, _MANAGED)),
-    PlatformPod("konnectivity-agent", "kube-system", 10, 30, _GKE_DEPLOY, replicas=3, tolerations=(_CRITICAL, _MANAGED)),
+    PlatformPod(
+        "konnectivity-agent", "kube-system", 10, 30, _GKE_DEPLOY, replicas=3, tolerations=(_CRITICAL, _MANAGED)
+    ),
     PlatformPod("konnectivity-agent-autoscaler", "kube-system", 10, 10, _GKE_DEPLOY, tolerations=(_CRITICAL, _MANAGED)),
     PlatformPod("metrics-server", "kube-system", 48, 105, _GKE_DEPLOY, tolerations=(_CRITICAL, _MANAGED)),
     PlatformPod("event-exporter-gke", "kube-system", 0, 0, _GKE_DEPLOY, tolerations=(_MANAGED,)),

@@ -50,8 +50,11 @@ HOURLY: dict[tuple[str, str], float] = {
     # GCP us-central1 (Iowa)
     ("us-central1", "n2-standard-8"): 0.389,
     ("us-central1", "t2a-standard-8"): 0.308,
-    # GKE's system node pool default
-    ("europe-west4", "e2-medium"): 0.036875,  # half of e2-standard-2: E2 prices are linear in vCPU and GB
+    # GKE's system node pool: e2-standard-2 (the default), e2-medium (too small: components/placement/).
+    # E2 prices are linear in vCPU and GB: e2-standard-2 is a quarter of e2-standard-8, e2-medium half of it.
+    ("europe-west4", "e2-standard-2"): 0.07375,
+    ("us-central1", "e2-standard-2"): 0.067006,
+    ("europe-west4", "e2-medium"): 0.036875,
     ("us-central1", "e2-medium"): 0.033503,
 }
 

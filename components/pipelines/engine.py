@@ -84,9 +84,7 @@ class PipelineEngine(pulumi.ComponentResource):
                 }
             self.register_outputs(outputs)
 
-    def _tekton(
-        self, name: str, p: Pipelines, system_nodes: bool, toleration: Mapping[str, str]
-    ) -> pulumi.Resource:
+    def _tekton(self, name: str, p: Pipelines, system_nodes: bool, toleration: Mapping[str, str]) -> pulumi.Resource:
         # The release manifest creates `feature-flags`; a transform sets our keys in it, so the
         # ConfigMap has one owner. A second resource patching it would be a second field manager:
         # on the next release bump the two conflict, or the release's defaults silently win and

@@ -140,6 +140,7 @@ def _place_idle(
     external = settings.platform in ("gke", "openshift") and settings.autoscaling.enabled
     autoscaler_runs = external
     overflow: list[Pod] = []
+    nowhere: dict[str, list[str]] = {}  # why (the pools considered) -> the pods with no node for it
     ordered = sorted(idle, key=lambda p: (p.role != "autoscaler", -p.cpu_m, -p.memory_mib, p.name))
     for pod in ordered:
         for _ in range(pod.replicas):
@@ -148,33 +149,40 @@ def _place_idle(
                 _put(pod, node)
                 continue
             if pod.role == "autoscaler":
-                pool = next((p for p in pools if p.idle_nodes and p.shapes), None)
-                key = (
-                    f"{_pool_key(pool, settings)}.taints"
-                    if pool is not None and unfit_by_rules(pod, pool.shapes[0])
-                    else f"multiarch:nodePools[{settings.node_pools[0].name}].minSize"
-                )
-                problems.append(
-                    f"{key}: the {pod.name} pod has no node at idle: {_why_not(pod, pools, nodes)}; it is the "
-                    "autoscaler, so nothing can start a node for it and no pool ever scales: keep a pool it tolerates "
-                    "at minSize >= 1 (or a system pool)"
-                )
-                break
+                problems.append(_autoscaler_stranded(settings, pod, pools, nodes))
+                return nodes  # what else has no node follows from this: the autoscaler never runs
             if system is not None and system.shapes and unfit_by_rules(pod, system.shapes[0]) is None:
                 overflow.append(pod)  # it belongs on the system pool, which is full
                 continue
-            spilled = autoscaler_runs and _spill(pod, pools, nodes, daemonsets)
-            if not spilled:
-                problems.append(
-                    f"{_pool_key(next(p for p in pools if not p.system), settings)}.taints: the {pod.name} pod has "
-                    f"no node it can land on: {_why_not(pod, pools, nodes)}"
-                )
+            if not (autoscaler_runs and _spill(pod, pools, nodes, daemonsets)):
+                nowhere.setdefault(_why_not(pod, pools, nodes), []).append(pod.name)
                 break
         if pod.role == "autoscaler" and any(pod.name in n.placed for n in nodes):
             autoscaler_runs = True
+    first = next(p for p in pools if not p.system)
+    for why, names_ in nowhere.items():
+        who = f"the {names_[0]} pod has" if len(names_) == 1 else f"the {', '.join(names_)} pods have"
+        problems.append(f"{_pool_key(first, settings)}.taints: {who} no node they can land on: {why}")
     if overflow and system is not None:
         problems.append(_system_overflow(settings, system, nodes, overflow))
     return nodes
+
+
+def _autoscaler_stranded(settings: Settings, pod: Pod, pools: Sequence[PoolNodes], nodes: Sequence[_Node]) -> str:
+    """The line for an autoscaler with no idle node, keyed by the root cause: a pool it may run on
+    that is too small, else the taints that keep it off, else no pool keeping a node."""
+    idle = [p for p in pools if p.idle_nodes and p.shapes]
+    allowed = [p for p in idle if unfit_by_rules(pod, p.shapes[0]) is None]
+    if allowed:
+        key, fix = f"{_pool_key(allowed[0], settings)}.instanceType", "choose a larger instanceType"
+    elif idle:
+        key, fix = f"{_pool_key(idle[0], settings)}.taints", "keep a pool it tolerates at minSize >= 1"
+    else:
+        key, fix = f"multiarch:nodePools[{settings.node_pools[0].name}].minSize", "keep a pool at minSize >= 1"
+    return (
+        f"{key}: the {pod.name} pod has no node at idle: {_why_not(pod, pools, nodes)}; it is the autoscaler, so "
+        f"nothing can start a node for it and no pool ever scales: {fix}"
+    )
 
 
 def _spill(pod: Pod, pools: Sequence[PoolNodes], nodes: list[_Node], daemonsets: Sequence[Pod]) -> bool:

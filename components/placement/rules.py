@@ -125,9 +125,11 @@ def unfit_by_size(pod: Pod, cpu_m: int, memory_mib: int, pods: int, shape: Shape
     if pods < 1:
         return f"the node runs at most {shape.pods} pods, and none is left"
     if pod.cpu_m > cpu_m:
-        return f"it requests {millicores(pod.cpu_m)} CPU, the node has {millicores(max(cpu_m, 0))} left{shape.where}"
+        left = millicores(max(cpu_m, 0))
+        return f"it requests {millicores(pod.cpu_m)} CPU, the node has {left} left{shape.where}"
     if pod.memory_mib > memory_mib:
-        return f"it requests {mebibytes(pod.memory_mib)} memory, the node has {mebibytes(max(memory_mib, 0))} left{shape.where}"
+        left = mebibytes(max(memory_mib, 0))
+        return f"it requests {mebibytes(pod.memory_mib)} memory, the node has {left} left{shape.where}"
     return None
 
 

@@ -12,6 +12,7 @@ from ..settings import NodePool, Settings
 from .rules import Shape, Taint
 
 CLASS_LABEL = arch.COMPUTE_CLASS_LABEL
+UNKNOWN = 10**9  # what a node of an unsized type is assumed to hold: anything (not checked)
 
 
 @dataclass(frozen=True)
@@ -21,11 +22,11 @@ class PoolNodes:
 
     name: str
     arch: str
-    shapes: tuple[Shape, ...]  # () when the catalog cannot size its types
+    shapes: tuple[Shape, ...]  # one per type it may launch; an unsized type holds anything
     idle_nodes: int
     max_nodes: int
     system: bool
-    unsized: tuple[str, ...] = ()  # types the catalog has no size for (unlistedInstanceType)
+    unsized: tuple[str, ...] = ()  # types the catalog has no size for (unlistedInstanceType): not checked
 
 
 def system_pool_key(settings: Settings) -> str:
@@ -105,13 +106,12 @@ def pool_nodes(settings: Settings) -> list[PoolNodes]:
         for t in pool.all_instance_types:
             size = _size(settings, pool, t, is_system)
             if size is None:
+                # A type newer than the catalog: its labels and taints still decide, its size cannot.
                 unsized.append(t)
-                continue
+                size = (UNKNOWN, UNKNOWN, UNKNOWN, " (its size is unknown: unlistedInstanceType)", 0, 0)
             cpu, memory, pods, how, vcpu, total = size
-            shapes.append(
-                Shape(pool.name, t, pool.arch, _labels(settings, pool, t, is_system), _taints(settings, pool, is_system),
-                      cpu, memory, pods, how, vcpu, total)
-            )  # fmt: skip
+            labels, taints = _labels(settings, pool, t, is_system), _taints(settings, pool, is_system)
+            shapes.append(Shape(pool.name, t, pool.arch, labels, taints, cpu, memory, pods, how, vcpu, total))
         scaled_to_zero = not is_system and (
             settings.autoscaling.uses_karpenter or settings.autoscaling.uses_compute_classes
         )

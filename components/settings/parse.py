@@ -47,8 +47,7 @@ def parse(
     `catalog=False` skips the instance-family checks (for preflight, which asks EC2 instead).
     """
     errors: list[str] = [
-        f"{PROJECT}:{k}: is not a known key (check the spelling against docs/configuration.md)"
-        for k in unknown_keys
+        f"{PROJECT}:{k}: is not a known key (check the spelling against docs/configuration.md)" for k in unknown_keys
     ]
     platform = raw.get("platform")
     if platform is None:

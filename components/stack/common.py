@@ -49,9 +49,11 @@ def _pipelines(settings: Settings, p: Any, platform: Platform, in_cluster: pulum
     from .. import pipelines
 
     engine = pipelines.PipelineEngine(
-        "pipelines", pipelines.PipelineEngineArgs(
+        "pipelines",
+        pipelines.PipelineEngineArgs(
             pipelines=p, system_nodes=platform.system_nodes, system_toleration=platform.system_toleration
-        ), opts=in_cluster
+        ),
+        opts=in_cluster,
     )
     run = pipelines.pipeline_run(
         settings.arches,

@@ -222,12 +222,18 @@ def test_the_run_template_pins_every_task_on_the_stack_class(eks: Recording) -> 
         assert spec["accessModes"] == ["ReadWriteMany"]
 
 
+# Where the controllers run when every build pool is tainted (the placement model refuses a stack
+# whose autoscaler has no node): an untainted pool, which adds no taint to tolerate.
+TOOLS_POOL = {"name": "tools", "arch": "amd64", "instanceType": "m5a.large", "minSize": 1, "maxSize": 2}
+
+
 def test_every_task_tolerates_exactly_the_taints_of_its_arch() -> None:
     pools = [
         {**EKS_CONFIG["multiarch:nodePools"][0], "taints": [{"key": "dedicated", "value": "ci", "effect": "NoSchedule"}]},
         {**EKS_CONFIG["multiarch:nodePools"][1], "taints": [{"key": "multiarch.dev/arch", "value": "arm64", "effect": "NoSchedule"}]},
         {"name": "arm64-spot", "arch": "arm64", "instanceType": "c6g.2xlarge", "minSize": 0, "maxSize": 3,
          "taints": [{"key": "spot", "effect": "NoExecute"}]},
+        TOOLS_POOL,
     ]  # fmt: skip
     rec = run(EKS_CONFIG, nodePools=pools, pipelines=TEKTON, storage=EFS)
     x86 = [{"key": "dedicated", "operator": "Equal", "value": "ci", "effect": "NoSchedule"}]
@@ -321,6 +327,7 @@ def test_binfmt_tolerates_every_pool_taint() -> None:
             ],
         },
         EKS_CONFIG["multiarch:nodePools"][1],
+        TOOLS_POOL,
     ]
     rec = run(EKS_CONFIG, nodePools=pools, qemu={"platforms": ["arm64", "amd64"]})
     spec = rec.one(DS).plain_inputs["spec"]["template"]["spec"]

@@ -162,7 +162,9 @@ def test_the_commands_are_spelt_one_way() -> None:
     loose = []
     for path in pages.paths():
         text = re.sub(r"\s+", " ", path.read_text())
-        loose += [f"{path.name}: {m.group(0)}" for m in re.finditer(r"(?<!venv/bin/)\bpython3? -m (tools|bench)\.\w+", text)]
+        loose += [
+            f"{path.name}: {m.group(0)}" for m in re.finditer(r"(?<!venv/bin/)\bpython3? -m (tools|bench)\.\w+", text)
+        ]
     assert loose == []
 
 

@@ -36,7 +36,7 @@ def apply(config: dict[str, Any], edits: dict[str, Any]) -> dict[str, Any]:
 
 LONG = "a" * 70
 API = "components/catalog/aws_api.json (botocore 1.44.8, 2026-11-30)"
-EC2 = "EC2 instance catalog, components/catalog/aws_instance_types.csv (moto 5.2.5, 2026-11-30)"
+EC2 = "EC2 instance catalog, components/catalog/aws_instance_types.csv (moto 5.2.5, 2026-12-01)"
 GCE = "Compute Engine machine series table, components/catalog/gcp.py (hand-kept, as of 2026-11-30)"
 BAD: list[tuple[str, str, dict[str, Any], str]] = [
     # --- the ten of the issue (dev, eks) ---
@@ -380,10 +380,11 @@ NEW_BAD: list[tuple[str, str, dict[str, Any], str]] = [
      "(tektoncd/pipeline GitHub releases and the tekton.dev release posts, read 2026-11); a release newer "
      "than the table: set multiarch:pipelines.unlistedVersion: true"),
     ('karpenter-dev', 'a system node too small for Karpenter', {'multiarch:autoscaling.karpenter.systemPool.instanceType': 't4g.nano'},
-     "multiarch:autoscaling.karpenter.systemPool.instanceType: 't4g.nano' is too small for the system "
-     "node: it runs at most 4 pods, and a system node runs 6; it leaves 113 MiB to pods, and they request "
-     "652 MiB (Karpenter 512Mi, CoreDNS, the node agents; EKS AMI kube-reserved and eviction-hard; "
-     f"{EC2}); choose a larger type, such as t4g.medium"),
+     "multiarch:autoscaling.karpenter.systemPool.instanceType: the kube-system/karpenter pod has no node at idle: "
+     "pool system (t4g.nano: the node runs at most 4 pods, and none is left); pool x86 (its node selector wants "
+     "multiarch.dev/pool=system, the node has multiarch.dev/pool=x86); pool arm64 (its node selector wants "
+     "multiarch.dev/pool=system, the node has multiarch.dev/pool=arm64); it is the autoscaler, so nothing can start "
+     "a node for it and no pool ever scales: choose a larger instanceType"),
     ('karpenter-dev', 'an AMI alias without AMIs for the version', {'multiarch:cluster.version': '1.35', 'multiarch:autoscaling.karpenter.amiAlias': 'al2023@v20250915'},
      "multiarch:autoscaling.karpenter.amiAlias: al2023@v20250915 has AMIs for Kubernetes 1.30 to 1.34, "
      "not for cluster.version 1.35: Karpenter would find no image and launch no node; choose a release "

@@ -114,7 +114,7 @@ def test_configuration_error_exits_2_with_the_program_messages(tmp_path: Path) -
     assert err.splitlines()[1:] == [
         "error: multiarch:nodePools[graviton].instanceType: m6g.2xlarge is an arm64 instance type, "
         "but the pool's arch is amd64 (choose an amd64 type or set arch: arm64; EC2 instance catalog, "
-        "components/catalog/aws_instance_types.csv (moto 5.2.5, 2026-11-30))"
+        "components/catalog/aws_instance_types.csv (moto 5.2.5, 2026-12-01))"
     ]
     assert "Traceback" not in err
     assert out == ""

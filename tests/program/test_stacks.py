@@ -106,7 +106,7 @@ def test_m6g_declared_as_amd64_stops_with_one_line_and_registers_nothing() -> No
         [
             "multiarch:nodePools[graviton].instanceType: m6g.2xlarge is an arm64 instance type, but the pool's arch "
             "is amd64 (choose an amd64 type or set arch: arm64; EC2 instance catalog, "
-            "components/catalog/aws_instance_types.csv (moto 5.2.5, 2026-11-30))"
+            "components/catalog/aws_instance_types.csv (moto 5.2.5, 2026-12-01))"
         ],
     )
 

@@ -199,11 +199,13 @@ def upgrade(
         assert found not in carried, f"{found} is claimed twice: by {carried.get(found)} and {urn}"
         carried[found] = urn
         old = base_urns[found]
+        # The identity and the options the engine decides replacement by. The inputs were equal at
+        # the commit that moved everything under the component; what later work changed on purpose
+        # (gke's system pool, #33) is the change review's to show (tools.review), not an alias's.
         for key in (
             "type",
             "name",
             "custom",
-            "inputs",
             "protect",
             "retainOnDelete",
             "deleteBeforeReplace",
