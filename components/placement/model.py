@@ -343,7 +343,7 @@ def evaluate(settings: Settings) -> Placement:
         rows.append(
             Row(
                 pool.name, shape.instance_type if shape else "?", len(own),
-                tuple(sorted({name for n in own for name in n.placed})),
+                tuple(sorted(name for n in own for name in n.placed)),
                 sum(n.shape.cpu_m - n.cpu_m for n in own), sum(n.shape.cpu_m for n in own),
                 sum(n.shape.memory_mib - n.memory_mib for n in own), sum(n.shape.memory_mib for n in own),
                 tuple(name for n in own for name in n.kept_for), pool.system,

@@ -8,8 +8,10 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import Any, TextIO
 
+from components import placement
 from components.catalog import prices
 from components.cost import PoolCost, control_plane_hourly, price_region
+from components.placement import Placement
 
 
 def _usd(amount: float, nodes: int | None = None) -> str:
@@ -20,7 +22,9 @@ def _usd(amount: float, nodes: int | None = None) -> str:
 UNKNOWN = "unknown"  # a price the table does not have: never shown, nor summed, as $0
 
 
-def print_costs(settings: Any, costs: Sequence[PoolCost], out: TextIO) -> dict[str, Any]:
+def print_costs(
+    settings: Any, costs: Sequence[PoolCost], out: TextIO, placed: Placement | None = None
+) -> dict[str, Any]:
     """The cost table: each pool at min (idle), initial and max size, plus the control plane. A pool
     the price table cannot price shows "unknown" in each cell where it has nodes (none cost $0
     whatever the price), and the totals of those columns, left without it, say they are incomplete
@@ -80,7 +84,7 @@ def print_costs(settings: Any, costs: Sequence[PoolCost], out: TextIO) -> dict[s
         )
     if any(c.estimated for c in costs):
         out.write(f"  ~ estimated: the us-east-1 price x {prices.eu_west_3_factor()} (components/catalog/prices.py)\n")
-    view = cost_view(settings, costs, totals, known)
+    view = cost_view(settings, costs, totals, known, placed)
     out.write(f"\n  engine {view['engine']}: idle {view['idleText']}; at most {view['maxText']}\n")
     for a, b in view["buildHour"].items():
         price = "unknown" if b["hourlyUsd"] is None else f"${b['hourlyUsd']:.2f}"
@@ -102,22 +106,30 @@ def print_costs(settings: Any, costs: Sequence[PoolCost], out: TextIO) -> dict[s
 
 
 def cost_view(
-    settings: Any, costs: Sequence[PoolCost], totals: Sequence[float], known: Sequence[bool]
+    settings: Any,
+    costs: Sequence[PoolCost],
+    totals: Sequence[float],
+    known: Sequence[bool],
+    placed: Placement | None = None,
 ) -> dict[str, Any]:
-    """What a reviewer asks of a stack's bill: what it costs idle (every pool at its minimum, the
-    control plane included), what one hour of one build adds per arch (a node of the arch's build
-    pool: nothing more when the pool keeps an idle node, else one node), and the most it can cost."""
+    """What a reviewer asks of a stack's bill: what it costs idle (the placement table's nodes, the
+    control plane included), what one hour of one build adds per arch (the node the placement model
+    lands it on: nothing more on a node kept at idle with room, else one node of that type), and the
+    most it can cost."""
+    placed = placed or placement.evaluate(settings)
     engine = "karpenter" if settings.autoscaling.uses_karpenter else str(settings.autoscaling.engine)
+    region = price_region(settings)
     build: dict[str, dict[str, Any]] = {}
-    for c in costs:
-        if c.system or c.arch in build:
+    for a, landings in placed.builds.items():
+        if not landings:
             continue
-        kept = c.min_size > 0
-        build[c.arch] = {
-            "pool": c.pool,
-            "instanceType": c.instance_type,
-            "hourlyUsd": None if c.hourly is None else (0.0 if kept else c.hourly),
-            "note": ", kept running at minSize: no extra cost" if kept else ", started for the build",
+        x = next((x for x in landings if x.started), landings[0])  # the build's largest claim
+        hourly = prices.hourly(region, x.instance_type)
+        build[a] = {
+            "pool": x.pool,
+            "instanceType": x.instance_type,
+            "hourlyUsd": None if hourly is None else (hourly if x.started else 0.0),
+            "note": ", started for the build" if x.started else ", kept running at idle with room: no extra cost",
         }
 
     def money(x: float, complete: bool) -> str:

@@ -9,9 +9,11 @@ import io
 from dataclasses import dataclass
 from typing import Any
 
+from components import placement
 from components.cost import pool_costs
 from tools import mockengine, policyrun, schemas, stackfile
 from tools.plan.costs import print_costs
+from tools.plan.placing import print_placement
 from tools.plan.tree import print_tree
 from tools.recording import Recording
 
@@ -40,6 +42,7 @@ class Planned:
     cost: dict[str, Any]
     verdicts: list[policyrun.Violation]
     report: str  # the tree, warnings and cost table as printed
+    placement: placement.Placement | None = None  # where every pod runs (components/placement/)
 
 
 class PlanError(Exception):
@@ -82,7 +85,10 @@ def make(stack_ref: str | stackfile.StackFile, *, policies: bool = True) -> Plan
     print_tree(rec, report)
     for warning in settings.warnings:
         report.write(f"warning: {warning}\n")
-    cost = print_costs(settings, pool_costs(settings), report)
+    placed = placement.evaluate(settings)
+    where = print_placement(placed, report)
+    cost = print_costs(settings, pool_costs(settings, placed), report, placed)
+    cost["placement"] = where
     found: list[policyrun.Violation] = []
     if policies:
         try:
@@ -91,4 +97,4 @@ def make(stack_ref: str | stackfile.StackFile, *, policies: bool = True) -> Plan
             raise PlanError(
                 EXIT_FAILED, [f"error: the policy pack could not run: {type(exc).__name__}: {exc}"]
             ) from None
-    return Planned(stack, rec, settings, cost, found, report.getvalue())
+    return Planned(stack, rec, settings, cost, found, report.getvalue(), placed)
