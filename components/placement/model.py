@@ -73,6 +73,10 @@ class Placement:
     problems: tuple[str, ...]  # one line each, the config key first
     unsized: tuple[str, ...] = ()  # pools whose types the catalog cannot size: not checked
     external_workers: bool = False  # openshift: the controllers run on the cluster's own workers
+    homes: dict[str, tuple[str, ...]] = field(
+        default_factory=dict
+    )  # idle pod -> pools with idle nodes that may hold it
+    build_pools: dict[str, tuple[str, ...]] = field(default_factory=dict)  # arch -> pools its build fits
 
     @property
     def idle_nodes(self) -> dict[str, tuple[str, int]]:
@@ -200,6 +204,13 @@ def _spill(pod: Pod, pools: Sequence[PoolNodes], nodes: list[_Node], daemonsets:
     return False
 
 
+def _counted(names: Sequence[str]) -> str:
+    counts: dict[str, int] = {}
+    for n in names:
+        counts[n] = counts.get(n, 0) + 1
+    return ", ".join(f"{n} x{c}" if c > 1 else n for n, c in sorted(counts.items()))
+
+
 def _system_overflow(settings: Settings, system: PoolNodes, nodes: Sequence[_Node], overflow: Sequence[Pod]) -> str:
     shape = system.shapes[0]
     own = [n for n in nodes if n.pool is system]
@@ -207,14 +218,14 @@ def _system_overflow(settings: Settings, system: PoolNodes, nodes: Sequence[_Nod
     need_cpu = sum(p.cpu_m for p in overflow)
     need_mib = sum(p.memory_mib for p in overflow)
     left = f"{millicores(sum(n.cpu_m for n in own))} CPU and {mebibytes(sum(n.memory_mib for n in own))}"
-    listed = ", ".join(f"{p.name} ({millicores(p.cpu_m)}, {mebibytes(p.memory_mib)})" for p in overflow)
+    nodes_text = f"{system.idle_nodes} node{'s' if system.idle_nodes != 1 else ''}"
     return (
         f"{system_pool_key(settings)}.instanceType: {shape.instance_type} at minSize {system.idle_nodes} cannot hold "
-        f"what runs on the system pool: each node leaves {millicores(shape.cpu_m)} CPU and "
-        f"{mebibytes(shape.memory_mib)} to pods{shape.where}; with its DaemonSets and {len(held)} pods placed "
-        f"({', '.join(sorted(set(held)))}), {left} are left, and {listed} need {millicores(need_cpu)} CPU and "
-        f"{mebibytes(need_mib)} more; they would spill onto a build pool and keep its node running; choose a "
-        f"larger instanceType or raise minSize"
+        f"what runs on the system pool: a node leaves {millicores(shape.cpu_m)} CPU and {mebibytes(shape.memory_mib)} "
+        f"to pods{shape.where.replace(' and what runs there', '')}; its DaemonSets and {_counted(held)} leave "
+        f"{left} on its {nodes_text}, and {_counted([p.name for p in overflow])} need {millicores(need_cpu)} CPU "
+        f"and {mebibytes(need_mib)} more: they would spill onto a build pool and keep its node running; choose a "
+        "larger instanceType or raise minSize"
     )
 
 
@@ -222,6 +233,7 @@ def _land(
     settings: Settings, pools: list[PoolNodes], nodes: list[_Node], daemonsets: list[Pod], problems: list[str]
 ) -> dict[str, tuple[Landing, ...]]:
     out: dict[str, tuple[Landing, ...]] = {}
+    failed: dict[str, tuple[list[str], str]] = {}  # the config key -> (each pod's reasons, the way out)
     for a, pods in build_pods(settings).items():
         candidates = [p for p in pools if not p.system and p.arch == a]
         landed = []
@@ -242,16 +254,27 @@ def _land(
                 _, _, pool_name, shape = min(fresh, key=lambda f: (f[0], f[1], f[2]))
                 landed.append(Landing(a, pod.name, pool_name, shape.instance_type, True, pod.cpu_m, pod.memory_mib))
                 continue
-            if all(not p.shapes for p in candidates):
-                continue  # nothing the catalog can size: not checked (said in `unsized`)
-            problems.append(_no_build_node(settings, a, pod, candidates, daemonsets))
+            key, part, fix = _no_build_node(a, pod, candidates, daemonsets)
+            failed.setdefault(key, ([], fix))[0].append(part)
         out[a] = tuple(landed)
+    for key, (parts, fix) in failed.items():
+        problems.append(f"{key}: {_value_of(settings, key)}{'; '.join(parts)}; {fix}")
     return out
 
 
+def _value_of(settings: Settings, key: str) -> str:
+    """The value a build problem's key holds, as the line's first words (`16 leaves a build no node: `)."""
+    r = settings.gitlab_runner
+    if r is not None and key.startswith("multiarch:gitlabRunner.buildResources."):
+        value = r.build_resources.memory_request if key.endswith("memoryRequest") else r.build_resources.cpu_request
+        return f"{value} leaves a build no node: "
+    return ""
+
+
 def _no_build_node(
-    settings: Settings, a: str, pod: Pod, candidates: Sequence[PoolNodes], daemonsets: Sequence[Pod]
-) -> str:
+    a: str, pod: Pod, candidates: Sequence[PoolNodes], daemonsets: Sequence[Pod]
+) -> tuple[str, str, str]:
+    """(the config key, the pod and each type it was tried on, the way out)."""
     reasons, by_rules = [], None
     for pool in candidates:
         for shape in pool.shapes:
@@ -266,11 +289,11 @@ def _no_build_node(
     elif pod.source.startswith("multiarch:"):
         memory = any("memory" in r for r in reasons) and not any("CPU" in r for r in reasons)
         key = f"{pod.source}.{'memoryRequest' if memory else 'cpuRequest'}"
-        fix = f"lower it, or give the {a} pools a larger instance type"
+        fix = "lower it, or give the pools a larger instance type"
     else:
         key = f"multiarch:nodePools[{candidates[0].name}].instanceType"
         fix = "choose a larger instance type"
-    return f"{key}: the {pod.name} pod{what} fits no node of arch {a}: {'; '.join(reasons)}; {fix}"
+    return key, f"the {pod.name} pod{what} fits no node of arch {a}: {'; '.join(reasons)}", fix
 
 
 def _check_totals(
@@ -284,7 +307,10 @@ def _check_totals(
     counted = (settings.platform in ("eks", "openshift") and a.enabled and not a.uses_karpenter) or classes
     if not counted:
         return
-    started = [next((x for x in builds[arch_] if x.started), None) for arch_ in builds]
+    # One build node of each arch on top of idle: the node its build lands on (or its pool's type).
+    started = [
+        next((x for x in builds[arch_] if x.started), builds[arch_][0] if builds[arch_] else None) for arch_ in builds
+    ]
     pools = {p.name: p for p in pool_nodes(settings)}
     extra = [
         (x.arch, next(s for s in pools[x.pool].shapes if s.instance_type == x.instance_type))
@@ -309,7 +335,8 @@ def _check_totals(
         else "OpenShift's ClusterAutoscaler resourceLimits, which count the 3 control plane nodes" if control
         else "the Cluster Autoscaler's --max-nodes-total, --cores-total and --memory-total"
     )  # fmt: skip
-    idle_text = f"{idle_nodes} node{'s' if idle_nodes != 1 else ''} at idle"
+    idle_text = f"the {idle_nodes} node{'s' if idle_nodes != 1 else ''} at idle"
+    have = "has" if idle_nodes == 1 else "have"
     if not classes and need_nodes > a.limits.max_nodes_total:
         problems.append(
             f"{at}.maxNodesTotal: {a.limits.max_nodes_total} leaves no room for one build node of each arch: "
@@ -318,13 +345,13 @@ def _check_totals(
     if need_cores > a.limits.cores.max:
         problems.append(
             f"{at}.cores.max: {a.limits.cores.max} leaves no room for one build node of each arch: {idle_text} "
-            f"have {idle_cores} vCPU, and {builds_text} make {need_cores}; raise it to at least {need_cores} ({knob})"
+            f"{have} {idle_cores} vCPU, and {builds_text} make {need_cores}; raise it to at least {need_cores} ({knob})"
         )
     if need_mib > a.limits.memory_gib.max * 1024:
         gib = -(-need_mib // 1024)
         problems.append(
             f"{at}.memoryGib.max: {a.limits.memory_gib.max} leaves no room for one build node of each arch: "
-            f"{idle_text} have {idle_mib / 1024:g} GiB, and {builds_text} make {need_mib / 1024:g}; raise it to at "
+            f"{idle_text} {have} {idle_mib / 1024:g} GiB, and {builds_text} make {need_mib / 1024:g}; raise it to at "
             f"least {gib} ({knob})"
         )
 
@@ -351,5 +378,36 @@ def evaluate(settings: Settings) -> Placement:
         )  # fmt: skip
     unsized = tuple(f"{p.name} ({', '.join(p.unsized)})" for p in pools if p.unsized)
     return Placement(
-        tuple(rows), builds, tuple(dict.fromkeys(problems)), unsized, external_workers=settings.platform == "openshift"
-    )
+        tuple(rows), builds, tuple(dict.fromkeys(problems)), unsized, settings.platform == "openshift",
+        _homes(pools, daemonsets, idle), _build_pools(settings, pools, daemonsets),
+    )  # fmt: skip
+
+
+def _homes(pools: Sequence[PoolNodes], daemonsets: Sequence[Pod], idle: Sequence[Pod]) -> dict[str, tuple[str, ...]]:
+    """Each pod that runs at idle, and the pools keeping nodes that could hold it alone: where it
+    can go when its node goes (the change review's question)."""
+    out = {}
+    for pod in idle:
+        homes = [
+            p.name
+            for p in pools
+            if p.idle_nodes and p.shapes and _fits(pod, _fresh(p, p.shapes[0], daemonsets)) is None
+        ]
+        out[pod.name] = tuple(homes)
+    return out
+
+
+def _build_pools(
+    settings: Settings, pools: Sequence[PoolNodes], daemonsets: Sequence[Pod]
+) -> dict[str, tuple[str, ...]]:
+    """Each arch, and the pools a node of which can hold its build."""
+    out = {}
+    for a, pods in build_pods(settings).items():
+        out[a] = tuple(
+            p.name
+            for p in pools
+            if not p.system
+            and p.arch == a
+            and any(all(_fits(pod, _fresh(p, s, daemonsets)) is None for pod in pods) for s in p.shapes)
+        )
+    return out

@@ -75,6 +75,7 @@ def _size(
         shared = instance_type in machine.series.fixed and machine.series.name == "e2"
         cpu, memory = nodes.gke_allocatable(machine.vcpu, machine.memory_mib, shared)
         how = " after GKE's reservation for shared-core E2" if shared else " after GKE's reservation"
+        how += " and what runs there"
         return cpu, memory, nodes.GKE_MAX_PODS, how, machine.vcpu, machine.memory_mib
     if pool.unlisted_instance_type:
         if pool.node_capacity is None:
@@ -87,11 +88,18 @@ def _size(
         vcpu, memory_mib, eni_pods = t.vcpu, t.memory_mib, nodes.eks_eni_max_pods(t.max_enis, t.ipv4_per_eni)
     if settings.platform == "openshift":
         cpu, memory = nodes.openshift_allocatable(vcpu, memory_mib, arm64)
-        return cpu, memory, nodes.OPENSHIFT_MAX_PODS, " after OpenShift's system-reserved", vcpu, memory_mib
+        return (
+            cpu,
+            memory,
+            nodes.OPENSHIFT_MAX_PODS,
+            " after OpenShift's system-reserved and what runs there",
+            vcpu,
+            memory_mib,
+        )
     cpu, memory = nodes.eks_allocatable(vcpu, memory_mib, eni_pods, arm64)
     managed = system or not settings.autoscaling.uses_karpenter
     pods = nodes.eks_max_pods(eni_pods, vcpu, managed)
-    return cpu, memory, pods, " after the EKS AMI's reservation", vcpu, memory_mib
+    return cpu, memory, pods, " after the EKS AMI's reservation and what runs there", vcpu, memory_mib
 
 
 def pool_nodes(settings: Settings) -> list[PoolNodes]:

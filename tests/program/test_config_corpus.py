@@ -301,18 +301,6 @@ NEW_BAD: list[tuple[str, str, dict[str, Any], str]] = [
     ('dev', 'an EFS StorageClass named gp2', {'multiarch:storage.efs.storageClass.name': 'gp2'},
      "multiarch:storage.efs.storageClass.name: 'gp2' is a StorageClass EKS creates and reconciles itself "
      "(gp2); the stack's would fight it: choose another name (the platform default StorageClasses)"),
-    ('dev', 'maxNodesTotal of one node', {'multiarch:autoscaling': {'limits': {'maxNodesTotal': 1}}},
-     "multiarch:autoscaling.limits.maxNodesTotal: 1 leaves no room to scale: the pools' minimum sizes "
-     "already make 1 node, and the autoscaler adds one only below maxNodesTotal; raise it to at least 2 "
-     "(Cluster Autoscaler --max-nodes-total)"),
-    ('dev', 'cores.max below one more node', {'multiarch:autoscaling': {'limits': {'cores': {'max': 12}}}},
-     "multiarch:autoscaling.limits.cores.max: 12 leaves no room for one more node: the pools at their "
-     "minimum sizes have 8 vCPU, and the smallest node that may be added (x86, m5a.2xlarge, 8 vCPU) makes "
-     f"16; raise it to at least 16 (the autoscaler's cores total; {EC2})"),
-    ('prod', 'memoryGib.max below one more node', {'multiarch:autoscaling': {'limits': {'memoryGib': {'max': 100}}}},
-     "multiarch:autoscaling.limits.memoryGib.max: 100 leaves no room for one more node: the pools at "
-     "their minimum sizes have 96 GiB, and the smallest node that may be added (x86, m6i.2xlarge, 32 GiB) "
-     f"makes 128; raise it to at least 128 (the autoscaler's memory total; {EC2})"),
     ('dev', 'every pool at minSize 0 under the Cluster Autoscaler', {'multiarch:nodePools[0].minSize': 0, 'multiarch:nodePools[0].desiredSize': 0},
      "multiarch:nodePools[x86].minSize: 0, and every pool's minSize is 0: the Cluster Autoscaler runs as "
      "a pod on the pools' nodes, so with none there is nothing to run it and no pool ever scales up; keep "
@@ -487,11 +475,6 @@ NEW_BAD: list[tuple[str, str, dict[str, Any], str]] = [
      "multiarch:cluster.openshiftVersion: '4.30' is not an OpenShift version of the table (4.14, 4.15, "
      "4.16, 4.17, 4.18, 4.19, 4.20, 4.21; Red Hat OpenShift Operator Life Cycles and OpenShift Pipelines "
      "release notes, read 2026-11); a newer one: set multiarch:cluster.unlistedVersion: true"),
-    ('openshift-dev', 'maxNodesTotal that forgets the control plane', {'multiarch:autoscaling': {'limits': {'maxNodesTotal': 3}}},
-     "multiarch:autoscaling.limits.maxNodesTotal: 3 leaves no room to scale: the pools' minimum sizes and "
-     "the 3 control plane nodes (OpenShift's ClusterAutoscaler counts them) already make 4 nodes, and the "
-     "autoscaler adds one only below maxNodesTotal; raise it to at least 5 (ClusterAutoscaler "
-     "spec.resourceLimits)"),
     ('openshift-dev', 'an unlisted type without its size', {'multiarch:nodePools[0].instanceType': 'm9a.2xlarge', 'multiarch:nodePools[0].unlistedInstanceType': True},
      "multiarch:nodePools[x86].nodeCapacity: required with unlistedInstanceType here: the catalog has no "
      "vCPU and memory for m9a.2xlarge, and the scale-from-zero annotations need them; state {vcpu, "

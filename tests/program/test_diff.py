@@ -104,13 +104,13 @@ def test_raising_max_size_is_a_single_in_place_update(tmp_path: Path) -> None:
 
 
 def test_changing_an_instance_type_replaces_that_node_group_only(tmp_path: Path) -> None:
-    code, out, _ = run_diff("dev", changed(tmp_path, "dev", pool(0, instanceType="m5a.4xlarge")))
-    assert code == diff.EXIT_SAFE
+    code, out, _ = run_diff("dev", changed(tmp_path, "dev", pool(1, instanceType="m6g.4xlarge")))
+    assert code == diff.EXIT_SAFE  # no controller lives on the arm64 pool (it idles at zero)
     rows = re.findall(r"^  (\w+) +(\S+) (\S+)", out, re.M)
-    assert [r for r in rows if r[0] != "context"] == [("replace", NODE_GROUP, "build-multiarch-pools-x86")]
-    assert 'instanceTypes: ["m5a.2xlarge"] → ["m5a.4xlarge"]' in out
+    assert [r for r in rows if r[0] != "context"] == [("replace", NODE_GROUP, "build-multiarch-pools-arm64")]
+    assert 'instanceTypes: ["m6g.2xlarge"] → ["m6g.4xlarge"]' in out
     assert "forces replacement: instanceTypes: an EKS managed node group cannot change this in place [TF-AWS]" in out
-    assert "up to 3 node(s) of pool x86 are drained, and builds running on pool x86 are interrupted" in out
+    assert "up to 5 node(s) of pool arm64 are drained, and builds running on pool arm64 are interrupted" in out
     assert "Summary: 1 to replace, 0 to update, 0 to create, 0 to delete" in out
 
 
@@ -450,8 +450,8 @@ def test_the_terraform_report_counts_a_replacement_as_a_delete_and_a_create(tmp_
     report = tmp_path / "out" / "tfreport.json"
 
     def both(config: dict[str, Any]) -> None:
-        pool(0, instanceType="m5a.4xlarge")(config)
-        pool(1, maxSize=8)(config)
+        pool(1, instanceType="m6g.4xlarge")(config)
+        pool(0, maxSize=8)(config)
 
     code, _, _ = run_diff("dev", changed(tmp_path, "dev", both), "--terraform-report", str(report))
     assert code == diff.EXIT_SAFE
@@ -476,21 +476,21 @@ def test_markdown_is_a_merge_request_comment(tmp_path: Path) -> None:
 
 
 def test_a_cost_delta_with_an_unpriced_side_is_unknown(tmp_path: Path) -> None:
-    head = changed(tmp_path, "dev", pool(0, instanceType="r5.2xlarge"))  # not in the price table
+    head = changed(tmp_path, "dev", pool(1, instanceType="r6g.2xlarge"))  # not in the price table
     code, doc = as_json("dev", head)
     assert code == diff.EXIT_SAFE
     assert doc["cost"]["complete"] == {"base": True, "head": False}
-    assert doc["cost"]["delta"] == {"atMin": None, "initial": None, "atMax": None}
+    assert doc["cost"]["delta"] == {"atMin": 0.0, "initial": None, "atMax": None}  # it idles at zero: known
     _, out, _ = run_diff("dev", head)
-    assert "at min $366 → >= $73 (unknown)" in out
-    assert "incomplete: no price for x86 (r5.2xlarge) in eu-west-3 (HEAD): the change is unknown" in out
+    assert "at min $366 → $366 (±$0)  initial $629 → >= $366 (unknown)  at max $2,264 → >= $953 (unknown)" in out
+    assert "incomplete: no price for arm64 (r6g.2xlarge) in eu-west-3 (HEAD): the change is unknown" in out
     _, out, _ = run_diff("dev", head, "--format", "markdown")
-    assert "| after (incomplete) | >= $73 |" in out
-    assert "| change | unknown | unknown | unknown |" in out
-    assert "Cost incomplete: no price for x86 (r5.2xlarge) in eu-west-3 (HEAD)." in out
+    assert "| after (incomplete) | $366 | >= $366 | >= $953 |" in out
+    assert "| change | ±$0 | unknown | unknown |" in out
+    assert "Cost incomplete: no price for arm64 (r6g.2xlarge) in eu-west-3 (HEAD)." in out
     report = tmp_path / "tf.json"
     run_diff("dev", head, "--terraform-report", str(report))
-    assert json.loads(report.read_text())["costIncomplete"] == "no price for x86 (r5.2xlarge) in eu-west-3 (HEAD)"
+    assert json.loads(report.read_text())["costIncomplete"] == "no price for arm64 (r6g.2xlarge) in eu-west-3 (HEAD)"
 
 
 def test_verdicts_that_appear_and_disappear(tmp_path: Path) -> None:

@@ -135,14 +135,74 @@ def test_a_storage_class_replaced_under_its_own_name(tmp_path: Path) -> None:
 
 def test_capacity_replaced_drains_its_nodes(tmp_path: Path) -> None:
     def bigger(config: dict[str, Any]) -> None:
+        config["multiarch:nodePools"][1]["instanceType"] = "m6g.4xlarge"
+
+    code, doc = as_json("dev", changed(tmp_path, "dev", bigger))
+    assert code == diff.EXIT_SAFE
+    assert (
+        "replace of aws:eks/nodeGroup:NodeGroup build-multiarch-pools-arm64: up to 5 node(s) of pool arm64 are "
+        "drained, and builds running on pool arm64 are interrupted. Its name (build-multiarch-arm64) is fixed, so the "
+        "provider deletes the old one before it creates the new one: the pool has no nodes in between."
+    ) in doc["risks"]
+    # Its only pool: the arch's builds have nowhere to go while it is replaced, named as a risk.
+    assert (
+        "every pool of arch arm64 (arm64) goes at once: arm64 builds (CI jobs that select kubernetes.io/arch=arm64, "
+        "Tekton's build-arm64 tasks) have nowhere to run until they are back, and wait Pending"
+    ) in doc["risks"]
+
+
+# --- pools and their roles: the controllers' last pool, an arch's last pool (the placement model) ----
+
+
+STRANDED_DEV = (
+    "gitlab-runner/gitlab-runner, kube-system/cluster-autoscaler, kube-system/coredns, kube-system/efs-csi-controller, "
+    "tekton-pipelines-resolvers/tekton-pipelines-remote-resolvers, tekton-pipelines/tekton-events-controller, "
+    "tekton-pipelines/tekton-pipelines-controller, tekton-pipelines/tekton-pipelines-webhook"
+)
+
+
+def test_replacing_devs_only_amd64_pool_strands_the_controllers_and_is_blocked(tmp_path: Path) -> None:
+    code, doc = as_json(
+        "dev", changed(tmp_path, "dev", lambda c: c["multiarch:nodePools"][0].update(instanceType="m5a.4xlarge"))
+    )
+    assert code == diff.EXIT_BLOCKED
+    (b,) = doc["blocked"]
+    assert b["why"] == (
+        "replace of aws:eks/nodeGroup:NodeGroup build-multiarch-pools-x86: pool x86 is the only place at idle for "
+        f"{STRANDED_DEV}; between the delete and the create they have nowhere to run, the autoscaler among them: "
+        "nothing starts a node for them, and the cluster cannot heal itself"
+    )
+    assert b["procedure"][0] == "Keep a place for them first (docs/review.md, 'Pools and their roles'):"
+    assert any(r.startswith("every pool of arch amd64 (x86) goes at once") for r in doc["risks"])
+
+
+def test_replacing_karpenters_system_pool_is_blocked_and_no_build_is_said_to_run_there(tmp_path: Path) -> None:
+    def larger(config: dict[str, Any]) -> None:
+        config["multiarch:autoscaling"]["karpenter"]["systemPool"]["instanceType"] = "t4g.large"
+
+    code, doc = as_json("karpenter-dev", changed(tmp_path, "karpenter-dev", larger))
+    assert code == diff.EXIT_BLOCKED
+    (b,) = doc["blocked"]
+    assert b["why"].startswith(
+        "replace of aws:eks/nodeGroup:NodeGroup build-multiarch-pools-system: pool system is the only place at idle "
+        "for gitlab-runner/gitlab-runner, kube-system/coredns, kube-system/efs-csi-controller, kube-system/karpenter,"
+    )
+    assert "the autoscaler among them" in b["why"]
+    assert not any("builds running on pool system" in r for r in doc["risks"])
+
+
+def test_a_second_pool_for_the_controllers_makes_the_replacement_safe(tmp_path: Path) -> None:
+    """The procedure works: with a second untainted pool at minSize 1 in both sides, the x86 pool's
+    replacement leaves the controllers a place, and the review says builds are interrupted only."""
+    tools = {"name": "tools", "arch": "amd64", "instanceType": "m5a.large", "minSize": 1, "maxSize": 2}
+    base = changed(tmp_path, "dev", lambda c: c["multiarch:nodePools"].append(dict(tools)), "with-tools")
+
+    def both(config: dict[str, Any]) -> None:
+        config["multiarch:nodePools"].append(dict(tools))
         config["multiarch:nodePools"][0]["instanceType"] = "m5a.4xlarge"
 
-    _, doc = as_json("dev", changed(tmp_path, "dev", bigger))
-    assert (
-        "replace of aws:eks/nodeGroup:NodeGroup build-multiarch-pools-x86: up to 3 node(s) of pool x86 are drained, "
-        "and builds running on pool x86 are interrupted. Its name (build-multiarch-x86) is fixed, so the provider "
-        "deletes the old one before it creates the new one: the pool has no nodes in between."
-    ) in doc["risks"]
+    code, doc = as_json(base, changed(tmp_path, "dev", both), "--stack", "dev")
+    assert code == diff.EXIT_SAFE and doc["blocked"] == []
 
 
 def test_removing_tekton_says_its_crds_take_every_run(tmp_path: Path) -> None:

@@ -29,7 +29,10 @@ def _outcome(r: Review) -> str:
     return {
         EXIT_SAFE: "safe to apply",
         EXIT_POLICY: "HEAD or the change fails a mandatory policy or schema check",
-        EXIT_BLOCKED: "BLOCKED: a cluster, or a protected or stateful resource, would be replaced or deleted",
+        EXIT_BLOCKED: (
+            "BLOCKED: a cluster, a protected or stateful resource, or the controllers' only pool would be replaced or "
+            "deleted"
+        ),
     }[r.exit_code]
 
 

@@ -14,15 +14,14 @@ from typing import Any
 
 from tools import replacerules
 from tools.diff.compare import Item
+from tools.diff.roles import NODE_TYPES, STRANDING_PROCEDURE, Roles, gone_pools, pool_of, stranding
 from tools.diff.sides import Resource
 from tools.recording import redact
-
-POOL_TAG = "multiarch.dev/pool"
 
 # What to do before a protected resource may go, by type: the README's documented procedure.
 PROCEDURES: dict[str, list[str]] = {
     "aws:efs/fileSystem:FileSystem": [
-        "Only if the data on it may go (README, 'Shared RWX storage'):",
+        "Only if the data on it may go (docs/storage.md):",
         "pulumi state unprotect '{urn}'",
         "pulumi up --stack {stack}   # creates the new file system; the old one is retained in AWS",
         "aws efs describe-mount-targets --file-system-id <old fs-id>   # delete them, then:",
@@ -55,7 +54,7 @@ class Blocked:
 
 
 CLUSTER_PROCEDURE = [
-    "Only if a new cluster is what you want (README, 'Reviewing a change'):",
+    "Only if a new cluster is what you want (docs/review.md):",
     "pulumi stack init {stack}-next   # the changed configuration, as a stack of its own",
     "pulumi up --stack {stack}-next   # the new cluster, beside the old one",
     "move the builds: register the runner on the new stack, let the old cluster's running builds finish",
@@ -137,9 +136,12 @@ def _cluster_blast(item: Item, items: Sequence[Item]) -> tuple[str, list[Item]]:
     return "; ".join(parts), [*on, *capacity, *_providers_of(item, items)]
 
 
-def blocked(items: Sequence[Item], stack: str) -> list[Blocked]:
-    """What `pulumi up` must not do unattended: replacing or deleting a cluster (with its blast radius)
-    or a protected or retained resource (stateful: a file system)."""
+def blocked(
+    items: Sequence[Item], stack: str, roles: Roles | None = None, head_roles: Roles | None = None
+) -> list[Blocked]:
+    """What `pulumi up` must not do unattended: replacing or deleting a cluster (with its blast radius),
+    a protected or retained resource (stateful: a file system), or the only capacity where some
+    controller can run (the cluster's capacity to heal itself)."""
     out = []
     clusters = [
         i
@@ -192,28 +194,11 @@ def blocked(items: Sequence[Item], stack: str) -> list[Blocked]:
             what += " (because " + "; ".join(r.text() for r in item.reasons) + ")"
         steps = PROCEDURES.get(b.type, GENERIC_PROCEDURE)
         out.append(Blocked(item, what, [s.format(urn=b.urn, stack=stack) for s in steps]))
+    if roles is not None:
+        out += [Blocked(item, why, list(STRANDING_PROCEDURE)) for item, why in stranding(items, roles, head_roles)]
     return out
 
 
-def _pool_of(r: Resource) -> tuple[str, int]:
-    i = redact(r.inputs)
-    if r.type == replacerules.EKS_NODE_GROUP:
-        return str((i.get("tags") or {}).get(POOL_TAG, r.name)), int((i.get("scalingConfig") or {}).get("maxSize") or 0)
-    if r.type == replacerules.GKE_NODE_POOL:
-        labels = (i.get("nodeConfig") or {}).get("labels") or {}
-        return str(labels.get(POOL_TAG, r.name)), int((i.get("autoscaling") or {}).get("totalMaxNodeCount") or 0)
-    if r.type == replacerules.KARPENTER_NODE_POOL:
-        spec = i.get("spec") or {}
-        labels = ((spec.get("template") or {}).get("metadata") or {}).get("labels") or {}
-        nodes = str((spec.get("limits") or {}).get("nodes") or "")
-        return str(labels.get(POOL_TAG, r.name)), int(nodes) if nodes.isdigit() else 0
-    if r.type == replacerules.COMPUTE_CLASS:  # GKE creates its nodes; it knows no count
-        return str(((i.get("metadata") or {}).get("labels") or {}).get(POOL_TAG, r.name)), 0
-    labels = ((i.get("spec") or {}).get("template", {}).get("metadata", {}).get("labels")) or {}
-    return str(labels.get(POOL_TAG, r.name)), int((i.get("spec") or {}).get("replicas") or 0)
-
-
-NODE_TYPES = (replacerules.EKS_NODE_GROUP, replacerules.GKE_NODE_POOL, replacerules.MACHINE_SET)
 RUN_TEMPLATE = "multiarch-pipelinerun"  # components/names.py PIPELINE_RUN_TEMPLATE
 
 
@@ -294,24 +279,35 @@ def _tekton_risk(item: Item) -> str | None:
     return "replace of the Tekton release: running PipelineRuns fail while its controllers are recreated [PULUMI-K8S]"
 
 
-def risks(items: Sequence[Item]) -> list[str]:
+def risks(items: Sequence[Item], roles: Roles | None = None, head_roles: Roles | None = None) -> list[str]:
     """One line per replaced or deleted resource that interrupts work, by what the resource is
-    (`replacerules.CLASSES`); a cluster's and a stateful resource's are blocked instead."""
+    (`replacerules.CLASSES`); a cluster's, a stateful resource's and the controllers' last pool's are
+    blocked instead. With the base's roles: builds are said interrupted only where they run, and an
+    arch left with no pool is named with the builds that have nowhere to go."""
     out = []
+    if roles is not None:
+        gone = gone_pools(items, head_roles)
+        for a, pools in sorted(roles.build_pools.items()):
+            if pools and set(pools) <= gone:
+                out.append(
+                    f"every pool of arch {a} ({', '.join(pools)}) goes at once: {a} builds (CI jobs that select "
+                    f"kubernetes.io/arch={a}, Tekton's build-{a} tasks) have nowhere to run until they are back, "
+                    "and wait Pending"
+                )
     for item in items:
         r, b = item.resource, item.base
         if item.action not in ("replace", "delete") or b is None or item.blocked:
             continue
         kind = replacerules.resource_class(r.type)
         if r.type == replacerules.COMPUTE_CLASS:
-            pool, _ = _pool_of(b)
+            pool, _ = pool_of(b)
             out.append(
                 f"{item.action} of ComputeClass {_name(b)}: builds of pool {pool} select it (cloud.google.com/"
                 f"compute-class={_name(b)}); {'while it is gone they' if item.action == 'replace' else 'they'} "
                 "cannot be scheduled, and the nodes GKE created for it are removed once empty"
             )
         elif kind == replacerules.CAPACITY and r.type in (*NODE_TYPES, replacerules.KARPENTER_NODE_POOL):
-            pool, most = _pool_of(b)
+            pool, most = pool_of(b)
             named = redact(b.inputs).get("nodeGroupName") or redact(b.inputs).get("name")
             fixed = (
                 f" Its name ({named}) is fixed, so the provider deletes the old one before it creates the new one:"
@@ -322,10 +318,13 @@ def risks(items: Sequence[Item]) -> list[str]:
                 else ""
             )
             up_to = f"up to {most} node(s)" if most else "the nodes"
-            out.append(
-                f"{item.action} of {r.type} {r.name}: {up_to} of pool {pool} are drained, "
-                f"and builds running on pool {pool} are interrupted.{fixed}"
+            builds_there = roles is None or pool in roles.build_pool_names
+            on_it = (
+                f"builds running on pool {pool} are interrupted"
+                if builds_there
+                else f"no build runs on pool {pool}: the controllers on it restart on another pool"
             )
+            out.append(f"{item.action} of {r.type} {r.name}: {up_to} of pool {pool} are drained, and {on_it}.{fixed}")
         elif kind == replacerules.NAMESPACE:
             ns = _name(b)
             inside = _namespace_contents(ns, items)

@@ -13,6 +13,7 @@ from typing import Any
 
 from tools.diff.compare import Item, classify
 from tools.diff.risk import Blocked, blocked, risks
+from tools.diff.roles import Roles
 from tools.diff.sides import Side
 
 EXIT_SAFE, EXIT_POLICY, EXIT_CONFIG, EXIT_BLOCKED = 0, 1, 2, 3
@@ -173,12 +174,13 @@ class Review:
 
 def review(base: Side, head: Side) -> Review:
     items = classify(base, head)
+    roles = Roles.of(base.cost)  # the base's: what the change takes away
     return Review(
         base,
         head,
         items,
-        blocked(items, head.stack),
-        risks(items),
+        blocked(items, head.stack, roles, Roles.of(head.cost)),
+        risks(items, roles, Roles.of(head.cost)),
         cost_delta(base, head),
         verdict_delta(base, head, upgrade_path(items)),
     )

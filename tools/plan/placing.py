@@ -75,4 +75,8 @@ def print_placement(placed: Placement, out: TextIO) -> dict[str, Any]:
         ],
         "builds": builds,
         "controllersOnClusterWorkers": placed.external_workers,
+        # What the change review asks: where each pod at idle can go, where each arch's build fits.
+        "homes": {pod: list(pools) for pod, pools in sorted(placed.homes.items())},
+        "buildPools": {a: list(pools) for a, pools in sorted(placed.build_pools.items())},
+        "pools": [r.pool for r in placed.rows],
     }  # fmt: skip

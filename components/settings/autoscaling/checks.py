@@ -8,8 +8,7 @@ from collections.abc import Sequence
 
 from pydantic.alias_generators import to_camel
 
-from ... import arch, limits, versions
-from ...catalog import aws
+from ... import versions
 from ..base import PROJECT, _Context, version_known
 from ..pools import NodePool
 from . import COMPUTE_CLASS, KARPENTER, Autoscaling, Range
@@ -63,8 +62,6 @@ def _check_autoscaling(ctx: _Context, a: Autoscaling, pools: Sequence[NodePool],
                 "up; keep minSize >= 1 on one pool (or use engine karpenter, whose controller has a system node group) "
                 "(Cluster Autoscaler FAQ: it is a Deployment on the cluster's own nodes)"
             )
-    if ctx.platform in ("eks", "openshift") and cluster_autoscaler and ctx.pools_complete:
-        _check_totals(ctx, a, pools, errors)
     if ctx.platform == "openshift" and a.enabled and ctx.cluster is not None:
         zones = len(ctx.cluster.zones)
         for pool in pools:
@@ -111,62 +108,4 @@ def _check_cluster_autoscaler_pin(ctx: _Context, a: Autoscaling, errors: list[st
             f"{PROJECT}:cluster.version: {minor!r} has no Cluster Autoscaler pinned (pinned: "
             f"{', '.join(versions.CLUSTER_AUTOSCALER)}, components/versions.py); set {at} to its release "
             f"for {minor} (registry.k8s.io/autoscaling/cluster-autoscaler:v{minor}.x)"
-        )
-
-
-def _node_size(pool: NodePool) -> tuple[int, int] | None:
-    """(vCPU, memory MiB) of the pool's largest node, None when it is unknown (an unlisted type
-    without nodeCapacity, or a type the catalog does not know: reported elsewhere)."""
-    sizes = []
-    for t in pool.all_instance_types:
-        try:
-            sizes.append(pool.aws_capacity(t))
-        except (arch.UnknownInstanceTypeError, AssertionError):
-            return None
-    return max(sizes) if sizes else None
-
-
-def _check_totals(ctx: _Context, a: Autoscaling, pools: Sequence[NodePool], errors: list[str]) -> None:
-    """The autoscaler adds a node only while the cluster stays within its totals: each pool that may
-    grow needs room for one more of its nodes above every pool's minimum (and, on OpenShift, the
-    control plane, which its ClusterAutoscaler counts)."""
-    at = f"{PROJECT}:autoscaling.limits"
-    control_plane = limits.OPENSHIFT_CONTROL_PLANE_NODES if ctx.platform == "openshift" else 0
-    sized = {p.name: _node_size(p) for p in pools}
-    floor_nodes = sum(p.min_size for p in pools) + control_plane
-    growing = [p for p in pools if p.max_size > p.min_size]
-    counted = " and the 3 control plane nodes (OpenShift's ClusterAutoscaler counts them)" if control_plane else ""
-    knob = "ClusterAutoscaler spec.resourceLimits" if control_plane else "Cluster Autoscaler --max-nodes-total"
-    if growing and floor_nodes + 1 > a.limits.max_nodes_total:
-        errors.append(
-            f"{at}.maxNodesTotal: {a.limits.max_nodes_total} leaves no room to scale: the pools' minimum "
-            f"sizes{counted} already make {floor_nodes} node{'s' if floor_nodes != 1 else ''}, and the autoscaler "
-            "adds one only below maxNodesTotal; raise it to at "
-            f"least {floor_nodes + 1} ({knob})"
-        )
-    known = {name: size for name, size in sized.items() if size is not None}
-    if len(known) < len(sized) or not growing:
-        return
-    floor_cores = sum(p.min_size * known[p.name][0] for p in pools)
-    floor_mib = sum(p.min_size * known[p.name][1] for p in pools)
-    smallest_cpu = min(growing, key=lambda p: known[p.name][0])
-    vcpu = known[smallest_cpu.name][0]
-    if floor_cores + vcpu > a.limits.cores.max:
-        need = floor_cores + vcpu
-        errors.append(
-            f"{at}.cores.max: {a.limits.cores.max} leaves no room for one more node: the pools at their minimum "
-            f"sizes have {floor_cores} vCPU, and the smallest node that may be added ({smallest_cpu.name}, "
-            f"{smallest_cpu.instance_type}, {vcpu} vCPU) makes {need}; raise it to at least {need} (the autoscaler's "
-            f"cores total; {aws.source_note()})"
-        )
-    smallest_mem = min(growing, key=lambda p: known[p.name][1])
-    mib = known[smallest_mem.name][1]
-    if floor_mib + mib > a.limits.memory_gib.max * 1024:
-        need = -(-(floor_mib + mib) // 1024)
-        errors.append(
-            f"{at}.memoryGib.max: {a.limits.memory_gib.max} leaves no room for one more node: the pools at their "
-            f"minimum sizes have {floor_mib / 1024:g} GiB, and the smallest node that may be added "
-            f"({smallest_mem.name}, {smallest_mem.instance_type}, {mib / 1024:g} GiB) makes "
-            f"{(floor_mib + mib) / 1024:g}; "
-            f"raise it to at least {need} (the autoscaler's memory total; {aws.source_note()})"
         )
