@@ -217,6 +217,20 @@ EKS_NODE_GROUPS_PER_CLUSTER = Quota(
 # OpenShift MachineSets have no such bound of their own (EC2 instance quotas apply; not checked).
 GKE_MAX_NODES_PER_POOL_ZONE = 1000
 
+# What builds leave behind (docs/build.md, "Retention"): each limit with its source.
+# EFS access points per file system: 10,000 since February 2025, adjustable (EFS quotas; botocore's
+# CreateAccessPoint documentation; 120 before 2023, 1,000 from January 2023).
+EFS_ACCESS_POINTS_PER_FILE_SYSTEM = Quota(
+    "Access points per file system", 10_000, "efsAccessPointsPerFileSystem", "EFS quotas (adjustable)"
+)
+# PipelineRuns a cluster keeps before the controller and the UIs slow down: about 2,000, as users
+# report it (tektoncd/cli#2206, 2024; tektoncd/pipeline#9686), not a documented limit.
+TEKTON_PIPELINERUNS_PRACTICAL = 2000
+TEKTON_PIPELINERUNS_SOURCE = "tektoncd/cli#2206: about 2,000 PipelineRuns, users' practical ceiling"
+# Completed TaskRuns before sluggishness, as reported (tektoncd/pipeline#3175).
+TEKTON_TASKRUNS_PRACTICAL = 1600
+TEKTON_TASKRUNS_SOURCE = "tektoncd/pipeline#3175: sluggish near 1,600 completed TaskRuns"
+
 # OpenShift on AWS runs three control plane machines (install-config controlPlane.replicas), and its
 # ClusterAutoscaler counts them in maxNodesTotal (ClusterAutoscaler resourceLimits docs).
 OPENSHIFT_CONTROL_PLANE_NODES = 3

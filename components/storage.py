@@ -281,6 +281,7 @@ def irsa_trust_policy(provider_arn: str, issuer: str, namespace: str, service_ac
 @dataclass(frozen=True)
 class FilestoreStorageArgs:
     storage_class: FilestoreStorageClass  # name, tier, network, reclaim policy
+    workspace: bool = False  # with pipelines: a second class, bound at once, for the builds' shared volume
 
 
 class FilestoreStorage(pulumi.ComponentResource):
@@ -301,4 +302,22 @@ class FilestoreStorage(pulumi.ComponentResource):
             "WaitForFirstConsumer",
             pulumi.ResourceOptions(parent=self),
         )
-        self.register_outputs({"storageClass": sc.name})
+        outputs = {"storageClass": sc.name}
+        if args.workspace:
+            # The builds' shared volume is made with the stack, before the first build: bound at once,
+            # not when a pod first mounts it (which would make that build wait for the instance).
+            self.workspace_class = _storage_class(
+                f"{name}-workspace-class",
+                _class_metadata(workspace_class_name(sc.name), False),
+                FILESTORE_PROVISIONER,
+                {"tier": sc.tier, "network": sc.network},
+                "Delete",
+                "Immediate",
+                pulumi.ResourceOptions(parent=self),
+            )
+            outputs["workspaceStorageClass"] = workspace_class_name(sc.name)
+        self.register_outputs(outputs)
+
+
+def workspace_class_name(storage_class: str) -> str:
+    return f"{storage_class}-workspace"

@@ -34,6 +34,10 @@ OLM_CATALOG_SOURCE = "redhat-operators"
 TEKTON_DEFAULT_VERSION = "v1.9.0"  # LTS line
 TEKTON_MIN_VERSION = (0, 50, 0)  # first release with `coschedule`
 TEKTON_RELEASE_URL = "https://github.com/tektoncd/pipeline/releases/download/{version}/release.yaml"
+# Tekton Pruner (tektoncd/pruner): deletes finished runs by the stack's retention (eks, gke). Its
+# release manifests, from the project's release bucket (tektoncd/pruner tekton/release-cheat-sheet.md).
+TEKTON_PRUNER_VERSION = "v0.4.1"
+TEKTON_PRUNER_RELEASE_URL = "https://infra.tekton.dev/tekton-releases/pruner/previous/{version}/release.yaml"
 
 # OpenShift Pipelines (openshift): the Red Hat operator from OLM.
 OPENSHIFT_PIPELINES_PACKAGE = "openshift-pipelines-operator-rh"

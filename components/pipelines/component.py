@@ -11,9 +11,9 @@ import pulumi
 import pulumi_kubernetes as k8s
 import yaml
 
-from .. import arch, kube, scheduling
+from .. import arch, kube, scheduling, workspaces
 from .runs import RUN_TEMPLATE, RUN_TEMPLATE_KEY
-from .tasks import PIPELINE_NAME, SERVICE_ACCOUNT, build_task, clone_task, pipeline, push_task
+from .tasks import PIPELINE_NAME, SERVICE_ACCOUNT, build_task, cleanup_task, clone_task, pipeline, push_task
 
 
 @dataclass(frozen=True)
@@ -24,6 +24,7 @@ class BuildPipelineArgs:
     run_template: Mapping[str, Any] | None = None  # the PipelineRun to start builds from (pipeline_run)
     openshift: bool = False  # grant the pipelines SCC to the service account
     engine: pulumi.Resource | None = None  # the install the CRDs come from
+    shared_workspace: tuple[str, str] | None = None  # gke: (StorageClass, size) of the runs' shared volume
 
 
 class BuildPipeline(pulumi.ComponentResource):
@@ -46,6 +47,7 @@ class BuildPipeline(pulumi.ComponentResource):
             "git-clone": ("Task", clone_task()),
             "buildah-build": ("Task", build_task()),
             "buildah-push": ("Task", push_task()),
+            "workspace-cleanup": ("Task", cleanup_task()),
             PIPELINE_NAME: ("Pipeline", pipeline(args.arches, args.native)),
         }
         for obj_name, (kind, spec) in objects.items():
@@ -63,6 +65,20 @@ class BuildPipeline(pulumi.ComponentResource):
                 spec=spec,
                 # Tekton's CRDs come with the install; no data flows from it.
                 opts=pulumi.ResourceOptions(parent=self, depends_on=crds),
+            )
+        if args.shared_workspace is not None:
+            storage_class, size = args.shared_workspace
+            # One volume for every run, each in its own directory (the template's subPath); made with
+            # the stack, so no build waits for a Filestore instance.
+            k8s.core.v1.PersistentVolumeClaim(
+                f"{name}-workspaces",
+                metadata=k8s.meta.v1.ObjectMetaArgs(name=workspaces.SHARED_CLAIM, namespace=namespace),
+                spec=k8s.core.v1.PersistentVolumeClaimSpecArgs(
+                    access_modes=["ReadWriteMany"],
+                    storage_class_name=storage_class,
+                    resources=k8s.core.v1.VolumeResourceRequirementsArgs(requests={"storage": size}),
+                ),
+                opts=pulumi.ResourceOptions(parent=self),
             )
         if args.run_template is not None:
             k8s.core.v1.ConfigMap(

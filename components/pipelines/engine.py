@@ -10,9 +10,10 @@ from typing import Any
 
 import pulumi
 import pulumi_kubernetes as k8s
+import yaml
 
-from .. import kube, names, scheduling, versions
-from ..settings import Pipelines
+from .. import kube, limits, names, scheduling, versions
+from ..settings import Pipelines, Retention
 
 TEKTON_NAMESPACE = names.TEKTON_NAMESPACE
 
@@ -36,6 +37,74 @@ def feature_flags(p: Pipelines) -> dict[str, str]:
         # Removed in v1.0; v0.50-v0.68 read both.
         flags["disable-affinity-assistant"] = "true" if disabled else "false"
     return flags
+
+
+PRUNER_CONFIG = "tekton-pruner-default-spec"  # the release's own global ConfigMap
+PRUNER_WEBHOOK = "validation.webhook.pruner.tekton.dev"
+
+
+def pruner_config(r: Retention) -> dict[str, Any]:
+    """The pruner's `global-config`: per namespace and status (enforcedConfigLevel global), the
+    newest runs kept, and a finished run's time to live."""
+    config: dict[str, Any] = {
+        "enforcedConfigLevel": "global",
+        "successfulHistoryLimit": r.successful_runs,
+        "failedHistoryLimit": r.failed_runs,
+    }
+    if r.ttl is not None:
+        config["ttlSecondsAfterFinished"] = (limits.go_duration_ns(r.ttl) or 0) // 10**9
+    return config
+
+
+def pruner_transform(config: dict[str, Any]) -> pulumi.ResourceTransform:
+    """A transform of the pruner's release: its global ConfigMap holds the stack's retention (one
+    owner, as feature-flags), and its validating webhook is created after that ConfigMap, so the
+    ConfigMap is not refused by a webhook whose pod is not ready yet (on destroy, the webhook goes
+    first, for the same reason)."""
+
+    def transform(args: pulumi.ResourceTransformArgs) -> pulumi.ResourceTransformResult | None:
+        props: dict[str, Any] = dict(args.props)  # a rendered manifest object: plain values
+        metadata = dict(props.get("metadata") or {})
+        if args.type_ == "kubernetes:core/v1:ConfigMap" and metadata.get("name") == PRUNER_CONFIG:
+            props["data"] = {**(props.get("data") or {}), "global-config": yaml.safe_dump(config, sort_keys=True)}
+        elif (
+            args.type_ == "kubernetes:admissionregistration.k8s.io/v1:ValidatingWebhookConfiguration"
+            and metadata.get("name") == PRUNER_WEBHOOK
+        ):
+            annotations = {**(metadata.get("annotations") or {})}
+            annotations["config.kubernetes.io/depends-on"] = f"/namespaces/{TEKTON_NAMESPACE}/ConfigMap/{PRUNER_CONFIG}"
+            props["metadata"] = {**metadata, "annotations": annotations}
+        else:
+            return None
+        return pulumi.ResourceTransformResult(props=props, opts=args.opts)
+
+    return transform
+
+
+def openshift_pruner(p: Pipelines) -> dict[str, Any]:
+    """TektonConfig's pruners, set to the stack's retention: the event-based one (tektoncd/pruner,
+    GA in OpenShift Pipelines 1.21, which `latest` follows) with the same global config as upstream,
+    the job-based one off (both at once are refused); before 1.21, the job-based one (`keep`, hourly:
+    it counts every finished run, not per status, and has no time to live)."""
+    channel = p.channel
+    new = channel == "latest" or not channel.startswith("pipelines-") or _minor(channel) >= 21
+    if new:
+        return {
+            "pruner": {"disabled": True},
+            "tektonpruner": {"disabled": False, "global-config": pruner_config(p.retention)},
+        }
+    return {
+        "pruner": {
+            "disabled": False,
+            "resources": ["pipelinerun"],
+            "keep": p.retention.successful_runs + p.retention.failed_runs,
+            "schedule": "0 * * * *",
+        }
+    }
+
+
+def _minor(channel: str) -> int:
+    return int(channel.removeprefix("pipelines-").partition(".")[2] or 0)
 
 
 def feature_flags_transform(flags: dict[str, str]) -> pulumi.ResourceTransform:
@@ -75,7 +144,10 @@ class PipelineEngine(pulumi.ComponentResource):
         else:
             self.ready = self._tekton(name, p, args.system_nodes, args.system_toleration)
             # What the transforms write into the release: visible to the plan and its diff.
-            outputs: dict[str, Any] = {"featureFlags": feature_flags(p)}
+            outputs: dict[str, Any] = {
+                "featureFlags": feature_flags(p),
+                "pruner": {"version": versions.TEKTON_PRUNER_VERSION, "globalConfig": pruner_config(p.retention)},
+            }
             if args.system_nodes:
                 outputs["controllersOnSystemNodes"] = {
                     "namespaces": list(TEKTON_CONTROLLER_NAMESPACES),
@@ -89,15 +161,20 @@ class PipelineEngine(pulumi.ComponentResource):
         # ConfigMap has one owner. A second resource patching it would be a second field manager:
         # on the next release bump the two conflict, or the release's defaults silently win and
         # turn the affinity assistant back on.
+        on_system = [kube.system_nodes_transform(TEKTON_CONTROLLER_NAMESPACES, toleration)] if system_nodes else []
         release: pulumi.Resource = k8s.yaml.v2.ConfigFile(
             f"{name}-release",
             file=release_url(p.version),
             opts=pulumi.ResourceOptions(
-                parent=self,
-                transforms=[
-                    feature_flags_transform(feature_flags(p)),
-                    *([kube.system_nodes_transform(TEKTON_CONTROLLER_NAMESPACES, toleration)] if system_nodes else []),
-                ],
+                parent=self, transforms=[feature_flags_transform(feature_flags(p)), *on_system]
+            ),
+        )
+        # The pruner's manifests go into Tekton's namespace, which the release creates.
+        k8s.yaml.v2.ConfigFile(
+            f"{name}-pruner",
+            file=versions.TEKTON_PRUNER_RELEASE_URL.format(version=versions.TEKTON_PRUNER_VERSION),
+            opts=pulumi.ResourceOptions(
+                parent=self, depends_on=[release], transforms=[pruner_transform(pruner_config(p.retention)), *on_system]
             ),
         )
         return release
@@ -123,7 +200,10 @@ class PipelineEngine(pulumi.ComponentResource):
             api_version="operator.tekton.dev/v1alpha1",
             kind="TektonConfig",
             metadata={"name": "config", "annotations": {"pulumi.com/patchForce": "true"}},
-            spec={"pipeline": {"coschedule": "disabled" if p.affinity_assistant == "disabled" else "workspaces"}},
+            spec={
+                "pipeline": {"coschedule": "disabled" if p.affinity_assistant == "disabled" else "workspaces"},
+                **openshift_pruner(p),
+            },
             opts=pulumi.ResourceOptions(parent=self, depends_on=[subscription]),
         )
         return config

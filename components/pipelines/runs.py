@@ -6,10 +6,10 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 from typing import Any
 
-from .. import arch, names, scheduling
+from .. import arch, names, scheduling, workspaces
 from ..computeclass import CLASS_LABEL
 from ..scheduling import TaintLike
-from .tasks import CLONE_TASK, PIPELINE_NAME, PUSH_TASK, SERVICE_ACCOUNT, build_task_name
+from .tasks import CLEANUP_TASK, CLONE_TASK, PIPELINE_NAME, PUSH_TASK, SERVICE_ACCOUNT, build_task_name
 
 
 def node_arch_for(target: arch.Arch, pool_arches: Sequence[arch.Arch]) -> arch.Arch:
@@ -38,6 +38,7 @@ def task_pods(
 
     tasks = {CLONE_TASK: default_arch, **{build_task_name(t): node_arch_for(t, pool_arches) for t in arch.ARCHES}}
     tasks[PUSH_TASK] = default_arch
+    tasks[CLEANUP_TASK] = default_arch
     return {name: pod(node) for name, node in tasks.items()}
 
 
@@ -49,12 +50,18 @@ def pipeline_run(
     default_arch: arch.Arch,
     classes: Mapping[arch.Arch, str] | None = None,
     timeout: str = "1h",
+    shared_claim: str | None = None,
 ) -> dict[str, Any]:
     """The PipelineRun to start builds from: RWX workspaces on the stack's class, every task pinned to
     its arch (and ComputeClass) and tolerating that arch's pools, no autoscaler evicting it, and
     done within `timeout` (Karpenter's terminationGracePeriod follows it)."""
 
-    def claim(size: str) -> dict[str, Any]:
+    def claim(name: str, size: str) -> dict[str, Any]:
+        if shared_claim is not None:  # gke: the run's own directory on the shared volume
+            return {
+                "persistentVolumeClaim": {"claimName": shared_claim},
+                "subPath": f"{workspaces.RUN_DIRECTORY}/{name}",
+            }
         return {
             "volumeClaimTemplate": {
                 "spec": {
@@ -64,6 +71,10 @@ def pipeline_run(
                 }
             }
         }
+
+    bound = [{"name": name, **claim(name, size)} for name, size in workspaces.WORKSPACES.items()]
+    if shared_claim is not None:  # the cleanup task removes the run's directory from the volume's root
+        bound.append({"name": workspaces.ROOT_WORKSPACE, "persistentVolumeClaim": {"claimName": shared_claim}})
 
     return {
         "apiVersion": "tekton.dev/v1",
@@ -84,11 +95,7 @@ def pipeline_run(
                 {"name": "containerfile-path", "value": "Containerfile"},
                 {"name": "cache-repository", "value": "quay.io/<you>/htop-multiarch/cache"},
             ],
-            "workspaces": [
-                {"name": "source", **claim("1Gi")},
-                {"name": "oci-images", **claim("10Gi")},
-                {"name": "dockerconfig", "secret": {"secretName": "registry-credentials"}},
-            ],
+            "workspaces": [*bound, {"name": "dockerconfig", "secret": {"secretName": "registry-credentials"}}],
             "taskRunTemplate": {"serviceAccountName": SERVICE_ACCOUNT},
             "taskRunSpecs": [
                 {"pipelineTaskName": name, "podTemplate": pod}

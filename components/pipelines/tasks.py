@@ -1,14 +1,15 @@
 """The multi-arch build as Tekton objects: clone once onto the shared RWX workspace, build each arch
-with buildah into an OCI archive there, then assemble and push the index. Pure."""
+with buildah into an OCI archive there, then assemble and push the index; finally, empty the
+workspaces. Pure."""
 
 from __future__ import annotations
 
 from collections.abc import Sequence
 from typing import Any
 
-from .. import arch, buildscript, versions
+from .. import arch, buildscript, versions, workspaces
 
-CLONE_TASK, PUSH_TASK = "clone", "push"
+CLONE_TASK, PUSH_TASK, CLEANUP_TASK = "clone", "push", "cleanup"
 PIPELINE_NAME = "multiarch-build"
 
 
@@ -159,6 +160,37 @@ def _indent(text: str) -> str:
     return "\n".join(f"  {line}" for line in text.splitlines())
 
 
+def cleanup_task() -> dict[str, Any]:
+    """The run's workspaces emptied when it ends, whatever its outcome (a `finally` task): on EFS
+    an access point's directory outlives its claim, and on GKE's shared volume the run's directory
+    is removed, so nothing is left behind build after build."""
+    return {
+        "params": [{"name": "run", "type": "string", "description": "the PipelineRun's name"}],
+        "workspaces": [
+            _workspace("source"),
+            _workspace("oci-images"),
+            _workspace(
+                workspaces.ROOT_WORKSPACE,
+                optional=True,
+                description="the shared volume's root (gke): the run's directory",
+            ),
+        ],
+        "steps": [
+            {
+                "name": "cleanup",
+                "image": versions.GIT_IMAGE,
+                "script": (
+                    "#!/bin/sh\nset -eu\n"
+                    'find "$(workspaces.source.path)" "$(workspaces.oci-images.path)" -mindepth 1 -delete\n'
+                    f'if [ "$(workspaces.{workspaces.ROOT_WORKSPACE}.bound)" = "true" ]; then\n'
+                    f'  rm -rf "$(workspaces.{workspaces.ROOT_WORKSPACE}.path)/$(params.run)"\n'
+                    "fi\n"
+                ),
+            }
+        ],
+    }
+
+
 def build_task_name(a: arch.Arch) -> str:
     return f"build-{a}"
 
@@ -204,6 +236,7 @@ def pipeline(arches: Sequence[arch.Arch], native: Sequence[arch.Arch] = arch.ARC
             {"name": "source"},
             {"name": "oci-images"},
             {"name": "dockerconfig", "optional": True},
+            {"name": workspaces.ROOT_WORKSPACE, "optional": True},
         ],
         "tasks": [
             {
@@ -229,5 +262,17 @@ def pipeline(arches: Sequence[arch.Arch], native: Sequence[arch.Arch] = arch.ARC
                     {"name": "dockerconfig", "workspace": "dockerconfig"},
                 ],
             },
+        ],
+        "finally": [
+            {
+                "name": CLEANUP_TASK,
+                "taskRef": {"name": "workspace-cleanup"},
+                "params": [{"name": "run", "value": "$(context.pipelineRun.name)"}],
+                "workspaces": [
+                    {"name": "source", "workspace": "source"},
+                    {"name": "oci-images", "workspace": "oci-images"},
+                    {"name": workspaces.ROOT_WORKSPACE, "workspace": workspaces.ROOT_WORKSPACE},
+                ],
+            }
         ],
     }

@@ -16,12 +16,14 @@ from .enums import Arch, CapacityType, Engine, Platform, TaintEffect
 
 
 class QuotasArgs(TypedDict, total=False):
-    """eks: the account's EKS service quotas, if raised."""
+    """The account's service quotas, if raised (eks; EFS on eks and openshift)."""
 
     nodes_per_node_group: int
     """Nodes per managed node group (default 450)."""
     node_groups_per_cluster: int
     """Managed node groups per cluster (default 30)."""
+    efs_access_points_per_file_system: int
+    """eks, openshift: EFS access points per file system (default 10,000): one per build workspace."""
 
 
 class ClusterArgs(TypedDict, total=False):
@@ -36,7 +38,7 @@ class ClusterArgs(TypedDict, total=False):
     openshift_version: str
     """openshift: the cluster's version ("4.18"); checks the Pipelines channel supports it."""
     quotas: QuotasArgs
-    """eks: the account's EKS service quotas, if raised."""
+    """The account's service quotas, if raised (eks; EFS on eks and openshift)."""
     create: bool
     """eks/gke: false adopts the existing cluster `name` (default true)."""
     vpc_id: str
@@ -188,6 +190,8 @@ class FilestoreArgs(TypedDict, total=False):
     """Default true."""
     storage_class: FilestoreStorageClassArgs
     """The StorageClass."""
+    workspace_size: str
+    """The builds' shared workspace volume, one Filestore instance (default: the tier's minimum, 1Ti or 2.5Ti)."""
 
 
 class StorageArgs(TypedDict, total=False):
@@ -278,6 +282,17 @@ class AutoscalingArgs(TypedDict, total=False):
     """Cluster-wide bounds."""
 
 
+class RetentionArgs(TypedDict, total=False):
+    """How long finished PipelineRuns are kept (per namespace and status, as the pruner counts)."""
+
+    successful_runs: int
+    """The newest successful runs kept (default 20)."""
+    failed_runs: int
+    """The newest failed runs kept (default 20)."""
+    ttl: str
+    """A finished run older than this goes, whatever the counts (default 168h)."""
+
+
 class PipelinesArgs(TypedDict, total=False):
     """The pipeline engine and the multi-arch build pipeline."""
 
@@ -299,6 +314,8 @@ class PipelinesArgs(TypedDict, total=False):
     """Where the pipeline and its runs live (default builds)."""
     run_timeout: str
     """A PipelineRun's timeouts.pipeline (default 1h)."""
+    retention: RetentionArgs
+    """How long finished runs are kept: the Tekton Pruner (eks, gke), TektonConfig's pruner (openshift)."""
 
 
 class QemuArgs(TypedDict, total=False):

@@ -24,7 +24,7 @@ from .model import Settings
 from .parse import parse
 from .pools import NodeCapacity, NodePool, Taint
 from .storage import EFS_CREATION_OPTIONS, Efs, EfsStorageClass, Filestore, FilestoreStorageClass, Storage
-from .workloads import BuildResources, GitLabRunner, Pipelines, PipelinesFlavor, Qemu, runner_token_problem
+from .workloads import BuildResources, GitLabRunner, Pipelines, PipelinesFlavor, Qemu, Retention, runner_token_problem
 
 __all__ = [
     "EFS_CREATION_OPTIONS",
@@ -52,6 +52,7 @@ __all__ = [
     "Qemu",
     "Quotas",
     "Range",
+    "Retention",
     "Settings",
     "StackValues",
     "Storage",

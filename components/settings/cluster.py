@@ -15,10 +15,12 @@ from .base import PROJECT, _Context, _Model, _no_numbers
 
 
 class Quotas(_Model):
-    """EKS service quotas as raised for the account (defaults: AWS's)."""
+    """The account's service quotas as raised (defaults: AWS's)."""
 
     nodes_per_node_group: int = Field(default=limits.EKS_NODES_PER_NODE_GROUP.default, ge=1)
     node_groups_per_cluster: int = Field(default=limits.EKS_NODE_GROUPS_PER_CLUSTER.default, ge=1)
+    # eks, openshift: EFS access points per file system (each build workspace is one)
+    efs_access_points_per_file_system: int = Field(default=limits.EFS_ACCESS_POINTS_PER_FILE_SYSTEM.default, ge=1)
 
 
 class Cluster(_Model):
@@ -102,7 +104,10 @@ def _check_platform(ctx: _Context, gcp_project: str | None, errors: list[str]) -
         unused("vpc_id", "subnet_ids", "infrastructure_name", "zones", "openshift_version", "quotas")
     elif ctx.platform == "openshift":
         _check_openshift(ctx, errors)
-        unused("version", "location", "subnet_ids", "quotas")
+        unused("version", "location", "subnet_ids")
+        for key in ("nodes_per_node_group", "node_groups_per_cluster"):
+            if key in c.quotas.model_fields_set:
+                errors.append(f"{at}.quotas.{to_camel(key)}: an EKS quota: not used on openshift")
 
 
 # openshift-install's infrastructure name: the cluster name cut to 21 characters, "-", 5 random

@@ -10,7 +10,7 @@ from pydantic import (
 )
 from pydantic.alias_generators import to_camel
 
-from .. import limits
+from .. import limits, workspaces
 from ..catalog import api
 from .base import PROJECT, DnsLabel, _Context, _Model, _validate
 
@@ -136,6 +136,11 @@ class Efs(_Model):
         return bool(self.file_system_id)
 
 
+# Filestore's minimum capacity per tier (Filestore service tiers): what a shared workspace may be.
+FILESTORE_MINIMUM_TIB = {"standard": 1.0, "BASIC_HDD": 1.0, "premium": 2.5, "BASIC_SSD": 2.5}
+FILESTORE_SOURCE = "Filestore service tiers: Basic HDD, Zonal, Regional, Enterprise 1 TiB, Basic SSD 2.5 TiB"
+
+
 class FilestoreStorageClass(_Model):
     name: DnsLabel = "filestore-rwx"
     tier: Literal["standard", "premium", "enterprise", "zonal", "regional", "BASIC_HDD", "BASIC_SSD"] = "standard"
@@ -147,6 +152,14 @@ class FilestoreStorageClass(_Model):
 class Filestore(_Model):
     enabled: bool = True
     storage_class: FilestoreStorageClass = FilestoreStorageClass()
+    # The builds' shared workspace volume (with pipelines): one Filestore instance of this size,
+    # each run in its own directory; at least the tier's minimum, which is the default.
+    workspace_size: str | None = None
+
+    @property
+    def workspace_capacity(self) -> str:
+        tib = FILESTORE_MINIMUM_TIB.get(self.storage_class.tier, 1.0)
+        return self.workspace_size or (f"{tib:g}Ti" if tib >= 1 else workspaces.DEFAULT_SHARED_SIZE)
 
 
 class Storage(_Model):
@@ -222,3 +235,22 @@ def _check_storage(ctx: _Context, storage: Storage, errors: list[str]) -> None:
             errors.append(f"{at}.efs.identity: only for platform eks (the OpenShift operator gets its own credentials)")
     if filestore is not None and filestore.enabled and ctx.platform in ("eks", "openshift"):
         errors.append(f"{at}.filestore: Filestore is for platform gke; on {ctx.platform} use storage.efs")
+    if filestore is not None and filestore.enabled:
+        _check_workspace_size(filestore, errors)
+
+
+def _check_workspace_size(filestore: Filestore, errors: list[str]) -> None:
+    at = f"{PROJECT}:storage.filestore.workspaceSize"
+    if filestore.workspace_size is None:
+        return
+    value = limits.quantity(filestore.workspace_size)
+    tier = filestore.storage_class.tier
+    minimum = FILESTORE_MINIMUM_TIB.get(tier, 1.0)
+    if value is None:
+        errors.append(f"{at}: {filestore.workspace_size!r} is not a Kubernetes quantity such as 1Ti")
+    elif value < minimum * 1024**4:
+        errors.append(
+            f"{at}: {filestore.workspace_size} is below what a {tier} Filestore instance holds at least, "
+            f"{minimum:g}Ti ({FILESTORE_SOURCE}): the instance is billed at that size anyway; "
+            f"set at least {minimum:g}Ti"
+        )

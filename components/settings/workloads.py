@@ -24,6 +24,16 @@ if TYPE_CHECKING:
 PipelinesFlavor = Literal["tekton", "openshift-pipelines"]
 
 
+class Retention(_Model):
+    """How long finished PipelineRuns (and their workspaces, their TaskRuns and pods) are kept: the
+    Tekton Pruner on eks/gke, the TektonConfig pruner on openshift. Per namespace and per status,
+    as the pruner counts them; a finished run older than `ttl` goes whatever the counts."""
+
+    successful_runs: int = Field(default=20, ge=0)  # the newest successful runs kept (historyLimit per status)
+    failed_runs: int = Field(default=20, ge=0)  # the newest failed runs kept: what someone debugs
+    ttl: str | None = Field(default="168h", pattern=r"^([0-9]+(h|m|s))+$")  # after the run finishes; None: counts only
+
+
 class Pipelines(_Model):
     """The pipeline engine and the multi-arch build pipeline."""
 
@@ -36,6 +46,7 @@ class Pipelines(_Model):
     affinity_assistant: Literal["disabled", "enabled"] = "disabled"  # disabled: RWX workspaces in parallel tasks
     namespace: DnsLabel = "builds"  # where the build pipeline lives
     run_timeout: str = Field(default="1h", pattern=r"^([0-9]+(h|m|s))+$")  # a PipelineRun's timeouts.pipeline
+    retention: Retention = Retention()  # how many finished runs are kept, and for how long
 
     _version_not_number = field_validator("version", mode="before")(_no_numbers)
 
@@ -200,7 +211,44 @@ def _check_pipelines(platform: Platform, cluster: Cluster | None, p: Pipelines, 
             )
     if p.flavor == "openshift-pipelines":
         _check_channel(cluster, p, errors)
+    _check_retention(p, errors)
     return p
+
+
+# The Tekton Pruner's ttlSecondsAfterFinished is an int32 of seconds (tektoncd/pruner pkg/config).
+TTL_MAX_SECONDS = 2**31 - 1
+
+
+def _check_retention(p: Pipelines, errors: list[str]) -> None:
+    """A retention the pruner can honour: no count of 0 (it deletes each run as it finishes, its
+    logs and results with it), no TTL shorter than a run may last, none beyond the pruner's int32."""
+    at = f"{PROJECT}:pipelines.retention"
+    r = p.retention
+    for key, value in (("successfulRuns", r.successful_runs), ("failedRuns", r.failed_runs)):
+        if value == 0:
+            errors.append(
+                f"{at}.{key}: 0 deletes each run as it finishes, its logs, results and workspaces with it, before "
+                "anyone reads them (Tekton Pruner history limit 0: every finished run of that status); keep at least 1"
+            )
+    if r.ttl is None:
+        return
+    ttl_ns, run_ns = limits.go_duration_ns(r.ttl) or 0, limits.go_duration_ns(p.run_timeout) or 0
+    if ttl_ns // 10**9 > TTL_MAX_SECONDS:
+        errors.append(
+            f"{at}.ttl: {r.ttl!r} is beyond the pruner's ttlSecondsAfterFinished, an int32 of seconds: at most "
+            f"{TTL_MAX_SECONDS // 3600}h (tektoncd/pruner); remove ttl to keep runs by count only"
+        )
+    elif ttl_ns == 0:
+        errors.append(
+            f"{at}.ttl: {r.ttl!r} deletes each run as it finishes (Tekton Pruner ttlSecondsAfterFinished 0); set at "
+            "least pipelines.runTimeout, or remove ttl to keep runs by count only"
+        )
+    elif run_ns and ttl_ns < run_ns:
+        errors.append(
+            f"{at}.ttl: {r.ttl} is shorter than pipelines.runTimeout {p.run_timeout}: a run's history would be "
+            f"gone sooner than a run may last, so a long run's failure is deleted before whoever waited for it "
+            f"reads it; set ttl to at least {p.run_timeout} (or remove it: runs are then kept by count only)"
+        )
 
 
 def _check_channel(cluster: Cluster | None, p: Pipelines, errors: list[str]) -> None:

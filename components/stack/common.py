@@ -10,7 +10,7 @@ import pulumi
 import pulumi_kubernetes as k8s
 import yaml
 
-from .. import arch, kube, scheduling
+from .. import arch, kube, scheduling, workspaces
 from ..settings import Settings
 
 
@@ -23,6 +23,7 @@ class Platform:
     rwx_storage_class: str | None = None  # the StorageClass build workspaces use, when storage is on
     system_nodes: bool = False  # a tainted system node pool (Karpenter's, GKE's): controllers tolerate it
     system_toleration: dict[str, str] = field(default_factory=lambda: dict(scheduling.SYSTEM_TOLERATION))
+    shared_workspace: tuple[str, str] | None = None  # gke: (StorageClass, size) of the builds' shared volume
     compute_classes: dict[arch.Arch, str] = field(default_factory=dict)  # gke, engine compute-class: arch -> class name
 
 
@@ -63,6 +64,7 @@ def _pipelines(settings: Settings, p: Any, platform: Platform, in_cluster: pulum
         settings.default_job_arch,
         classes=platform.compute_classes,
         timeout=p.run_timeout,
+        shared_claim=workspaces.SHARED_CLAIM if platform.shared_workspace else None,
     )
     pipelines.BuildPipeline(
         "build-pipeline",
@@ -74,6 +76,7 @@ def _pipelines(settings: Settings, p: Any, platform: Platform, in_cluster: pulum
             run_template=run,
             openshift=settings.platform == "openshift",
             engine=engine.ready,
+            shared_workspace=platform.shared_workspace,
         ),
         opts=in_cluster,
     )

@@ -69,12 +69,18 @@ def _gke(settings: Settings, scope: Scope, secrets: dict[str, Any]) -> Platform:
         )
         platform.compute_classes = computed.classes
     if filestore is not None and filestore.enabled:
-        from ..storage import FilestoreStorage, FilestoreStorageArgs
+        from ..storage import FilestoreStorage, FilestoreStorageArgs, workspace_class_name
 
+        shared = settings.pipelines is not None
         FilestoreStorage(
             f"{c.name}-filestore",
-            FilestoreStorageArgs(storage_class=filestore.storage_class),
+            FilestoreStorageArgs(storage_class=filestore.storage_class, workspace=shared),
             opts=scope.opts(pulumi.ResourceOptions(providers={"kubernetes": platform.kubernetes}, depends_on=[pools])),
         )
         platform.rwx_storage_class = filestore.storage_class.name
+        if shared:  # one Filestore instance for every build's workspace, not two per build
+            platform.shared_workspace = (
+                workspace_class_name(filestore.storage_class.name),
+                filestore.workspace_capacity,
+            )
     return platform

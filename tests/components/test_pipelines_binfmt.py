@@ -33,7 +33,7 @@ def eks() -> Recording:
 
 
 def test_tekton_release_manifest_owns_feature_flags_through_a_transform(eks: Recording) -> None:
-    install = eks.one("kubernetes:yaml/v2:ConfigFile")
+    install = eks.one("kubernetes:yaml/v2:ConfigFile", "pipelines-release")
     assert install.plain_inputs["file"] == "https://github.com/tektoncd/pipeline/releases/download/v1.9.0/release.yaml"
     # One owner for feature-flags: the release's own ConfigMap, changed by a transform; no patch.
     assert install.transforms == 1
@@ -42,7 +42,7 @@ def test_tekton_release_manifest_owns_feature_flags_through_a_transform(eks: Rec
     ]
     assert not flags
     engine = eks.one("multiarch:pipelines:Engine")
-    assert engine.outputs == {"featureFlags": {"coschedule": "disabled"}}  # v1.0 removed disable-affinity-assistant
+    assert engine.outputs["featureFlags"] == {"coschedule": "disabled"}  # v1.0 removed disable-affinity-assistant
 
 
 RELEASE_FEATURE_FLAGS: dict[str, Any] = {
@@ -113,7 +113,11 @@ def test_openshift_pipelines_operator_and_tekton_config_no_configmap() -> None:
     assert (sub["spec"]["channel"], sub["spec"]["source"]) == ("pipelines-1.20", "redhat-operators")
     config_patch = rec.one("kubernetes:operator.tekton.dev/v1alpha1:TektonConfigPatch")
     assert config_patch.plain_inputs["metadata"]["name"] == "config"
-    assert config_patch.plain_inputs["spec"] == {"pipeline": {"coschedule": "disabled"}}
+    # pipelines-1.20: the job-based pruner, every finished run counted (20 + 20 by default), hourly.
+    assert config_patch.plain_inputs["spec"] == {
+        "pipeline": {"coschedule": "disabled"},
+        "pruner": {"disabled": False, "resources": ["pipelinerun"], "keep": 40, "schedule": "0 * * * *"},
+    }
     # The operator owns feature-flags: no ConfigMap but the PipelineRun template is patched or created.
     assert [r.plain_inputs["metadata"]["name"] for r in rec.resources if "ConfigMap" in r.type] == [
         "multiarch-pipelinerun"
@@ -139,7 +143,7 @@ def tekton_objects(rec: Recording) -> dict[str, dict[str, Any]]:
 
 def test_build_pipeline_objects(eks: Recording) -> None:
     objs = tekton_objects(eks)
-    assert set(objs) == {"git-clone", "buildah-build", "buildah-push", "multiarch-build"}
+    assert set(objs) == {"git-clone", "buildah-build", "buildah-push", "workspace-cleanup", "multiarch-build"}
     for o in objs.values():
         assert o["apiVersion"] == "tekton.dev/v1" and o["metadata"]["namespace"] == "builds"
         # Tekton copies these to every TaskRun and pod: runs started by triggers or tkn are protected too.
@@ -174,7 +178,7 @@ def test_build_pipeline_objects(eks: Recording) -> None:
     }
     assert params["build-arm64"]["cache-repository"] == "$(params.cache-repository)"
     # Tasks wait for Tekton's CRDs, which the release installs.
-    install = eks.one("kubernetes:yaml/v2:ConfigFile")
+    install = eks.one("kubernetes:yaml/v2:ConfigFile", "pipelines-release")
     for r in eks.resources:
         if r.type.startswith("kubernetes:tekton.dev/v1:"):
             assert install.urn in r.dependencies
@@ -214,6 +218,7 @@ def test_the_run_template_pins_every_task_on_the_stack_class(eks: Recording) -> 
         "build-amd64": {"nodeSelector": {"kubernetes.io/arch": "amd64"}},
         "build-arm64": {"nodeSelector": {"kubernetes.io/arch": "arm64"}},
         "push": {"nodeSelector": {"kubernetes.io/arch": "amd64"}},
+        "cleanup": {"nodeSelector": {"kubernetes.io/arch": "amd64"}},
     }
     assert "beta.kubernetes.io/arch" not in eks.outputs["examplePipelineRun"]
     for ws in run_doc["spec"]["workspaces"][:2]:
@@ -243,7 +248,7 @@ def test_every_task_tolerates_exactly_the_taints_of_its_arch() -> None:
     ]
     got = pods(rec)
     assert {t: p.get("tolerations") for t, p in got.items()} == {
-        "clone": x86, "build-amd64": x86, "build-arm64": arm, "push": x86,
+        "clone": x86, "build-amd64": x86, "build-arm64": arm, "push": x86, "cleanup": x86,
     }  # fmt: skip
 
 

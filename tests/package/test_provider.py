@@ -53,7 +53,7 @@ MODELS: dict[str, type[BaseModel]] = {
     "FilestoreStorageClassArgs": storage.FilestoreStorageClass, "FilestoreArgs": storage.Filestore,
     "StorageArgs": storage.Storage, "SystemPoolArgs": autoscaling.SystemPool, "KarpenterArgs": autoscaling.Karpenter,
     "RangeArgs": autoscaling.Range, "LimitsArgs": autoscaling.AutoscalingLimits, "AutoscalingArgs": autoscaling.Autoscaling,
-    "PipelinesArgs": workloads.Pipelines, "QemuArgs": workloads.Qemu, "BuildResourcesArgs": workloads.BuildResources,
+    "PipelinesArgs": workloads.Pipelines, "RetentionArgs": workloads.Retention, "QemuArgs": workloads.Qemu, "BuildResourcesArgs": workloads.BuildResources,
     "GitLabRunnerArgs": workloads.GitLabRunner,
 }  # fmt: skip
 ENUMS: dict[str, type[enum.Enum]] = {"Platform": platform.Platform, "Arch": platform.Arch, "Engine": platform.Engine,

@@ -71,7 +71,7 @@ def test_dev_plan_is_clean_with_schema_checked_manifests_and_a_diagram(tmp_path:
     code, out = run_plan("dev", "--out", str(tmp_path))
     assert code == 0, out
     assert "0 mandatory, 0 advisory" in out
-    assert "13 Kubernetes objects schema-checked" in out
+    assert "14 Kubernetes objects schema-checked" in out
     mermaid = (tmp_path / "diagram.mmd").read_text()
     assert mermaid.startswith("flowchart LR")
     assert "multiarch:eks:NodePools<br/>build-multiarch-pools" in mermaid

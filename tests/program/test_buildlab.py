@@ -51,7 +51,9 @@ def test_args_expand_an_array_parameter() -> None:
 
 def test_the_dag_of_the_generated_pipeline() -> None:
     levels = buildlab.dag(pipelines.pipeline(("amd64", "arm64")))
-    assert [[t["name"] for t in level] for level in levels] == [["clone"], ["build-amd64", "build-arm64"], ["push"]]
+    assert [[t["name"] for t in level] for level in levels] == [
+        ["clone"], ["build-amd64", "build-arm64"], ["push"], ["cleanup"]
+    ]  # fmt: skip
     with pytest.raises(buildlab.LabError, match="cycle"):
         buildlab.dag({"tasks": [{"name": "a", "runAfter": ["b"]}, {"name": "b", "runAfter": ["a"]}]})
 
@@ -182,7 +184,11 @@ def test_the_tekton_path_builds_a_true_index_for_each_stack(lab: Any) -> None:
         )
         assert t["checks"]["images"] == IMAGES
         # Each build ran on its own arch's node (the run template's pinning), clone and push on amd64.
-        assert t["nodes"] == {"clone": "amd64", "build-amd64": "amd64", "build-arm64": "arm64", "push": "amd64"}
+        assert t["nodes"] == {
+            "clone": "amd64", "build-amd64": "amd64", "build-arm64": "arm64", "push": "amd64", "cleanup": "amd64"
+        }  # fmt: skip
+        # The cleanup task (finally) left both workspaces empty: nothing piles up run after run.
+        assert t["workspacesAfter"] == {"source": [], "oci-images": []}
     steps = [s["step"] for s in summary["steps"] if s["step"].startswith("tekton-")]
     assert steps[0] == "tekton-clone-clone" and "tekton-push-push" in steps
     assert "steps and jobs run on this machine's buildah and git, not in the step and job images" in said

@@ -172,7 +172,7 @@ def test_gke_dev_runs_the_controllers_on_a_tainted_system_pool_and_builds_idle_a
     assert (system["autoscaling"]["totalMinNodeCount"], system["autoscaling"]["totalMaxNodeCount"]) == (1, 2)
     assert {name: p["autoscaling"]["totalMinNodeCount"] for name, p in pools.items()} == {"x86": 0, "arm64": 0}
     # Tekton's controllers are moved there (a transform of the release), as on Karpenter stacks.
-    (release,) = planned.recording.by_type("kubernetes:yaml/v2:ConfigFile")
+    release = planned.recording.one("kubernetes:yaml/v2:ConfigFile", "pipelines-release")
     assert release.transforms == 2
 
 
@@ -249,6 +249,7 @@ def test_tekton_tasks_select_their_arch_class(classes: plan.Planned) -> None:
         "build-amd64": {arch.ARCH_LABEL: "amd64", computeclass.CLASS_LABEL: "multiarch-x86"},
         "build-arm64": {arch.ARCH_LABEL: "arm64", computeclass.CLASS_LABEL: "multiarch-arm64"},
         "push": {arch.ARCH_LABEL: "amd64", computeclass.CLASS_LABEL: "multiarch-x86"},
+        "cleanup": {arch.ARCH_LABEL: "amd64", computeclass.CLASS_LABEL: "multiarch-x86"},
     }
 
 
@@ -335,6 +336,7 @@ def test_the_migration_of_gke_dev_creates_the_system_pool_updates_the_build_pool
         ("create", "build-multiarch-pools-system"),
         ("update", "build-multiarch-pools-x86"),
         ("update", "pipelines-release"),
+        ("update", "pipelines-pruner"),  # its controllers move to the system nodes too
     }
     assert doc["summary"]["replace"] == 0 and doc["summary"]["delete"] == 0
     x86 = next(r for r in doc["resources"] if r["name"] == "build-multiarch-pools-x86")

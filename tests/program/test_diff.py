@@ -335,7 +335,9 @@ def test_a_tekton_release_bump_is_update_only_with_one_owner_for_feature_flags(s
     assert not [
         r for r in rec.resources if "ConfigMap" in r.type and r.plain_inputs["metadata"]["name"] == "feature-flags"
     ]
-    (manifest,) = [r for r in rec.resources if r.type == "kubernetes:yaml/v2:ConfigFile"]
+    (manifest,) = [
+        r for r in rec.resources if r.type == "kubernetes:yaml/v2:ConfigFile" and r.name == "pipelines-release"
+    ]
     # One transform drops feature-flags; on a stack with system nodes a second one keeps Tekton's
     # controllers on them.
     assert manifest.transforms == (2 if stack == "gke-dev" else 1)

@@ -104,7 +104,7 @@ def test_replacing_a_namespace_says_it_takes_its_contents(tmp_path: Path) -> Non
     assert (
         "replace of Namespace builds: deleting a namespace deletes everything in it: ConfigMap "
         "builds/multiarch-pipelinerun; Pipeline builds/multiarch-build; ServiceAccount builds/buildbot; Task "
-        "builds/buildah-build, builds/buildah-push, builds/git-clone, and what the stack does not declare there "
+        "builds/buildah-build, builds/buildah-push, builds/git-clone, builds/workspace-cleanup, and what the stack does not declare there "
         "(running build pods, PipelineRuns and TaskRuns, their logs) [K8S-NS]"
     ) in doc["risks"]
 

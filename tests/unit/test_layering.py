@@ -28,10 +28,11 @@ FLOORS: tuple[tuple[str, tuple[str, ...]], ...] = (
             "components.zones",
             "components.scheduling",
             "components.buildscript",
+            "components.workspaces",
         ),
     ),
     ("settings", ("components.settings", "components.settings.*")),
-    ("models", ("components.cost", "components.placement", "components.placement.*")),
+    ("models", ("components.cost", "components.retention", "components.placement", "components.placement.*")),
     ("helpers", ("components.kube", "components.iam", "components.identity")),
     (
         "components",

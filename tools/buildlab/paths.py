@@ -119,7 +119,8 @@ def run_pipeline(
     pipeline_params: Mapping[str, Any],
     nodes: Mapping[str, str],
     log: list[str],
-) -> dict[str, float]:
+) -> tuple[dict[str, float], dict[str, list[str]]]:
+    """Each task's seconds, and what each workspace holds once the run (its `finally` included) is done."""
     shared = {
         w["name"]: env.lab / "workspaces" / f"{env._count}-{w['name']}"
         for w in pipeline.get("workspaces") or []
@@ -143,7 +144,7 @@ def run_pipeline(
             }
             for name, future in futures.items():
                 timings[name] = future.result()
-    return timings
+    return timings, {name: sorted(p.name for p in path.iterdir()) for name, path in shared.items()}
 
 
 def tekton_path(env: Env, paths: Sequence[StackPaths], repo: Path, log: list[str]) -> dict[str, Any]:
@@ -159,11 +160,11 @@ def tekton_path(env: Env, paths: Sequence[StackPaths], repo: Path, log: list[str
             "containerfile-path": "Containerfile",
             "cache-repository": f"{env.registry}/group/myapp/myapp/cache",  # the GitLab path's
         }
-        nodes = task_nodes(p.run, [t["name"] for t in p.pipeline["tasks"]])
-        timings = run_pipeline(env, p.tasks, p.pipeline, params, nodes, log)
+        nodes = task_nodes(p.run, [t["name"] for t in [*p.pipeline["tasks"], *p.pipeline.get("finally", [])]])
+        timings, left = run_pipeline(env, p.tasks, p.pipeline, params, nodes, log)
         checks = verify(env.client(), image)
         native = {a: timings[f"build-{a}"] for a in arch.ARCHES}
-        out[p.stack] = {"nodes": nodes, "timings": timings, "build": native, "checks": checks}
+        out[p.stack] = {"nodes": nodes, "timings": timings, "build": native, "checks": checks, "workspacesAfter": left}
     return out
 
 

@@ -16,8 +16,10 @@ from tools.buildlab.lab import HOST_ARCH, LabError
 REF = re.compile(r"\$\(([a-z]+)\.([^)]*)\)")
 SUPPORTED = (
     "$(params.NAME) of a string parameter, $(params.NAME[*]) as a whole element of a step's args, "
-    "$(workspaces.NAME.path) (empty for an unbound optional workspace) and $(workspaces.NAME.bound)"
+    "$(workspaces.NAME.path) (empty for an unbound optional workspace), $(workspaces.NAME.bound) and "
+    "$(context.pipelineRun.name)"
 )
+RUN_NAME = "multiarch-build-lab"  # the lab's PipelineRun name, for $(context.pipelineRun.name)
 TEKTON_CONTEXTS = ("params", "workspaces", "context", "results", "steps", "tasks")
 
 
@@ -37,6 +39,8 @@ def substitute(text: str, params: Mapping[str, str | list[str]], workspaces: Map
             return m[0]
         if context == "params" and rest in params and isinstance(params[rest], str):
             return str(params[rest])
+        if context == "context" and rest == "pipelineRun.name":
+            return RUN_NAME
         if context == "workspaces":
             name, _, what = rest.rpartition(".")
             if name in workspaces and what == "bound":
@@ -75,7 +79,8 @@ def task_params(task: Mapping[str, Any], given: Mapping[str, str | list[str]]) -
 
 
 def dag(pipeline: Mapping[str, Any]) -> list[list[dict[str, Any]]]:
-    """The Pipeline's tasks in levels: each level runs at once, after the previous one."""
+    """The Pipeline's tasks in levels: each level runs at once, after the previous one; its
+    `finally` tasks last, all at once (Tekton runs them whatever the outcome)."""
     tasks = {t["name"]: t for t in pipeline["tasks"]}
     done: set[str] = set()
     levels = []
@@ -85,6 +90,8 @@ def dag(pipeline: Mapping[str, Any]) -> list[list[dict[str, Any]]]:
             raise LabError(f"the Pipeline's runAfter has a cycle among {sorted(set(tasks) - done)}")
         levels.append(ready)
         done |= {t["name"] for t in ready}
+    if pipeline.get("finally"):
+        levels.append(list(pipeline["finally"]))
     return levels
 
 
