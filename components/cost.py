@@ -9,7 +9,7 @@ import re
 from dataclasses import dataclass
 from typing import Any
 
-from . import placement, zones
+from . import limits, placement, workspaces, zones
 from .catalog import lifecycle, prices
 
 
@@ -27,6 +27,47 @@ class PoolCost:
 
     def monthly(self, nodes: int) -> float | None:
         return None if self.hourly is None else prices.monthly(self.hourly, nodes)
+
+
+@dataclass(frozen=True)
+class StorageCost:
+    """What the builds' workspaces cost: a fixed volume's month (GKE's shared Filestore instance,
+    billed at its size whether a build runs or not), or what one build's workspaces cost for the
+    hour it runs (EFS bills what is stored; the cleanup task empties them when the run ends)."""
+
+    what: str
+    monthly: float | None  # every month, idle included; None: unknown
+    build_hourly: float | None  # one build's, for an hour; None: unknown
+    estimated: bool = False
+
+
+GB_PER_GIB = 1024**3 / 10**9
+
+
+def workspace_storage(settings: Any) -> StorageCost | None:
+    """The builds' workspace storage, when the stack has pipelines and RWX storage for them."""
+    if settings.pipelines is None:
+        return None
+    region = price_region(settings)
+    if workspaces.mode(settings.platform) == "shared-volume":
+        fs = settings.storage.filestore
+        if fs is None or not fs.enabled:
+            return None
+        gib = int((limits.quantity(fs.workspace_capacity) or 0) // 1024**3)
+        per_gib, estimated = prices.filestore_gib_month(region, fs.storage_class.tier)
+        monthly = None if per_gib is None else round(per_gib * gib, 2)
+        what = f"Filestore {fs.storage_class.tier} {fs.workspace_capacity}"
+        return StorageCost(what, monthly, 0.0, estimated)
+    efs = settings.storage.efs
+    if efs is None or not efs.enabled:
+        return None
+    per_gb, estimated = prices.efs_gb_month(region)
+    hourly = (
+        None if per_gb is None else round(per_gb * workspaces.WORKSPACE_GIB * GB_PER_GIB / prices.HOURS_PER_MONTH, 4)
+    )
+    return StorageCost(
+        f"workspaces on EFS ({workspaces.WORKSPACE_GIB} GiB a build, while it runs)", 0.0, hourly, estimated
+    )
 
 
 def price_region(settings: Any) -> str | None:
@@ -80,9 +121,11 @@ def estimate(settings: Any, placed: placement.Placement | None = None) -> dict[s
     control plane included; None where a pool with nodes there has no price."""
     costs = pool_costs(settings, placed)
     control = prices.monthly(control_plane_hourly(settings), 1)
+    storage = workspace_storage(settings)
 
     def total(size: str) -> float | None:
         parts = [c.monthly(getattr(c, size)) if getattr(c, size) else 0.0 for c in costs]
+        parts.append(storage.monthly if storage is not None else 0.0)
         return None if any(p is None for p in parts) else round(control + sum(p or 0.0 for p in parts), 2)
 
     return {

@@ -14,10 +14,12 @@ points. OpenShift Pipelines before 1.21 prunes with a job instead (`keep` runs, 
 from __future__ import annotations
 
 import math
+from collections import deque
 from dataclasses import dataclass
 
 from . import arch, limits, workspaces
 from .settings import Settings
+from .settings.workloads import job_pruner_channel
 
 # A run's TaskRuns: clone, one build per arch the Pipeline knows, push, and the cleanup (finally).
 TASKRUNS_PER_RUN = 3 + len(arch.ARCHES)
@@ -45,14 +47,7 @@ def _minutes(duration: str | None) -> float:
 
 def job_pruner(settings: Settings) -> bool:
     """OpenShift Pipelines before 1.21 prunes with a job (keep N, on a schedule), not per status."""
-    p = settings.pipelines
-    if p is None or p.flavor != "openshift-pipelines":
-        return False
-    channel = p.channel
-    if channel == "latest" or not channel.startswith("pipelines-"):
-        return False
-    major, _, minor = channel.removeprefix("pipelines-").partition(".")
-    return (int(major), int(minor or 0)) < (1, 21)
+    return settings.pipelines is not None and job_pruner_channel(settings.pipelines)
 
 
 def runs_kept(settings: Settings, builds_per_day: float) -> int:
@@ -130,46 +125,63 @@ def replay(
 ) -> Replayed:
     """Builds start evenly through each day, each lasts `minutes` (default: the run timeout, the
     worst case) and fails one time in 1/failure_ratio; the pruner's rule runs on every finish and
-    on its periodic sweep (or, before OpenShift Pipelines 1.21, the job's schedule)."""
+    on its periodic sweep (or, before OpenShift Pipelines 1.21, on the job's schedule only)."""
     p = settings.pipelines
     assert p is not None
     r = p.retention
     duration = minutes if minutes is not None else max(_minutes(p.run_timeout), 1)
     ttl = _minutes(r.ttl) if r.ttl else None
     interval = 24 * 60 / builds_per_day
-    starts = [i * interval for i in range(int(days * builds_per_day))]
+    total = int(days * builds_per_day)
     fail_every = round(1 / failure_ratio) if failure_ratio else 0
-    runs: list[tuple[float, float, bool]] = []  # (start, end, failed) of runs not yet deleted
     job = job_pruner(settings)
     period = OPENSHIFT_JOB_PRUNER_MINUTES if job else PRUNER_SWEEP_MINUTES
-    next_sweep = period
-    most = [0, 0, 0]
     claims = len(workspaces.WORKSPACES) if workspaces.mode(settings.platform) == "per-run-claims" else 0
+    running: deque[float] = deque()  # end times; every run lasts as long, so they end in start order
+    ok: deque[float] = deque()  # finish times of the successful runs kept, oldest first
+    bad: deque[float] = deque()
+    done: deque[float] = deque()  # the job pruner's: every finished run kept, oldest first
+    most_runs = most_running = 0
+    next_sweep = float(period)
+    finished = 0
 
-    def prune(now: float, on_finish: bool) -> None:
-        nonlocal runs
-        done = sorted((x for x in runs if x[1] <= now), key=lambda x: -x[1])
-        live = [x for x in runs if x[1] > now]
-        if job:  # the job keeps `keep` finished runs, whatever their status
-            done = done[: r.successful_runs + r.failed_runs]
-        else:
-            ok = [x for x in done if not x[2]][: r.successful_runs]
-            bad = [x for x in done if x[2]][: r.failed_runs]
-            done = [x for x in ok + bad if ttl is None or on_finish or now - x[1] < ttl]
-        runs = live + done
+    def finish(at: float) -> None:
+        nonlocal finished
+        failed = bool(fail_every) and finished % fail_every == fail_every - 1
+        finished += 1
+        if job:
+            done.append(at)
+            return
+        kept, limit = (bad, r.failed_runs) if failed else (ok, r.successful_runs)
+        kept.append(at)
+        while len(kept) > limit:
+            kept.popleft()
 
-    events = sorted(
-        [(s, "start", i) for i, s in enumerate(starts)] + [(s + duration, "end", i) for i, s in enumerate(starts)]
+    def sweep(at: float) -> None:
+        if job:
+            while len(done) > r.successful_runs + r.failed_runs:
+                done.popleft()
+            return
+        for kept in (ok, bad):
+            while ttl is not None and kept and at - kept[0] >= ttl:
+                kept.popleft()
+
+    for i in range(total):
+        now = i * interval
+        while True:  # what happens before this start, in time order
+            end = running[0] if running else None
+            if end is not None and end <= now and end <= next_sweep:
+                running.popleft()
+                finish(end)
+            elif next_sweep <= now:
+                sweep(next_sweep)
+                next_sweep += period
+            else:
+                break
+        running.append(now + duration)
+        present = len(running) + len(ok) + len(bad) + len(done)
+        most_runs = max(most_runs, present)
+        most_running = max(most_running, len(running))
+    return Replayed(
+        most_runs, most_runs * TASKRUNS_PER_RUN, most_runs * claims, most_running * workspaces.WORKSPACE_GIB
     )
-    for now, kind, i in events:
-        while next_sweep <= now:
-            prune(next_sweep, on_finish=False)
-            next_sweep += period
-        if kind == "start":
-            failed = bool(fail_every) and i % fail_every == fail_every - 1
-            runs.append((now, now + duration, failed))
-        elif not job:  # the job-based pruner runs only on its schedule
-            prune(now, on_finish=True)
-        running = sum(1 for x in runs if x[0] <= now < x[1])
-        most = [max(most[0], len(runs)), max(most[1], len(runs) * claims), max(most[2], running)]
-    return Replayed(most[0], most[0] * TASKRUNS_PER_RUN, most[1], most[2] * workspaces.WORKSPACE_GIB)

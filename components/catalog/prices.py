@@ -109,3 +109,54 @@ def hourly(region: str | None, instance_type: str) -> float | None:
 
 def monthly(hourly_price: float, nodes: int) -> float:
     return round(hourly_price * HOURS_PER_MONTH * nodes, 2)
+
+
+# --- storage: the build workspaces' ---------------------------------------------------------------
+
+STORAGE_AS_OF = "2026-12-01"
+# EFS Standard storage, USD per GB-month (aws.amazon.com/efs/pricing, us-east-1). EFS bills what is
+# stored: a build's workspace holds at most its claims' sizes, and only while it runs (the cleanup
+# task empties it).
+EFS_STANDARD_GB_MONTH = {US_EAST_1: 0.30}
+# Filestore, USD per GiB-month of provisioned capacity (Filestore service tiers and pricing,
+# us-central1): the instance is billed at its size, whatever it holds.
+US_CENTRAL_1 = "us-central1"
+FILESTORE_GIB_MONTH = {
+    "BASIC_HDD": 0.16,
+    "BASIC_SSD": 0.30,
+    "ZONAL": 0.25,
+    "REGIONAL": 0.45,
+    "ENTERPRISE": 0.45,
+}
+FILESTORE_TIERS = {"standard": "BASIC_HDD", "premium": "BASIC_SSD", "zonal": "ZONAL", "regional": "REGIONAL",
+                   "enterprise": "ENTERPRISE", "BASIC_HDD": "BASIC_HDD", "BASIC_SSD": "BASIC_SSD"}  # fmt: skip
+
+
+def gcp_region_factor(region: str) -> float | None:
+    """The median price ratio of the machine types listed for `region` and us-central1."""
+    if region == US_CENTRAL_1:
+        return 1.0
+    ratios = [
+        p / HOURLY[(US_CENTRAL_1, t)] for (r, t), p in HOURLY.items() if r == region and (US_CENTRAL_1, t) in HOURLY
+    ]
+    return round(statistics.median(ratios), 4) if ratios else None
+
+
+def efs_gb_month(region: str | None) -> tuple[float | None, bool]:
+    """(USD per GB-month of EFS Standard, estimated) in `region`: us-east-1's as published, eu-west-3
+    by its instances' ratio; None elsewhere (unknown)."""
+    if region == US_EAST_1:
+        return EFS_STANDARD_GB_MONTH[US_EAST_1], False
+    if region == "eu-west-3":
+        return round(EFS_STANDARD_GB_MONTH[US_EAST_1] * eu_west_3_factor(), 4), True
+    return None, False
+
+
+def filestore_gib_month(region: str | None, tier: str) -> tuple[float | None, bool]:
+    """(USD per GiB-month of a Filestore tier, estimated) in `region`: us-central1's as published,
+    another region by its machine types' ratio to us-central1 (None where none is listed)."""
+    base = FILESTORE_GIB_MONTH.get(FILESTORE_TIERS.get(tier, ""))
+    factor = gcp_region_factor(region) if region else None
+    if base is None or factor is None:
+        return None, False
+    return round(base * factor, 4), region != US_CENTRAL_1

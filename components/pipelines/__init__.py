@@ -31,12 +31,17 @@ from .component import (
 )
 from .engine import (
     FEATURE_FLAGS,
+    PRUNER_CONFIG,
+    PRUNER_WEBHOOK,
     TEKTON_CONTROLLER_NAMESPACES,
     TEKTON_NAMESPACE,
     PipelineEngine,
     PipelineEngineArgs,
     feature_flags,
     feature_flags_transform,
+    openshift_pruner,
+    pruner_config,
+    pruner_transform,
     release_url,
 )
 from .runs import (
@@ -47,6 +52,7 @@ from .runs import (
     task_pods,
 )
 from .tasks import (
+    CLEANUP_TASK,
     CLONE_TASK,
     NATIVE_FIX,
     PIPELINE_NAME,
@@ -55,16 +61,20 @@ from .tasks import (
     SERVICE_ACCOUNT,
     build_task,
     build_task_name,
+    cleanup_task,
     clone_task,
     pipeline,
     push_task,
 )
 
 __all__ = [
+    "CLEANUP_TASK",
     "CLONE_TASK",
     "FEATURE_FLAGS",
     "NATIVE_FIX",
     "PIPELINE_NAME",
+    "PRUNER_CONFIG",
+    "PRUNER_WEBHOOK",
     "PUSH_TASK",
     "REGISTRY_AUTH",
     "RUN_TEMPLATE",
@@ -78,12 +88,16 @@ __all__ = [
     "PipelineEngineArgs",
     "build_task",
     "build_task_name",
+    "cleanup_task",
     "clone_task",
     "feature_flags",
     "feature_flags_transform",
     "node_arch_for",
+    "openshift_pruner",
     "pipeline",
     "pipeline_run",
+    "pruner_config",
+    "pruner_transform",
     "push_task",
     "release_url",
     "task_pods",

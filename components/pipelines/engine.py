@@ -14,6 +14,7 @@ import yaml
 
 from .. import kube, limits, names, scheduling, versions
 from ..settings import Pipelines, Retention
+from ..settings.workloads import job_pruner_channel
 
 TEKTON_NAMESPACE = names.TEKTON_NAMESPACE
 
@@ -86,9 +87,7 @@ def openshift_pruner(p: Pipelines) -> dict[str, Any]:
     GA in OpenShift Pipelines 1.21, which `latest` follows) with the same global config as upstream,
     the job-based one off (both at once are refused); before 1.21, the job-based one (`keep`, hourly:
     it counts every finished run, not per status, and has no time to live)."""
-    channel = p.channel
-    new = channel == "latest" or not channel.startswith("pipelines-") or _minor(channel) >= 21
-    if new:
+    if not job_pruner_channel(p):
         return {
             "pruner": {"disabled": True},
             "tektonpruner": {"disabled": False, "global-config": pruner_config(p.retention)},
@@ -101,10 +100,6 @@ def openshift_pruner(p: Pipelines) -> dict[str, Any]:
             "schedule": "0 * * * *",
         }
     }
-
-
-def _minor(channel: str) -> int:
-    return int(channel.removeprefix("pipelines-").partition(".")[2] or 0)
 
 
 def feature_flags_transform(flags: dict[str, str]) -> pulumi.ResourceTransform:

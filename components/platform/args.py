@@ -191,7 +191,7 @@ class FilestoreArgs(TypedDict, total=False):
     storage_class: FilestoreStorageClassArgs
     """The StorageClass."""
     workspace_size: str
-    """The builds' shared workspace volume, one Filestore instance (default: the tier's minimum, 1Ti or 2.5Ti)."""
+    """The builds' shared workspace volume, one Filestore instance (default: the tier's minimum)."""
 
 
 class StorageArgs(TypedDict, total=False):

@@ -26,6 +26,7 @@ from .workloads import (
     _check_pipelines,
     _check_runner_token,
     _warnings,
+    retention_warnings,
 )
 
 
@@ -109,8 +110,11 @@ def parse(
     if pipelines is not None and pipelines.enabled and platform is not None:
         pipelines = _check_pipelines(platform, cluster, pipelines, errors)
     warnings += _warnings(platform, pools, qemu)
+    warnings += retention_warnings(pipelines if pipelines is not None and pipelines.enabled else None, errors)
     if errors or platform is None or cluster is None or autoscaling is None:
         raise ConfigError(errors)
+    if storage.filestore is not None and cluster is not None:
+        storage = storage.model_copy(update={"filestore": storage.filestore.resolved(cluster.kubernetes_version)})
     return Settings(
         stack=stack,
         platform=platform,

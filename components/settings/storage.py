@@ -139,6 +139,25 @@ class Efs(_Model):
 # Filestore's minimum capacity per tier (Filestore service tiers): what a shared workspace may be.
 FILESTORE_MINIMUM_TIB = {"standard": 1.0, "BASIC_HDD": 1.0, "premium": 2.5, "BASIC_SSD": 2.5}
 FILESTORE_SOURCE = "Filestore service tiers: Basic HDD, Zonal, Regional, Enterprise 1 TiB, Basic SSD 2.5 TiB"
+# From GKE 1.33, the Filestore CSI driver provisions Basic HDD from 100 GiB (GKE "Filestore CSI
+# driver" page, supported tiers and versions).
+FILESTORE_SMALL_HDD = ("1.33", 100 / 1024)
+FILESTORE_SMALL_TIERS = ("standard", "BASIC_HDD")
+
+
+def filestore_minimum_tib(tier: str, version: str | None) -> float:
+    small_from, small = FILESTORE_SMALL_HDD
+    if tier in FILESTORE_SMALL_TIERS and version is not None and _minor_key(version) >= _minor_key(small_from):
+        return small
+    return FILESTORE_MINIMUM_TIB.get(tier, 1.0)
+
+
+def _minor_key(version: str) -> tuple[int, ...]:
+    return tuple(int(x) for x in version.split(".")[:2] if x.isdigit())
+
+
+def filestore_size(tib: float) -> str:
+    return f"{tib:g}Ti" if tib >= 1 else f"{round(tib * 1024)}Gi"
 
 
 class FilestoreStorageClass(_Model):
@@ -158,8 +177,14 @@ class Filestore(_Model):
 
     @property
     def workspace_capacity(self) -> str:
-        tib = FILESTORE_MINIMUM_TIB.get(self.storage_class.tier, 1.0)
-        return self.workspace_size or (f"{tib:g}Ti" if tib >= 1 else workspaces.DEFAULT_SHARED_SIZE)
+        """The size given, else the tier's minimum at the cluster's version (`resolved` sets it)."""
+        return self.workspace_size or workspaces.DEFAULT_SHARED_SIZE
+
+    def resolved(self, version: str | None) -> Filestore:
+        if self.workspace_size is not None:
+            return self
+        tib = filestore_minimum_tib(self.storage_class.tier, version)
+        return self.model_copy(update={"workspace_size": filestore_size(tib)})
 
 
 class Storage(_Model):
@@ -236,21 +261,21 @@ def _check_storage(ctx: _Context, storage: Storage, errors: list[str]) -> None:
     if filestore is not None and filestore.enabled and ctx.platform in ("eks", "openshift"):
         errors.append(f"{at}.filestore: Filestore is for platform gke; on {ctx.platform} use storage.efs")
     if filestore is not None and filestore.enabled:
-        _check_workspace_size(filestore, errors)
+        _check_workspace_size(filestore, ctx.cluster.kubernetes_version if ctx.cluster else None, errors)
 
 
-def _check_workspace_size(filestore: Filestore, errors: list[str]) -> None:
+def _check_workspace_size(filestore: Filestore, version: str | None, errors: list[str]) -> None:
     at = f"{PROJECT}:storage.filestore.workspaceSize"
     if filestore.workspace_size is None:
         return
     value = limits.quantity(filestore.workspace_size)
     tier = filestore.storage_class.tier
-    minimum = FILESTORE_MINIMUM_TIB.get(tier, 1.0)
+    minimum = filestore_minimum_tib(tier, version)
     if value is None:
         errors.append(f"{at}: {filestore.workspace_size!r} is not a Kubernetes quantity such as 1Ti")
     elif value < minimum * 1024**4:
         errors.append(
             f"{at}: {filestore.workspace_size} is below what a {tier} Filestore instance holds at least, "
-            f"{minimum:g}Ti ({FILESTORE_SOURCE}): the instance is billed at that size anyway; "
-            f"set at least {minimum:g}Ti"
+            f"{filestore_size(minimum)} ({FILESTORE_SOURCE}; Basic HDD from 100Gi on GKE 1.33 and later): "
+            f"set at least {filestore_size(minimum)}"
         )

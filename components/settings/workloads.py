@@ -215,6 +215,32 @@ def _check_pipelines(platform: Platform, cluster: Cluster | None, p: Pipelines, 
     return p
 
 
+def job_pruner_channel(p: Pipelines) -> bool:
+    """OpenShift Pipelines before 1.21: TektonConfig's job-based pruner (keep N, on a schedule), with
+    no per-status counts and no time to live; the event-based one is GA from 1.21 (`latest` follows)."""
+    if p.flavor != "openshift-pipelines" or p.channel == "latest" or not p.channel.startswith("pipelines-"):
+        return False
+    major, _, minor = p.channel.removeprefix("pipelines-").partition(".")
+    return major.isdigit() and minor.isdigit() and (int(major), int(minor)) < (1, 21)
+
+
+def retention_warnings(p: Pipelines | None, errors: list[str]) -> list[str]:
+    """A TTL the job-based pruner cannot apply: refused when set, said when it is the default."""
+    if p is None or not job_pruner_channel(p) or p.retention.ttl is None:
+        return []
+    keep = p.retention.successful_runs + p.retention.failed_runs
+    line = (
+        f"{PROJECT}:pipelines.retention.ttl: {p.retention.ttl} is not applied on channel {p.channel}: OpenShift "
+        f"Pipelines before 1.21 prunes with a job that keeps the newest {keep} "
+        "finished runs (successfulRuns + failedRuns), hourly; use channel pipelines-1.21 or latest (the event-based "
+        "pruner), or set ttl: null"
+    )
+    if "ttl" in p.retention.model_fields_set:
+        errors.append(line)
+        return []
+    return [line]
+
+
 # The Tekton Pruner's ttlSecondsAfterFinished is an int32 of seconds (tektoncd/pruner pkg/config).
 TTL_MAX_SECONDS = 2**31 - 1
 

@@ -298,7 +298,9 @@ def test_karpenter_dev_idles_at_the_control_plane_and_one_small_node(tmp_path: P
         assert b["hourlyUsd"] > 0 and f"one hour of one {a} build: ${b['hourlyUsd']:.2f}" in out
 
 
-def test_a_gke_stack_with_the_system_pool_idles_at_the_control_plane_and_one_system_node(tmp_path: Path) -> None:
+def test_a_gke_stack_with_the_system_pool_idles_at_the_control_plane_one_system_node_and_its_workspace(
+    tmp_path: Path,
+) -> None:
     for stack in ("gke-dev", "gke-computeclass-dev"):
         code, out, err = run_plan(stack, "--out", str(tmp_path / stack))
         assert code == 0, err
@@ -306,7 +308,9 @@ def test_a_gke_stack_with_the_system_pool_idles_at_the_control_plane_and_one_sys
         idle = cost["totalMonthlyUsd"]["atMin"]
         system = prices.monthly(prices.hourly("europe-west4", "e2-standard-2") or 0, 1)
         assert cost["completeByColumn"]["atMin"], stack
-        assert idle == pytest.approx(cost["controlPlaneMonthlyUsd"] + system, abs=0.01), stack  # no build node kept
+        volume = prices.filestore_gib_month("europe-west4", "standard")[0] or 0
+        # No build node kept: the control plane, the system node and the shared workspace volume (100Gi).
+        assert idle == pytest.approx(cost["controlPlaneMonthlyUsd"] + system + round(volume * 100, 2), abs=0.01), stack
         assert f"idle ${idle:,.0f} a month" in out
     # At most is what the pools may reach; unpriced series say so instead of counting $0.
     assert "at most >= $" in out and "unknown (one c4a-standard-8 node of pool arm64" in out

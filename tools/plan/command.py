@@ -14,7 +14,8 @@ from typing import TextIO
 
 from tools import diagram, policyrun, stackfile
 from tools.plan.document import write_outputs
-from tools.plan.planning import EXIT_FAILED, EXIT_OK, PlanError, make
+from tools.plan.planning import EXIT_CONFIG, EXIT_FAILED, EXIT_OK, PlanError, make
+from tools.plan.steady import BUILDS_PER_DAY
 
 
 def print_verdicts(found: Sequence[policyrun.Violation], checked: int, objects: int, out: TextIO) -> None:
@@ -31,10 +32,17 @@ def main(argv: Sequence[str] | None = None, out: TextIO = sys.stdout, err: TextI
     parser = argparse.ArgumentParser(prog="python -m tools.plan", description=__doc__.split("\n\n")[0])
     parser.add_argument("stack", help="stack name (stacks/Pulumi.<stack>.yaml) or path to a stack file")
     parser.add_argument("--out", type=Path, default=None, help="output directory (default: build/plan/<stack>)")
+    parser.add_argument(
+        "--builds-per-day", type=float, default=BUILDS_PER_DAY, metavar="N",
+        help=f"the build rate the steady-state table is stated at (default {BUILDS_PER_DAY})",
+    )  # fmt: skip
     args = parser.parse_args(argv)
+    if args.builds_per_day <= 0:
+        err.write(f"error: --builds-per-day: {args.builds_per_day:g} is not a build rate; give a number above 0\n")
+        return EXIT_CONFIG
 
     try:
-        planned = make(args.stack)
+        planned = make(args.stack, builds_per_day=args.builds_per_day)
     except PlanError as exc:
         for line in exc.lines:
             err.write(line + "\n")

@@ -10,7 +10,7 @@ from typing import Any, TextIO
 
 from components import placement
 from components.catalog import prices
-from components.cost import PoolCost, control_plane_hourly, price_region
+from components.cost import PoolCost, StorageCost, control_plane_hourly, price_region, workspace_storage
 from components.placement import Placement
 
 
@@ -65,6 +65,16 @@ def print_costs(
                 "monthlyUsdAtMax": monthly[2],
             }
         )
+    storage = workspace_storage(settings)
+    if storage is not None and storage.monthly != 0.0:
+        if storage.monthly is None:
+            unpriced.append(storage.what)
+            known = [False, False, False]
+            table.append(["workspaces", "", storage.what, "", *[UNKNOWN] * 3])
+        else:
+            mark = "~" if storage.estimated else ""
+            table.append(["workspaces", "", storage.what, "", *[mark + _usd(storage.monthly)] * 3])
+            totals = [t + storage.monthly for t in totals]
     control = prices.monthly(control_plane_hourly(settings), 1)
     if control:
         table.append(["control plane", "", "", "", *[_usd(control)] * 3])
@@ -84,12 +94,17 @@ def print_costs(
         )
     if any(c.estimated for c in costs):
         out.write(f"  ~ estimated: the us-east-1 price x {prices.eu_west_3_factor()} (components/catalog/prices.py)\n")
+    if storage is not None and storage.estimated:
+        out.write(
+            f"  ~ storage estimated from the base region's price by this region's ratio ({prices.STORAGE_AS_OF})\n"
+        )
     view = cost_view(settings, costs, totals, known, placed)
     out.write(f"\n  engine {view['engine']}: idle {view['idleText']}; at most {view['maxText']}\n")
     for a, b in view["buildHour"].items():
         price = "unknown" if b["hourlyUsd"] is None else f"${b['hourlyUsd']:.2f}"
         out.write(
-            f"  one hour of one {a} build: {price} (one {b['instanceType']} node of pool {b['pool']}{b['note']})\n"
+            f"  one hour of one {a} build: {price} (one {b['instanceType']} node of pool {b['pool']}{b['note']}"
+            f"{b['storageNote']})\n"
         )
     return {
         "region": region,
@@ -117,6 +132,7 @@ def cost_view(
     lands it on: nothing more on a node kept at idle with room, else one node of that type), and the
     most it can cost."""
     placed = placed or placement.evaluate(settings)
+    storage = workspace_storage(settings)
     engine = "karpenter" if settings.autoscaling.uses_karpenter else str(settings.autoscaling.engine)
     region = price_region(settings)
     build: dict[str, dict[str, Any]] = {}
@@ -125,11 +141,16 @@ def cost_view(
             continue
         x = next((x for x in landings if x.started), landings[0])  # the build's largest claim
         hourly = prices.hourly(region, x.instance_type)
+        node = None if hourly is None else (hourly if x.started else 0.0)
+        space = storage.build_hourly if storage is not None else 0.0
         build[a] = {
             "pool": x.pool,
             "instanceType": x.instance_type,
-            "hourlyUsd": None if hourly is None else (hourly if x.started else 0.0),
+            "hourlyUsd": None if node is None or space is None else round(node + space, 4),
+            "nodeHourlyUsd": node,
+            "storageHourlyUsd": space,
             "note": ", started for the build" if x.started else ", kept running at idle with room: no extra cost",
+            "storageNote": _storage_note(storage),
         }
 
     def money(x: float, complete: bool) -> str:
@@ -145,3 +166,13 @@ def cost_view(
         "idleText": money(totals[0], known[0]),
         "maxText": money(totals[2], known[2]),
     }
+
+
+def _storage_note(storage: StorageCost | None) -> str:
+    if storage is None:
+        return ""
+    if storage.build_hourly == 0.0:
+        return f"; its workspace on the shared {storage.what} volume, in the idle cost"
+    if storage.build_hourly is None:
+        return f"; its {storage.what}: unknown"
+    return f"; its {storage.what}: {'~' if storage.estimated else ''}${storage.build_hourly:.4f}"

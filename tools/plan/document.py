@@ -63,6 +63,7 @@ def plan_document(planned: Planned) -> dict[str, Any]:
         "outputs": redact(rec.outputs),
         "resourceCount": sum(1 for r in rec.resources if r.counted),  # recording.counted: one count everywhere
         "cost": planned.cost,
+        "steadyState": planned.steady_state,
         "verdicts": [v.__dict__ for v in planned.verdicts],
     }
 

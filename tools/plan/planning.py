@@ -14,6 +14,7 @@ from components.cost import pool_costs
 from tools import mockengine, policyrun, schemas, stackfile
 from tools.plan.costs import print_costs
 from tools.plan.placing import print_placement
+from tools.plan.steady import BUILDS_PER_DAY, print_steady_state
 from tools.plan.tree import print_tree
 from tools.recording import Recording
 
@@ -43,6 +44,7 @@ class Planned:
     verdicts: list[policyrun.Violation]
     report: str  # the tree, warnings and cost table as printed
     placement: placement.Placement | None = None  # where every pod runs (components/placement/)
+    steady_state: dict[str, Any] | None = None  # what builds leave behind at a rate (components/retention.py)
 
 
 class PlanError(Exception):
@@ -54,7 +56,9 @@ class PlanError(Exception):
         self.lines = lines
 
 
-def make(stack_ref: str | stackfile.StackFile, *, policies: bool = True) -> Planned:
+def make(
+    stack_ref: str | stackfile.StackFile, *, policies: bool = True, builds_per_day: float = BUILDS_PER_DAY
+) -> Planned:
     """Plan a stack (name, path or loaded file) under the mock engine; raises PlanError."""
     from components import settings as settings_mod
 
@@ -89,6 +93,7 @@ def make(stack_ref: str | stackfile.StackFile, *, policies: bool = True) -> Plan
     where = print_placement(placed, report)
     cost = print_costs(settings, pool_costs(settings, placed), report, placed)
     cost["placement"] = where
+    steady = print_steady_state(settings, builds_per_day, report)
     found: list[policyrun.Violation] = []
     if policies:
         try:
@@ -97,4 +102,4 @@ def make(stack_ref: str | stackfile.StackFile, *, policies: bool = True) -> Plan
             raise PlanError(
                 EXIT_FAILED, [f"error: the policy pack could not run: {type(exc).__name__}: {exc}"]
             ) from None
-    return Planned(stack, rec, settings, cost, found, report.getvalue(), placed)
+    return Planned(stack, rec, settings, cost, found, report.getvalue(), placed, steady)
