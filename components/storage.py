@@ -66,8 +66,15 @@ def _storage_class(
         reclaim_policy=reclaim_policy,
         volume_binding_mode=volume_binding_mode,
         allow_volume_expansion=True,
-        # StorageClass parameters are immutable and its name is fixed: replace by delete, then create.
-        opts=pulumi.ResourceOptions.merge(opts, pulumi.ResourceOptions(delete_before_replace=True)),
+        # The API server refuses to update a class's reclaimPolicy or volumeBindingMode, and pulumi-kubernetes
+        # replaces only on provisioner and parameters: the engine replaces on these too. Its name is fixed:
+        # replace by delete, then create.
+        opts=pulumi.ResourceOptions.merge(
+            opts,
+            pulumi.ResourceOptions(
+                delete_before_replace=True, replace_on_changes=["reclaimPolicy", "volumeBindingMode"]
+            ),
+        ),
     )
 
 

@@ -204,6 +204,7 @@ class RecordingMonitor(pmocks.MockMonitor):
                 delete_before_replace=bool(request.deleteBeforeReplace),
                 aliases=sorted({*request.aliasURNs, *(_alias_urn(request, a, self.root) for a in request.aliases)}),
                 additional_secret_outputs=list(request.additionalSecretOutputs),
+                replace_on_changes=sorted(request.replaceOnChanges),
                 id=response.id,
                 transforms=len(request.transforms),
                 alias_specs=[_alias_spec(a) for a in request.aliases] + [{"urn": u} for u in request.aliasURNs],

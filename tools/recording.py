@@ -54,7 +54,8 @@ def snapshot(recording: Recording) -> dict[str, Any]:
             "type": r.type, "name": r.name, "custom": r.custom, "parent": r.parent, "provider": r.provider,
             "dependencies": sorted(r.dependencies), "inputs": marked(r.inputs), "protect": r.protect,
             "retainOnDelete": r.retain_on_delete, "ignoreChanges": sorted(r.ignore_changes),
-            "deleteBeforeReplace": r.delete_before_replace, "aliases": r.aliases,
+            "deleteBeforeReplace": r.delete_before_replace, "replaceOnChanges": sorted(r.replace_on_changes),
+            "aliases": r.aliases,
             "additionalSecretOutputs": sorted(r.additional_secret_outputs), "outputs": marked(r.outputs),
         }  # fmt: skip
 
@@ -100,6 +101,7 @@ class Registered:
     delete_before_replace: bool
     aliases: list[str]
     additional_secret_outputs: list[str] = field(default_factory=list)
+    replace_on_changes: list[str] = field(default_factory=list)  # the engine replaces on a change of these
     id: str = ""
     outputs: dict[str, Any] = field(default_factory=dict)  # components: their registered outputs
     transforms: int = 0  # resource transforms attached (they run on the children the engine renders)

@@ -1,39 +1,51 @@
-"""Which input changes make the provider replace a resource instead of updating it in place, and
-what kind of thing each resource is, which decides what its replacement or deletion risks.
+"""Which input changes make `pulumi up` replace a resource instead of updating it, which the API
+server refuses to update at all, and what kind of thing each resource is, which decides what its
+replacement or deletion risks.
 
-One table for every resource type this program declares, each rule with where it comes from, so
-`tools.diff` can say "replace, because ..." offline, as `pulumi preview` would with the providers;
-and one table of classes (`CLASSES`), from which the review derives its risk: a cluster's
-replacement is blocked with its blast radius, a stateful resource's as before, capacity drains
-nodes, workload plumbing interrupts work, a namespace takes its contents with it.
+The rules of every type the stacks declare, each with where it comes from, so `tools.diff` can say
+"replace, because ..." offline, as `pulumi preview` would with the providers. Most come from data:
+`components/catalog/replacements.json` holds the ForceNew attributes, ForceNew blocks and
+CustomizeDiff rules of the Terraform resources pulumi-aws and pulumi-gcp bridge, and pulumi-kubernetes'
+own list, each with its upstream file, line and the package version it was read for. Only what no
+schema says is kept here by hand (`IMMUTABLE`): fields the Kubernetes API server or a CRD's CEL rules
+refuse to change, which pulumi-kubernetes plans as an update that then fails; the review refuses
+those (exit 3) unless the resource asks the engine to replace on them (`replaceOnChanges`).
+`CLASSES` gives the review its risk: a cluster's replacement is blocked with its blast radius, a
+stateful resource's as before, capacity drains nodes, workload plumbing interrupts work, a
+namespace takes its contents with it.
 Paths are the engine's camelCase input paths: `a.b` descends into a mapping, `*` stands for one
-segment, and a rule covers everything below its path (a rule on `nodeConfig.spot` matches a change
-of `nodeConfig.spot`, a rule on `parameters` any key of `parameters`).
+segment, list elements (`[x86]`, `[0]`) are transparent, and a rule covers everything below its path.
 
-Sources (read for this table; versions as bundled by pulumi-aws 7, pulumi-gcp 10, pulumi-kubernetes 4):
-- TF-AWS: terraform-provider-aws, the resource's schema (`ForceNew: true`), which pulumi-aws bridges.
-- TF-GOOGLE: terraform-provider-google, `google_container_node_pool` / `google_container_cluster`
-  schemas (`ForceNew`); machine type, disk type and disk size became in-place (a surge upgrade of
-  the pool's nodes) in v5.10 (GoogleCloudPlatform/magic-modules#9575).
+Sources:
+- TF-AWS: terraform-provider-aws, which pulumi-aws bridges (`ForceNew: true`, `RequiresReplace()`,
+  CustomizeDiff, ModifyPlan; pulumi-aws 7's per-resource `region`). Rows and lines: the catalog.
+- TF-GOOGLE: terraform-provider-google (and magic-modules for beta fields), which pulumi-gcp
+  bridges. Machine type, disk type and disk size of a node pool are updated in place by a surge
+  upgrade (GoogleCloudPlatform/magic-modules#9575).
 - PULUMI-K8S: pulumi-kubernetes `provider/pkg/provider/diff.go` (`forceNewProperties`: every
-  object's `metadata.name`/`metadata.namespace`, and the per-kind lists), plus its Diff, which
-  turns the API server's "field is immutable" answer to a dry-run into a replacement; its
-  DiffConfig replaces the provider when the kubeconfig names another cluster; ConfigMaps and
-  Secrets are replaced on data changes unless `enableConfigMapMutable`/`enableSecretMutable`.
-- K8S-API: the Kubernetes API's update validation (immutable fields), e.g. `ValidateStorageClassUpdate`.
+  object's `metadata.name`/`metadata.namespace`, and the per-kind lists; ConfigMaps and Secrets on
+  data changes unless `enableConfigMapMutable`/`enableSecretMutable`), and its DiffConfig, which
+  replaces the provider only when the kubeconfig's active cluster changes. It replaces on nothing
+  else: for an immutable field outside that list it plans an update, which the API server refuses.
 - HELM: pulumi-kubernetes `helm_release.go`: a release's `name` and `namespace` are its identity.
+- K8S-API: the Kubernetes API's update validation (immutable fields), e.g. `ValidateStorageClassUpdate`.
+- KARPENTER: Karpenter v1's NodePool/EC2NodeClass CRDs (`x-kubernetes-validations`: nodeClassRef's
+  group and kind are immutable, a NodePool cannot move between static and dynamic) and its drift:
+  a NodePool template or EC2NodeClass change is applied in place, and Karpenter then replaces the
+  nodes that no longer match, within the disruption budget.
+- GKE-CC: GKE ComputeClasses: a class is updated in place; the nodes GKE created for it keep running
+  (with `activeMigration.optimizeRulePriority: false` they are not moved to a better priority) and
+  new nodes follow the new spec; a deleted class leaves the pods that select it unschedulable. Its
+  CRD makes `spec.autopilot` immutable.
+- OPENSHIFT-API: openshift/api's CRDs (CEL rules), e.g. ClusterCSIDriver's token requests.
+- ENGINE: the Pulumi engine: a resource's `replaceOnChanges` turns an update of those paths into a
+  replacement (`deleteBeforeReplace`: the old one goes first, for a fixed name).
 - MACHINE-API: OpenShift's machine API: a MachineSet's template applies only to Machines created
   after the change; existing Machines keep theirs.
 - K8S-NS: Kubernetes namespaces: deleting a namespace deletes every object in it (namespace lifecycle).
 - K8S-CRD: deleting a CustomResourceDefinition deletes every object of its kind.
 - GITLAB: the gitlab-runner chart: removing the runner's pod stops the jobs it is running (its build
   pods go with it), and jobs that need its tags wait for another runner.
-- KARPENTER: Karpenter v1's NodePool/EC2NodeClass CRDs (`x-kubernetes-validations`: nodeClassRef's
-  group and kind are immutable) and its drift: a NodePool template or EC2NodeClass change is applied
-  in place, and Karpenter then replaces the nodes that no longer match, within the disruption budget.
-- GKE-CC: GKE ComputeClasses: a class is updated in place; the nodes GKE created for it keep running
-  (with `activeMigration.optimizeRulePriority: false` they are not moved to a better priority) and
-  new nodes follow the new spec; a deleted class leaves the pods that select it unschedulable.
 """
 
 from __future__ import annotations
@@ -41,13 +53,25 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 from functools import cache
+from typing import Any
+
+from components.catalog import replacements
 
 
 @dataclass(frozen=True)
 class Rule:
-    path: str  # the input path whose change forces replacement
+    path: str  # the input path whose change forces replacement (or is refused)
     reason: str  # why, in a reviewer's words
     source: str  # where the rule comes from (a key of the sources above)
+    kind: str = "attribute"  # attribute | block | when (see components/catalog/replacements.py)
+    when: str = ""  # kind `when`: the condition (a predicate of tools.diff.decide)
+    value: Any = None
+    paths: tuple[str, ...] = ()
+    computed: bool = False
+    unless_provider_flag: str = ""
+    where: str = ""  # the upstream file and line, and the package version it was read for
+    effect: str = "replace"  # replace | refused (the API server refuses an in-place update)
+    way_out: tuple[str, ...] = ()  # refused: what to do instead
 
 
 @dataclass(frozen=True)
@@ -57,177 +81,114 @@ class Note:
     source: str
 
 
-def _rules(source: str, reason: str, *paths: str) -> list[Rule]:
-    return [Rule(p, reason, source) for p in paths]
-
-
 EKS_NODE_GROUP = "aws:eks/nodeGroup:NodeGroup"
 GKE_NODE_POOL = "gcp:container/nodePool:NodePool"
 KARPENTER_NODE_POOL = "kubernetes:karpenter.sh/v1:NodePool"
 KARPENTER_NODE_CLASS = "kubernetes:karpenter.k8s.aws/v1:EC2NodeClass"
 MACHINE_SET = "kubernetes:machine.openshift.io/v1beta1:MachineSet"
 COMPUTE_CLASS = "kubernetes:cloud.google.com/v1:ComputeClass"
+STORAGE_CLASS = "kubernetes:storage.k8s.io/v1:StorageClass"
 
-RULES: dict[str, list[Rule]] = {
-    EKS_NODE_GROUP: _rules(
-        "TF-AWS",
-        "an EKS managed node group cannot change this in place",
-        "instanceTypes",
-        "amiType",
-        "capacityType",
-        "diskSize",
-        "nodeGroupName",
-        "nodeGroupNamePrefix",
-        "subnetIds",
-        "clusterName",
-        "nodeRoleArn",
-        "remoteAccess",
-    ),
-    "aws:eks/cluster:Cluster": _rules(
-        "TF-AWS", "an EKS cluster cannot change this in place", "name", "roleArn", "encryptionConfig"
-    ),
-    "aws:eks/addon:Addon": _rules("TF-AWS", "an add-on is identified by cluster and name", "addonName", "clusterName"),
-    "aws:eks/podIdentityAssociation:PodIdentityAssociation": _rules(
-        "TF-AWS", "an association is bound to one service account", "clusterName", "namespace", "serviceAccount"
-    ),
-    "aws:efs/fileSystem:FileSystem": _rules(
-        "TF-AWS",
-        "EFS cannot change this on an existing file system",
-        "performanceMode",
-        "encrypted",
-        "kmsKeyId",
-        "creationToken",
-        "availabilityZoneName",
-    ),
-    "aws:efs/mountTarget:MountTarget": _rules(
-        "TF-AWS", "a mount target lives in one subnet of one file system", "subnetId", "fileSystemId", "ipAddress"
-    ),
-    "aws:efs/backupPolicy:BackupPolicy": _rules("TF-AWS", "the policy belongs to one file system", "fileSystemId"),
-    "aws:iam/role:Role": _rules("TF-AWS", "an IAM role's name and path are its identity", "name", "namePrefix", "path"),
-    "aws:iam/rolePolicy:RolePolicy": _rules(
-        "TF-AWS", "an inline policy is identified by role and name", "name", "namePrefix", "role"
-    ),
-    "aws:iam/rolePolicyAttachment:RolePolicyAttachment": _rules(
-        "TF-AWS", "an attachment is one role and one policy", "role", "policyArn"
-    ),
-    "aws:iam/policy:Policy": _rules(
-        "TF-AWS", "a managed policy's name, path and description are fixed", "name", "namePrefix", "path", "description"
-    ),
-    "aws:eks/accessEntry:AccessEntry": _rules(
-        "TF-AWS", "an access entry is one principal of one cluster, of one type", "clusterName", "principalArn", "type"
-    ),
-    "aws:sqs/queue:Queue": _rules(
-        "TF-AWS", "a queue's name and kind are its identity", "name", "namePrefix", "fifoQueue"
-    ),
-    "aws:sqs/queuePolicy:QueuePolicy": _rules("TF-AWS", "a queue policy belongs to one queue", "queueUrl"),
-    "aws:cloudwatch/eventRule:EventRule": _rules(
-        "TF-AWS", "a rule's name and event bus are its identity", "name", "namePrefix", "eventBusName"
-    ),
-    "aws:cloudwatch/eventTarget:EventTarget": _rules(
-        "TF-AWS", "a target is one id on one rule", "rule", "targetId", "eventBusName"
-    ),
-    "aws:ec2/tag:Tag": _rules("TF-AWS", "a tag resource is one key on one resource", "resourceId", "key"),
-    KARPENTER_NODE_POOL: _rules(
-        "KARPENTER",
-        "a NodePool's EC2NodeClass reference cannot change kind or group",
-        "spec.template.spec.nodeClassRef.group",
-        "spec.template.spec.nodeClassRef.kind",
-    ),
-    "aws:ec2/securityGroup:SecurityGroup": _rules(
-        "TF-AWS", "a security group's name, description and VPC are fixed", "name", "namePrefix", "description", "vpcId"
-    ),
-    "aws:vpc/securityGroupIngressRule:SecurityGroupIngressRule": _rules(
-        "TF-AWS", "a rule belongs to one security group", "securityGroupId"
-    ),
-    GKE_NODE_POOL: _rules(
-        "TF-GOOGLE",
-        "GKE cannot change this on an existing node pool",
-        "name",
-        "namePrefix",
-        "cluster",
-        "location",
-        "project",
-        "initialNodeCount",
-        "nodeConfig.spot",
-        "nodeConfig.preemptible",
-        "nodeConfig.serviceAccount",
-        "nodeConfig.oauthScopes",
-        "nodeConfig.guestAccelerators",
-        "nodeConfig.localSsdCount",
-        "nodeConfig.metadata",
-        "nodeConfig.minCpuPlatform",
-        "nodeConfig.shieldedInstanceConfig",
-        "networkConfig",
-        "placementPolicy",
-    ),
-    "gcp:container/cluster:Cluster": _rules(
-        "TF-GOOGLE",
-        "GKE cannot change this on an existing cluster",
-        "name",
-        "location",
-        "project",
-        "network",
-        "subnetwork",
-        "networkingMode",
-        "ipAllocationPolicy",
-        "initialNodeCount",
-        "nodeConfig",
-        "privateClusterConfig.enablePrivateNodes",
-        "clusterIpv4Cidr",
-    ),
-    "kubernetes:storage.k8s.io/v1:StorageClass": [
-        *_rules("PULUMI-K8S", "a StorageClass's provisioner and parameters are immutable", "provisioner", "parameters"),
-        *_rules("K8S-API", "the API server refuses to update it", "reclaimPolicy", "volumeBindingMode"),
+
+def _from_catalog(entry: replacements.TypeRules) -> list[Rule]:
+    return [Rule(r.path, r.reason or entry.reason, r.source.label, r.kind, r.when, r.value, r.paths, r.computed,
+                 r.unless_provider_flag, r.where) for r in entry.rules]  # fmt: skip
+
+
+RENAME = (
+    "give it another name in the stack (a new key): Pulumi creates the new one before it deletes the old one",
+    "or delete it in one change and create it in the next, deliberately",
+)
+
+
+def _refused(path: str, reason: str, source: str, where: str, when: str = "changed-in-place", **kw: Any) -> Rule:
+    return Rule(path, reason, source, "when", when, where=where, effect="refused", **{"way_out": RENAME, **kw})
+
+
+CEL = "(karpenter.sh_nodepools.yaml, Karpenter v1.14.1)"
+CC = "GoogleCloudPlatform/compute-class-api cloud.google.com_computeclasses.yaml:{} @8067eae"
+SC_WAY_OUT = (
+    "mark it replaceOnChanges, with deleteBeforeReplace (the class's name is fixed): the engine replaces the class"
+)
+# What no schema says, by hand: fields the API server refuses to change, each with its source. A
+# resource whose replaceOnChanges covers one is replaced by the engine instead (ENGINE).
+IMMUTABLE: dict[str, list[Rule]] = {
+    STORAGE_CLASS: [
+        _refused(
+            p,
+            "the API server refuses to update it",
+            "K8S-API",
+            "kubernetes pkg/apis/storage/validation/validation.go ValidateStorageClassUpdate",
+            way_out=(SC_WAY_OUT + " (components/storage.py does)",),
+        )
+        for p in ("reclaimPolicy", "volumeBindingMode")
     ],
-    "kubernetes:apps/v1:DaemonSet": _rules("K8S-API", "a workload's selector is immutable", "spec.selector"),
-    "kubernetes:apps/v1:Deployment": _rules("K8S-API", "a workload's selector is immutable", "spec.selector"),
-    "kubernetes:apps/v1:StatefulSet": _rules(
-        "PULUMI-K8S",
-        "a StatefulSet cannot change this in place",
-        "spec.selector",
-        "spec.serviceName",
-        "spec.volumeClaimTemplates",
-        "spec.podManagementPolicy",
-    ),
-    "kubernetes:batch/v1:Job": _rules(
-        "PULUMI-K8S", "a Job's pod template is immutable", "spec.template", "spec.selector"
-    ),
-    "kubernetes:core/v1:ConfigMap": _rules(
-        "PULUMI-K8S", "pulumi-kubernetes replaces ConfigMaps on data changes", "data", "binaryData"
-    ),
-    "kubernetes:core/v1:Secret": _rules(
-        "PULUMI-K8S", "pulumi-kubernetes replaces Secrets on data changes", "type", "data", "stringData"
-    ),
-    "kubernetes:core/v1:PersistentVolumeClaim": _rules("PULUMI-K8S", "a claim's spec is immutable", "spec"),
-    "kubernetes:core/v1:Service": _rules("PULUMI-K8S", "a Service's cluster IP is immutable", "spec.clusterIP"),
-    "kubernetes:rbac.authorization.k8s.io/v1:RoleBinding": _rules(
-        "PULUMI-K8S", "a binding's roleRef is immutable", "roleRef"
-    ),
-    "kubernetes:rbac.authorization.k8s.io/v1:ClusterRoleBinding": _rules(
-        "PULUMI-K8S", "a binding's roleRef is immutable", "roleRef"
-    ),
-    "kubernetes:helm.sh/v3:Release": _rules(
-        "HELM", "a release's name and namespace are its identity", "name", "namespace"
-    ),
-    "pulumi:providers:aws": _rules(
-        "TF-AWS", "the provider's region is where its resources live: every resource it manages is replaced", "region"
-    ),
-    "pulumi:providers:kubernetes": _rules(
-        "PULUMI-K8S",
-        "a kubeconfig for another cluster replaces the provider: every object it manages is created there anew",
-        "kubeconfig",
-    ),
-    "pulumi:providers:gcp": _rules(
-        "TF-GOOGLE",
-        "the provider's project is where its resources live: every resource it manages is replaced",
-        "project",
-    ),
+    **{
+        t: [
+            _refused(
+                "immutable",
+                "once `immutable` is true, the API server refuses to unset it",
+                "K8S-API",
+                f"kubernetes pkg/apis/core/validation/validation.go Validate{k}Update",
+                "unset-after-set",
+            )
+        ]
+        for t, k in (("kubernetes:core/v1:ConfigMap", "ConfigMap"), ("kubernetes:core/v1:Secret", "Secret"))
+    },
+    KARPENTER_NODE_POOL: [
+        *(
+            _refused(
+                f"spec.template.spec.nodeClassRef.{f}",
+                f"nodeClassRef.{f} is immutable (CEL: self.{f} == oldSelf.{f})",
+                "KARPENTER",
+                f"tools/crds/nodepools.yaml:{line} {CEL}",
+            )
+            for f, line in (("group", 277), ("kind", 279))
+        ),
+        _refused(
+            "spec.replicas",
+            "a NodePool cannot move between static (replicas) and dynamic provisioning (CEL: "
+            "has(self.replicas) == has(oldSelf.replicas))",
+            "KARPENTER",
+            f"tools/crds/nodepools.yaml:465 {CEL}",
+            "added-or-removed",
+        ),
+    ],
+    COMPUTE_CLASS: [
+        _refused("spec.autopilot", "Autopilot is immutable (CEL: self == oldSelf)", "GKE-CC", CC.format("110-118")),
+        _refused(
+            "spec.autopilot",
+            "Autopilot is required once set (CEL: !has(oldSelf.autopilot) || has(self.autopilot))",
+            "GKE-CC",
+            CC.format("3511-3513"),
+            "removed",
+        ),
+    ],
+    "kubernetes:operator.openshift.io/v1:ClusterCSIDriver": [
+        _refused(
+            "spec.driverConfig.secretsStore.tokenRequests.type",
+            "tokenRequests type cannot be changed from Managed",
+            "OPENSHIFT-API",
+            "tools/crds/clustercsidrivers.yaml:630-634",
+            "changed-from",
+            value="Managed",
+            way_out=("keep it Managed: the ClusterCSIDriver is the driver's singleton",),
+        ),
+    ],
 }
 
+
+def _rules() -> dict[str, list[Rule]]:
+    out = {t: _from_catalog(entry) for t, entry in replacements.types().items()}
+    for t, rules in IMMUTABLE.items():
+        out.setdefault(t, []).extend(rules)
+    return out
+
+
+RULES: dict[str, list[Rule]] = _rules()
 # Every Kubernetes object (and patch: its target's name is its identity); not Helm releases or manifests.
-KUBERNETES_OBJECT = _rules(
-    "PULUMI-K8S", "an object's name and namespace are its identity", "metadata.name", "metadata.namespace"
-)
+KUBERNETES_OBJECT = _from_catalog(replacements.kubernetes_object())
+REGIONAL = frozenset(t for t, entry in replacements.types().items() if entry.regional)
 
 NOTES: dict[str, list[Note]] = {
     MACHINE_SET: [
@@ -292,7 +253,7 @@ PLUMBING = "plumbing"  # what builds run through (runner, pipeline engine, stora
 NAMESPACE = "namespace"  # deleted or replaced, it takes every object in it along
 ACCESS = "access"  # identities, roles, bindings, credentials: a change is an outage of who may do what
 NETWORK = "network"  # security groups, their rules, mount targets, tags
-PROVIDER = "provider"  # a cloud provider instance: replaced, every resource it manages is (its own rule)
+PROVIDER = "provider"  # a cloud provider instance: updated in place (pulumi-aws 7 and pulumi-gcp replace none)
 GROUPING = "grouping"  # the program's components: they contain resources, they are none
 
 CLASS_TEXT = {
@@ -393,21 +354,33 @@ def _pattern(path: str) -> re.Pattern[str]:
     return re.compile(r"\.".join(parts) + r"(?:$|[.\[])")
 
 
+def schema_path(path: str) -> str:
+    """A path with its list elements dropped (`spec.steps[build].script` -> `spec.steps.script`):
+    rules are written against the schema, where list elements are transparent."""
+    return re.sub(r"\[[^\]]*\]", "", path)
+
+
 def covers(rule_path: str, path: str) -> bool:
     """A change at `path` falls under `rule_path` (the same path, or below it)."""
-    return _pattern(rule_path).match(path) is not None
+    return _pattern(rule_path).match(path) is not None or _pattern(rule_path).match(schema_path(path)) is not None
 
 
 def is_kubernetes_object(type_: str) -> bool:
     return type_.startswith("kubernetes:") and not type_.startswith(("kubernetes:helm.sh/", "kubernetes:yaml/"))
 
 
-def replacing(type_: str, path: str) -> Rule | None:
-    """The rule that makes a change of `path` on a `type_` a replacement, if any."""
+def rules_of(type_: str) -> list[Rule]:
+    """Every rule of a type: an object's identity first, then its own."""
     rules = RULES.get(type_, [])
-    if is_kubernetes_object(type_):
-        rules = [*KUBERNETES_OBJECT, *rules]
-    return next((r for r in rules if covers(r.path, path)), None)
+    return [*KUBERNETES_OBJECT, *rules] if is_kubernetes_object(type_) else list(rules)
+
+
+def replacing(type_: str, path: str) -> Rule | None:
+    """The unconditional rule that makes a change of `path` on a `type_` a replacement, if any
+    (ForceNew attributes; blocks and conditions need both sides: `tools.diff.decide`)."""
+    return next(
+        (r for r in rules_of(type_) if r.kind == "attribute" and r.effect == "replace" and covers(r.path, path)), None
+    )
 
 
 def note(type_: str, path: str) -> Note | None:

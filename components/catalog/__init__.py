@@ -8,6 +8,9 @@
 - `lifecycle`: Kubernetes minors on EKS/GKE, AL2023 AMI releases, Tekton releases, OpenShift
   Pipelines channels: hand-kept, dated.
 - `prices`: on-demand list prices for the plan's cost estimate: hand-kept, dated.
+- `replacements`: when `pulumi up` replaces a resource instead of updating it (the Terraform
+  providers' ForceNew and CustomizeDiff rules, pulumi-kubernetes' list), from `replacements.json`,
+  transcribed from upstream with file and line, for the package versions it records.
 
 Checks read these; they do not restate them. Pure: no Pulumi, nothing at import time but constants.
 """

@@ -59,6 +59,10 @@ SETUPS: dict[str, Callable[[Path], None]] = {
         _set("multiarch:nodePools", 0, instanceType="m5a.4xlarge"),
         _set("multiarch:storage", "efs", performanceMode="maxIO", throughputMode="bursting"),
     ),
+    # docs/review.md: dev's StorageClass keeps its volumes (Retain): the engine replaces the class.
+    "dev-retain.yaml": _changed(
+        "dev", "dev-retain.yaml", _set("multiarch:storage", "efs", "storageClass", reclaimPolicy="Retain")
+    ),
     # docs/review.md: gke-dev's cluster moved from its region to one zone.
     "gke-zonal.yaml": _changed("gke-dev", "gke-zonal.yaml", _set("multiarch:cluster", location="europe-west4-a")),
 }

@@ -15,7 +15,7 @@ import pytest
 import yaml
 
 from components import versions
-from tools import diff, mockengine, plan, stackfile
+from tools import diff, mockengine, plan, replacerules, stackfile
 
 ROOT = stackfile.ROOT
 FS = "aws:efs/fileSystem:FileSystem"
@@ -184,16 +184,29 @@ def test_autoscaler_owned_sizes_are_not_a_change(tmp_path: Path) -> None:
     assert "not applied (ignoreChanges: owned outside the stack): scalingConfig.desiredSize: 1 → 3" in out
 
 
-def test_a_new_region_replaces_everything_its_provider_manages(tmp_path: Path) -> None:
+def test_a_new_region_replaces_each_regional_resource_through_its_own_region(tmp_path: Path) -> None:
+    """pulumi-aws 7: the provider is updated; every regional resource is replaced by its own
+    `region` (copied from the provider's); IAM is global and stays."""
+
     def move(config: dict[str, Any]) -> None:
         config["aws:region"] = "eu-west-1"
 
     code, doc = as_json("dev", changed(tmp_path, "dev", move))
     assert code == diff.EXIT_BLOCKED
     aws = [r for r in doc["resources"] if r["type"].startswith("aws:")]
-    assert aws and all(r["action"] == "replace" for r in aws)
-    group = next(r for r in aws if r["type"] == NODE_GROUP)
-    assert any(x["cascade"] == "pulumi:providers:aws aws" for x in group["reasons"])
+    regional = [r for r in aws if r["type"] in replacerules.REGIONAL]
+    assert regional and all(r["action"] == "replace" and r["reasons"][0]["path"] == "region" for r in regional)
+    group = next(r for r in regional if r["type"] == NODE_GROUP)
+    assert group["changes"] == [
+        {"path": "region", "old": "eu-west-3", "new": "eu-west-1", "secret": False, "forcesReplacement": True}
+    ]
+    assert group["reasons"][0]["where"].startswith(
+        "hashicorp/terraform-provider-aws internal/provider/sdkv2/region.go:111"
+    )
+    iam = [r for r in aws if r["type"].startswith("aws:iam/")]
+    assert iam and all(r["action"] in ("same", "update") for r in iam)
+    (provider,) = [r for r in doc["resources"] if r["type"] == "pulumi:providers:aws"]
+    assert provider["action"] == "update" and [c["path"] for c in provider["changes"]] == ["region"]
 
 
 # --- secrets, aliases ------------------------------------------------------------------------
@@ -440,6 +453,7 @@ def test_json_follows_its_documented_schema(tmp_path: Path) -> None:
         "reasons",
         "notes",
         "ignored",
+        "refused",
         "blocked",
     }
     assert all(set(r) == keys for r in doc["resources"])
@@ -533,13 +547,47 @@ def test_a_plan_json_without_component_outputs_reports_no_output_changes(tmp_pat
     assert code == diff.EXIT_SAFE and changes(review) == {}
 
 
-def test_a_changed_script_shows_its_changed_lines() -> None:
+def test_a_changed_script_shows_its_changed_lines_whole() -> None:
     old = "#!/bin/sh\nset -eu\nbuildah push localhost/image:x oci-archive:/srv/oci-images/x.tar\n"
     new = old.replace("/srv/oci-images", "$(workspaces.oci-images.path)") + "echo done\n"
     assert diff.Change("spec.steps[build].script", old, new).text() == (
-        "spec.steps[build].script: line 3: …oci-archive:/srv/oci-images/x.tar → "
-        "…oci-archive:$(workspaces.oci-images.path)/x.tar; 3 → 4 lines"
+        "spec.steps[build].script: line 3: buildah push localhost/image:x oci-archive:/srv/oci-images/x.tar → "
+        "buildah push localhost/image:x oci-archive:$(workspaces.oci-images.path)/x.tar; line 4: + echo done"
     )
+
+
+# --- structured values: what changed inside them, never a cut line ---------------------------------
+
+
+def test_an_iam_policy_change_shows_the_resource_arns_added_and_removed(tmp_path: Path) -> None:
+    """Renaming dev's x86 pool: the autoscaler's policy gains the new group's ARN, loses the old one."""
+    _, out, _ = run_diff("dev", changed(tmp_path, "dev", pool(0, name="builders-x86")))
+    arn = "arn:aws:autoscaling:eu-west-3:123456789012:autoScalingGroup:*:autoScalingGroupName/eks-build-multiarch-{}-*"
+    assert (
+        f"             policy: Statement[ScaleThisClustersGroups].Resource: + {arn.format('builders-x86')}, "
+        f"- {arn.format('x86')}"
+    ) in out.splitlines()
+    assert "line " not in out and "…" not in out.split("Summary")[0]
+
+
+def test_a_node_pools_requirement_values_show_as_values(tmp_path: Path) -> None:
+    def fewer(config: dict[str, Any]) -> None:
+        config["multiarch:nodePools"][1]["instanceFamilies"] = ["m8g", "m7g"]
+
+    _, out, _ = run_diff("karpenter-dev", changed(tmp_path, "karpenter-dev", fewer))
+    assert (
+        "             spec.template.spec.requirements[node.kubernetes.io/instance-type].values: - m6g.2xlarge"
+        in out.splitlines()
+    )
+
+
+def test_a_runner_config_key_shows_as_its_key() -> None:
+    old = 'concurrent = 10\n[[runners]]\nname = "k8s"\n[runners.kubernetes]\nnode_selector_overwrite_allowed = "a"\n'
+    new = old.replace('"a"', '"kubernetes.io/arch=.*"')
+    assert diff.Change("values.runners.config", old, new).text() == (
+        "values.runners.config: runners[k8s].kubernetes.node_selector_overwrite_allowed: a → kubernetes.io/arch=.*"
+    )
+    assert diff.Change("policy", '{"a": 1}', '{\n  "a": 1\n}').text() == "policy: the same content, reformatted"
 
 
 def test_moving_dev_to_karpenter_replaces_nothing() -> None:

@@ -58,7 +58,7 @@ def _on_cluster(doc: dict[str, Any]) -> list[dict[str, Any]]:
     ("stack", "edit", "why"),
     [
         ("gke-dev", cluster(location="europe-west4-a"), "location: GKE cannot change this on an existing cluster"),
-        ("dev", lambda c: c.update({"aws:region": "eu-west-1"}), "provider: its provider aws is replaced"),
+        ("dev", lambda c: c.update({"aws:region": "eu-west-1"}), "region: it lives in one region: pulumi-aws 7"),
         ("prod", cluster(name="build-multiarch-prod-2"), "a new cluster, build-multiarch-prod-2, is created"),
     ],
     ids=["gke regional to zonal", "eks region change", "eks name change"],

@@ -29,18 +29,19 @@ SC = "kubernetes:storage.k8s.io/v1:StorageClass"
         ("gcp:container/cluster:Cluster", "ipAllocationPolicy.clusterSecondaryRangeName", "TF-GOOGLE"),
         (SC, "provisioner", "PULUMI-K8S"),
         (SC, "parameters.basePath", "PULUMI-K8S"),
-        (SC, "reclaimPolicy", "K8S-API"),
-        (SC, "volumeBindingMode", "K8S-API"),
-        ("kubernetes:apps/v1:DaemonSet", "spec.selector.matchLabels.app", "K8S-API"),
+        ("kubernetes:apps/v1:DaemonSet", "spec.selector.matchLabels.app", "PULUMI-K8S"),
+        ("aws:eks/cluster:Cluster", "accessConfig.bootstrapClusterCreatorAdminPermissions", "TF-AWS"),
+        ("aws:eks/cluster:Cluster", "region", "TF-AWS"),
+        (EKS_NODE_GROUP, "launchTemplate.id", "TF-AWS"),
+        (GKE_NODE_POOL, "nodeConfig.guestAccelerators[0].type", "TF-GOOGLE"),
+        (GKE_NODE_POOL, "networkConfig.podRange", "TF-GOOGLE"),
         ("kubernetes:tekton.dev/v1:Task", "metadata.name", "PULUMI-K8S"),
         ("kubernetes:core/v1:Namespace", "metadata.name", "PULUMI-K8S"),
         ("kubernetes:operator.tekton.dev/v1alpha1:TektonConfigPatch", "metadata.namespace", "PULUMI-K8S"),
         ("kubernetes:helm.sh/v3:Release", "namespace", "HELM"),
-        ("pulumi:providers:aws", "region", "TF-AWS"),
         ("aws:eks/accessEntry:AccessEntry", "type", "TF-AWS"),
         ("aws:sqs/queue:Queue", "name", "TF-AWS"),
         ("aws:ec2/tag:Tag", "resourceId", "TF-AWS"),
-        (replacerules.KARPENTER_NODE_POOL, "spec.template.spec.nodeClassRef.kind", "KARPENTER"),
         (replacerules.KARPENTER_NODE_POOL, "metadata.name", "PULUMI-K8S"),
     ],
 )
@@ -72,6 +73,20 @@ def test_changes_that_replace(type_: str, path: str, source: str) -> None:
         (replacerules.KARPENTER_NODE_POOL, "spec.limits.cpu"),
         (replacerules.KARPENTER_NODE_POOL, "spec.template.spec.requirements"),
         (replacerules.KARPENTER_NODE_CLASS, "spec.amiSelectorTerms"),
+        # Refused, not replaced: the API server refuses them (tests/program/test_diff_rules.py).
+        (SC, "reclaimPolicy"),
+        (replacerules.KARPENTER_NODE_POOL, "spec.template.spec.nodeClassRef.kind"),
+        # The audit's false alarms: updated in place.
+        ("gcp:container/cluster:Cluster", "privateClusterConfig.enablePrivateNodes"),
+        ("gcp:container/cluster:Cluster", "ipAllocationPolicy.stackType"),
+        ("gcp:container/cluster:Cluster", "nodeConfig.machineType"),
+        (GKE_NODE_POOL, "networkConfig.enablePrivateNodes"),
+        (GKE_NODE_POOL, "placementPolicy.type"),
+        ("aws:eks/cluster:Cluster", "encryptionConfig.resources"),  # a condition: only its removal replaces
+        # Providers: updated in place (pulumi-aws 7, pulumi-gcp); the kubernetes one on its active cluster only.
+        ("pulumi:providers:aws", "region"),
+        ("pulumi:providers:gcp", "project"),
+        ("pulumi:providers:kubernetes", "kubeconfig"),
     ],
 )
 def test_changes_in_place(type_: str, path: str) -> None:
@@ -106,6 +121,8 @@ def test_machine_set_template_changes_say_they_replace_no_machine() -> None:
         ("scalingConfig.desiredSize", "scalingConfig.desiredSize", True),
         ("scalingConfig.desiredSize", "scalingConfig.maxSize", False),
         ("spec", "spec[x86].replicas", True),
+        ("nodeConfig.guestAccelerators.type", "nodeConfig.guestAccelerators[0].type", True),
+        ("spec.steps.script", "spec.steps[build].script", True),
     ],
 )
 def test_covers(rule: str, path: str, covered: bool) -> None:
@@ -115,10 +132,23 @@ def test_covers(rule: str, path: str, covered: bool) -> None:
 def test_every_rule_names_a_documented_source() -> None:
     doc = replacerules.__doc__ or ""
     documented = set(re.findall(r"^- ([A-Z0-9-]+):", doc, re.M))
-    assert {"TF-AWS", "TF-GOOGLE", "PULUMI-K8S", "K8S-API", "HELM", "MACHINE-API", "KARPENTER"} <= documented
+    assert {"TF-AWS", "TF-GOOGLE", "PULUMI-K8S", "K8S-API", "HELM", "MACHINE-API", "KARPENTER", "ENGINE"} <= documented
     everything = [*replacerules.KUBERNETES_OBJECT, *(r for rules in replacerules.RULES.values() for r in rules)]
     everything += [n for notes in replacerules.NOTES.values() for n in notes]  # type: ignore[misc]
     assert {r.source for r in everything} <= documented
+    # Each rule says where it comes from: the upstream file and line (the catalog's) or the API's function.
+    assert all(r.where for rules in replacerules.RULES.values() for r in rules)
+
+
+def test_refused_fields_say_what_to_do_instead() -> None:
+    refused = [r for rules in replacerules.IMMUTABLE.values() for r in rules]
+    assert refused and all(r.effect == "refused" and r.way_out and r.where for r in refused)
+    assert {r.path for r in replacerules.IMMUTABLE[SC]} == {"reclaimPolicy", "volumeBindingMode"}
+    assert {r.path for r in replacerules.IMMUTABLE[replacerules.KARPENTER_NODE_POOL]} == {
+        "spec.template.spec.nodeClassRef.group",
+        "spec.template.spec.nodeClassRef.kind",
+        "spec.replicas",
+    }
 
 
 def test_the_table_covers_every_resource_type_the_stacks_declare() -> None:

@@ -1,8 +1,8 @@
 """What changed between two sides, resource by resource: inputs flattened to leaf paths, resources
 matched by URN or alias, each classified (create, update, replace, delete, same) with the paths
-that changed, why a change forces a replacement (`tools.replacerules`), the replacements that
-replacements cause, and what a component's changed outputs say of the resources its transforms
-write into.
+that changed, why a change forces a replacement or cannot be applied at all (`tools.diff.decide`,
+from `tools.replacerules`), the replacements that replacements cause, and what a component's changed
+outputs say of the resources its transforms write into.
 """
 
 from __future__ import annotations
@@ -12,11 +12,13 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from tools import replacerules
+from tools.diff import structure
+from tools.diff.decide import decide, effective
 from tools.diff.sides import NOT_COMPARABLE, Resource, Side
+from tools.diff.structure import ABSENT  # a path one side does not have
 from tools.recording import Secret, contains_secret
 
 ACTIONS = ("replace", "delete", "create", "update", "same")
-ABSENT = object()  # a path one side does not have
 
 
 def flatten(value: Any, prefix: str = "") -> dict[str, Any]:
@@ -60,13 +62,6 @@ def show(value: Any, width: int = 70) -> str:
     return text if len(text) <= width else text[: width - 1] + "…"
 
 
-def _from_difference(line: str, other: str, context: int = 12) -> str:
-    """`line` from a little before where it starts to differ from `other`."""
-    same = next((i for i, (a, b) in enumerate(zip(line, other, strict=False)) if a != b), min(len(line), len(other)))
-    start = max(0, same - context)
-    return show(("…" if start else "") + line[start:], 60)
-
-
 @dataclass
 class Change:
     path: str
@@ -98,17 +93,14 @@ class Change:
     def text(self) -> str:
         if self.secret:
             return f"{self.path}: [secret] changed"
-        if isinstance(self.old, str) and isinstance(self.new, str) and "\n" in self.old + self.new:
-            # A script or a file: the lines that changed, not two truncated copies.
-            old, new = self.old.splitlines(), self.new.splitlines()
-            changed = [
-                f"line {i + 1}: {_from_difference(a, b)} → {_from_difference(b, a)}"
-                for i, (a, b) in enumerate(zip(old, new, strict=False))
-                if a != b
-            ]
-            if len(old) != len(new):
-                changed.append(f"{len(old)} → {len(new)} lines")
-            return f"{self.path}: " + "; ".join(changed)
+        parts = structure.describe(self.old, self.new)
+        if parts is not None:
+            # One element of a list of records: its name joins the path (`requirements[arch].values: + arm64`).
+            return (
+                f"{self.path}{parts[0]}"
+                if len(parts) == 1 and parts[0].startswith("[")
+                else f"{self.path}: " + "; ".join(parts)
+            )
         return f"{self.path}: {show(self.old)} → {show(self.new)}"
 
 
@@ -118,9 +110,15 @@ class Reason:
     reason: str
     source: str
     cascade: str = ""  # the resource whose replacement causes this one
+    where: str = ""  # the upstream file and line of the rule
+    wayOut: list[str] = field(default_factory=list)  # noqa: N815 (a refusal: what to do instead; JSON's name)
 
     def text(self) -> str:
         return f"{self.path}: {self.reason} [{self.source}]"
+
+    @classmethod
+    def of(cls, path: str, rule: replacerules.Rule) -> Reason:
+        return cls(path, rule.reason, rule.source, where=rule.where, wayOut=list(rule.way_out))
 
 
 @dataclass
@@ -132,6 +130,7 @@ class Item:
     reasons: list[Reason] = field(default_factory=list)
     notes: list[str] = field(default_factory=list)
     ignored: list[Change] = field(default_factory=list)  # changes under ignoreChanges: not applied
+    refused: list[Reason] = field(default_factory=list)  # changes the API server refuses: `pulumi up` fails there
     blocked: bool = False
 
     @property
@@ -164,8 +163,29 @@ def _option_changes(base: Resource, head: Resource) -> list[Change]:
     return [Change(f"options.{name}", old, new) for name, old, new in pairs if old != new]
 
 
-def compare(base: Resource, head: Resource) -> Item:
-    old, new = flatten(base.inputs), flatten(head.inputs)
+def _option_notes(base: Resource, head: Resource) -> list[str]:
+    """Options the engine records without an update step: they decide how a later change is applied."""
+    pairs = (
+        ("replaceOnChanges", sorted(base.replace_on_changes), sorted(head.replace_on_changes)),
+        ("deleteBeforeReplace", base.delete_before_replace, head.delete_before_replace),
+    )
+    return [f"options.{name}: {show(old)} → {show(new)} (no update: it decides how a later change of it is applied)"
+            for name, old, new in pairs if old != new]  # fmt: skip
+
+
+def compare(
+    base: Resource,
+    head: Resource,
+    base_provider: dict[str, Any] | None = None,
+    head_provider: dict[str, Any] | None = None,
+) -> Item:
+    """One resource of both sides; the providers' inputs (the resource's provider instance on each
+    side) give pulumi-aws 7's region and pulumi-kubernetes' mutability flags."""
+    old_inputs, new_inputs = (
+        effective(base.type, base.inputs, base_provider),
+        effective(head.type, head.inputs, head_provider),
+    )
+    old, new = flatten(old_inputs), flatten(new_inputs)
     if not head.custom and base.outputs is not None and head.outputs is not None:
         # A component: what it registered as its outputs is what it declares (when both sides say).
         old.update(flatten(base.outputs, "outputs"))
@@ -180,18 +200,31 @@ def compare(base: Resource, head: Resource) -> Item:
         else:
             changes.append(Change(path, o, n))
     item = Item("same", base, head, changes + _option_changes(base, head), ignored=ignored)
+    item.notes += _option_notes(base, head)
+    decision = decide(
+        head.type, old_inputs, new_inputs, [c.path for c in changes], head.replace_on_changes, head_provider
+    )
     for c in changes:
-        rule = replacerules.replacing(head.type, c.path)
-        if rule is not None:
-            c.forces_replacement = True
-            item.reasons.append(Reason(c.path, rule.reason, rule.source))
-        elif (n := replacerules.note(head.type, c.path)) is not None and n.note not in item.notes:
+        c.forces_replacement = c.path in decision.forcing
+    item.reasons = [Reason.of(path, rule) for path, rule in decision.replaces]
+    item.refused = [Reason.of(path, rule) for path, rule in decision.refusals]
+    refused = {r.path for r in item.refused}
+    for c in changes:
+        if c.forces_replacement or c.path in refused:
+            continue  # a replacement's or a refusal's own words say what happens
+        if (n := replacerules.note(head.type, c.path)) is not None and n.note not in item.notes:
             item.notes.append(n.note)
     if item.reasons:
         item.action = "replace"
     elif item.changes:
         item.action = "update"
     return item
+
+
+def _providers(side: Side) -> dict[str, dict[str, Any]]:
+    """Each resource's provider inputs, by the resource's URN (`provider` is `<provider URN>::<id>`)."""
+    inputs = {r.urn: r.inputs for r in side.resources.values() if r.type.startswith("pulumi:providers:")}
+    return {urn: inputs.get(r.provider.rsplit("::", 1)[0], {}) for urn, r in side.resources.items()}
 
 
 def classify(base: Side, head: Side) -> list[Item]:
@@ -202,8 +235,11 @@ def classify(base: Side, head: Side) -> list[Item]:
             alias = next((a for a in r.aliases if a in base.resources and a not in head.resources), None)
             if alias is not None:
                 matched[urn] = alias
+    base_providers, head_providers = _providers(base), _providers(head)
     items = [
-        compare(base.resources[matched[urn]], r) if urn in matched else Item("create", None, r)
+        compare(base.resources[matched[urn]], r, base_providers[matched[urn]], head_providers[urn])
+        if urn in matched
+        else Item("create", None, r)
         for urn, r in head.resources.items()
     ]
     kept = set(matched.values())
@@ -242,8 +278,27 @@ def _component_context(items: list[Item]) -> None:
                 child.action = "update"
 
 
+def _from_replaced(item: Item, cause: Item, flat: dict[str, Any], label: str) -> bool:
+    """A dependent whose ForceNew input takes a value of the replaced resource (a node group's
+    clusterName): the engine does not know it until the new one exists, so the provider replaces the
+    dependent too."""
+    assert item.head is not None and cause.base is not None
+    if cause.resource.urn not in item.head.dependencies:
+        return False
+    given = {v for v in flatten(cause.base.inputs).values() if isinstance(v, str) and len(v) > 3}
+    for path, value in flat.items():
+        rule = replacerules.replacing(item.head.type, path)
+        if rule is not None and isinstance(value, str) and value in given:
+            why = f"it comes from {label}, which is replaced: unknown until the new one exists; {rule.reason}"
+            item.reasons.append(Reason(path, why, rule.source, label, rule.where))
+            item.action = "replace"
+            return True
+    return False
+
+
 def _cascade(items: list[Item]) -> None:
-    """Replacements that replacements cause: a new provider, or a new id where an input held the old."""
+    """Replacements that replacements cause: a new provider, an input that comes from a replaced
+    resource, or a new id where an input held the old."""
     done: set[str] = set()
     flat = {id(i): flatten(i.base.inputs) for i in items if i.base is not None}  # once, not once per cause
     while True:
@@ -281,6 +336,8 @@ def _cascade(items: list[Item]) -> None:
                         Reason("provider", f"its provider {cause.resource.name} is replaced", "PROVIDER", label)
                     )
                     item.action = "replace"
+                    continue
+                if _from_replaced(item, cause, flat[id(item)], label):
                     continue
                 if not old_id or old_id.endswith("-id"):  # the mock engine's generic ids carry no meaning
                     continue

@@ -31,14 +31,14 @@ def _outcome(r: Review) -> str:
         EXIT_POLICY: "HEAD or the change fails a mandatory policy or schema check",
         EXIT_BLOCKED: (
             "BLOCKED: a cluster, a protected or stateful resource, or the controllers' only pool would be replaced or "
-            "deleted"
+            "deleted, or an update would be refused"
         ),
     }[r.exit_code]
 
 
 def render_table(r: Review, out: TextIO) -> None:
     out.write(f"Change review of stack {r.head.stack} ({r.head.platform}): {r.base.source} → {r.head.source}\n\n")
-    changed = [i for i in r.items if i.action != "same" or i.ignored]
+    changed = [i for i in r.items if i.action != "same" or i.ignored or i.notes]
     for i in changed:
         rename = f" (renamed from {i.renamed_from.rsplit('::', 1)[-1]}, by its alias)" if i.renamed_from else ""
         out.write(f"  {i.shown_action:<8} {i.resource.type} {i.resource.name}{rename}\n")
@@ -46,6 +46,8 @@ def render_table(r: Review, out: TextIO) -> None:
             out.write(f"             {c.text()}\n")
         for reason in i.reasons:
             out.write(f"             forces replacement: {reason.text()}\n")
+        for reason in i.refused:
+            out.write(f"             refused by the API server: {reason.text()}\n")
         for note in i.notes:
             out.write(f"             note: {note}\n")
         for c in i.ignored:
@@ -100,7 +102,7 @@ def render_markdown(r: Review, out: TextIO) -> None:
         out.write(f"> **Blocked:** {_md(b.why)}\n>\n> ```sh\n")
         out.writelines(f"> {step}\n" for step in b.procedure)
         out.write("> ```\n\n")
-    changed = [i for i in r.items if i.action != "same" or i.ignored]
+    changed = [i for i in r.items if i.action != "same" or i.ignored or i.notes]
     if changed:
         out.write("| action | resource | what changes | why |\n| --- | --- | --- | --- |\n")
         for i in changed:
@@ -109,6 +111,7 @@ def render_markdown(r: Review, out: TextIO) -> None:
                 + [_md(f"not applied (ignoreChanges): `{c.text()}`") for c in i.ignored]
             )
             why = "<br>".join(_md(x.text()) for x in i.reasons) + "".join(f"<br>{_md(n)}" for n in i.notes)
+            why += "".join(f"<br>refused: {_md(x.text())}" for x in i.refused)
             out.write(f"| **{i.shown_action}** | `{i.resource.type}` {_md(i.resource.name)} | {what} | {why} |\n")
         out.write("\n")
     if r.risks:

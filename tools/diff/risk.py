@@ -1,8 +1,8 @@
 """The risk of a change, in words a reviewer acts on: what `pulumi up` must not do unattended
-(a cluster replaced or deleted, with its blast radius; a protected or retained resource), with
-the documented procedure, and what every other replacement or deletion interrupts, by what the
-resource is (`replacerules.CLASSES`): nodes drained, namespaces emptied, the runner's jobs killed,
-claims left Pending.
+(a cluster replaced or deleted, with its blast radius; a protected or retained resource; an update
+the API server refuses), with the documented procedure or the way out, and what every other
+replacement or deletion interrupts, by what the resource is (`replacerules.CLASSES`): nodes
+drained, namespaces emptied, the runner's jobs killed, claims left Pending.
 """
 
 from __future__ import annotations
@@ -140,8 +140,9 @@ def blocked(
     items: Sequence[Item], stack: str, roles: Roles | None = None, head_roles: Roles | None = None
 ) -> list[Blocked]:
     """What `pulumi up` must not do unattended: replacing or deleting a cluster (with its blast radius),
-    a protected or retained resource (stateful: a file system), or the only capacity where some
-    controller can run (the cluster's capacity to heal itself)."""
+    a protected or retained resource (stateful: a file system), an update the API server refuses
+    (with the way out), or the only capacity where some controller can run (the cluster's capacity
+    to heal itself)."""
     out = []
     clusters = [
         i
@@ -194,9 +195,24 @@ def blocked(
             what += " (because " + "; ".join(r.text() for r in item.reasons) + ")"
         steps = PROCEDURES.get(b.type, GENERIC_PROCEDURE)
         out.append(Blocked(item, what, [s.format(urn=b.urn, stack=stack) for s in steps]))
+    for item in items:
+        if item.refused:
+            out.append(_refused(item))
     if roles is not None:
         out += [Blocked(item, why, list(STRANDING_PROCEDURE)) for item, why in stranding(items, roles, head_roles)]
     return out
+
+
+def _refused(item: Item) -> Blocked:
+    """An update the API server refuses: `pulumi up` would plan it, apply what comes before it, then
+    fail here, leaving the stack half-applied."""
+    item.blocked = True
+    r = item.resource
+    why = (
+        f"{item.action} of {r.type} {r.name}, which the API server refuses: `pulumi up` would apply the steps before "
+        "it, then fail here (" + "; ".join(f"{x.text()}, {x.where}" for x in item.refused) + ")"
+    )
+    return Blocked(item, why, ["The way out:", *dict.fromkeys(s for x in item.refused for s in x.wayOut)])
 
 
 RUN_TEMPLATE = "multiarch-pipelinerun"  # components/names.py PIPELINE_RUN_TEMPLATE

@@ -38,6 +38,8 @@ class Resource:
     parent: str = ""
     dependencies: list[str] = field(default_factory=list)
     transforms: int = 0  # resource transforms attached: what they write is in the parent component's outputs
+    replace_on_changes: list[str] = field(default_factory=list)  # the engine replaces on a change of these
+    delete_before_replace: bool = False
 
     @property
     def counted(self) -> bool:
@@ -48,6 +50,7 @@ class Resource:
         return cls(
             r.urn, r.type, r.name, r.custom, r.provider, r.inputs, r.outputs, r.protect,
             r.retain_on_delete, r.ignore_changes, r.aliases, r.id, r.parent, list(r.dependencies), r.transforms,
+            list(r.replace_on_changes), r.delete_before_replace,
         )  # fmt: skip
 
     @classmethod
@@ -62,6 +65,7 @@ class Resource:
             bool(opts.get("protect")), bool(opts.get("retainOnDelete")), list(opts.get("ignoreChanges", [])),
             list(opts.get("aliases", [])), doc.get("id", ""), doc.get("parent", ""),
             list(doc.get("dependencies", [])), int(doc.get("transforms", 0)),
+            list(opts.get("replaceOnChanges", [])), bool(opts.get("deleteBeforeReplace")),
         )  # fmt: skip
 
 

@@ -159,6 +159,7 @@ class Review:
                     "reasons": [r.__dict__ for r in i.reasons],
                     "notes": i.notes,
                     "ignored": [c.doc() for c in i.ignored],
+                    "refused": [r.__dict__ for r in i.refused],
                     "blocked": i.blocked,
                 }
                 for i in self.items

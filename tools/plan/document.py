@@ -52,6 +52,7 @@ def plan_document(planned: Planned) -> dict[str, Any]:
                     "retainOnDelete": r.retain_on_delete,
                     "ignoreChanges": r.ignore_changes,
                     "deleteBeforeReplace": r.delete_before_replace,
+                    "replaceOnChanges": r.replace_on_changes,
                     "aliases": r.aliases,
                 },
                 "inputs": redact(r.inputs),
