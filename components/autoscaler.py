@@ -22,6 +22,7 @@ import pulumi_kubernetes as k8s
 
 from . import arch, iam, names, versions
 from .settings import Autoscaling
+from .settings.applied import OPENSHIFT_EXPANDERS
 
 NAMESPACE = "kube-system"
 SERVICE_ACCOUNT = "cluster-autoscaler"
@@ -163,6 +164,8 @@ def cluster_autoscaler(a: Autoscaling) -> dict[str, Any]:
     return {
         "podPriorityThreshold": -10,
         "balanceSimilarNodeGroups": True,
+        # The expander the stack file names (least-waste by default), in the CRD's spelling.
+        "expanders": [OPENSHIFT_EXPANDERS[a.expander]],
         "resourceLimits": {
             "maxNodesTotal": limits.max_nodes_total,
             "cores": {"min": limits.cores.min, "max": limits.cores.max},

@@ -2,14 +2,14 @@
 across, Spot first.
 
 Per pool, a `cloud.google.com/v1` ComputeClass named `multiarch-<pool>` whose priorities are its
-series (the pool's `instanceType` series, then `instanceFamilies`; for arm64 by default C4A, N4A
-where GKE offers it, then T2A where it is offered), each at the pool's size (`minCores`) with the
-boot disk the series supports, Spot entries first when the pool allows Spot, on-demand after. GKE
-creates the node pools (`nodePoolAutoCreation`), and `whenUnsatisfiable: DoNotScaleUp` keeps a class
-from falling back to the cluster's default E2 (x86) machines: an arm64 class launches arm64 or
-nothing. The arm64 taint stays (`architectureTaintBehavior: ARM`), so only what tolerates it lands
-there. Build pods select their class with `cloud.google.com/compute-class` (the Tekton run template,
-the CI jobs).
+series (`instanceFamilies` in their order, led by the pool's `instanceType` series when they do not
+name it; for arm64 by default C4A, N4A where GKE offers it, then T2A where it is offered), each at
+the pool's size (`minCores`) with the boot disk the series supports, Spot entries first when the
+pool allows Spot, on-demand after. GKE creates the node pools (`nodePoolAutoCreation`), and
+`whenUnsatisfiable: DoNotScaleUp` keeps a class from falling back to the cluster's default E2 (x86)
+machines: an arm64 class launches arm64 or nothing. The arm64 taint stays
+(`architectureTaintBehavior: ARM`), so only what tolerates it lands there. Build pods select their
+class with `cloud.google.com/compute-class` (the Tekton run template, the CI jobs).
 """
 
 from __future__ import annotations
@@ -32,11 +32,14 @@ ARM64_DEFAULT = ("c4a", "n4a", "t2a")
 
 
 def series_order(pool: NodePool, location: str, version: str) -> list[gcp.Series]:
-    """The pool's series, most preferred first: its instanceType's, its instanceFamilies, and for an
-    arm64 pool that names none the Axion and Tau series GKE offers there at this version."""
+    """The pool's series, most preferred first: its instanceFamilies in their order (instanceType's
+    series first when they do not name it), and for an arm64 pool that names none the Axion and Tau
+    series GKE offers there at this version."""
     first = gcp.lookup(pool.instance_type)
-    names_ = [first.series.name] if first else []
-    names_ += list(pool.instance_families) or (list(ARM64_DEFAULT) if pool.arch == "arm64" else [])
+    families = list(pool.instance_families) or (list(ARM64_DEFAULT) if pool.arch == "arm64" else [])
+    # The user's order where instanceFamilies names instanceType's series; else that series leads.
+    names_ = [] if first is None or first.series.name in families else [first.series.name]
+    names_ += families
     out = []
     for name in dict.fromkeys(names_):
         s = gcp.SERIES[name]

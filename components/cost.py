@@ -89,7 +89,9 @@ def pool_costs(settings: Any, placed: placement.Placement | None = None) -> list
     for p in [*system, *settings.node_pools]:
         priced = [(prices.hourly(region, t), t) for t in p.all_instance_types]
         known = [(h, t) for h, t in priced if h is not None]
-        hourly, instance_type = max(known) if len(known) == len(priced) else (None, p.instance_type)
+        # Priced at the dearest type; with a type the table cannot price, unknown, and that type named.
+        missing = [t for h, t in priced if h is None]
+        hourly, instance_type = max(known) if not missing else (None, missing[0])
         costs.append(
             PoolCost(
                 p.name, p.arch, instance_type, hourly, max(idle.get(p.name, ("", p.min_size))[1], p.min_size),

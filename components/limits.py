@@ -184,15 +184,60 @@ def go_regexp_problem(pattern: str) -> str | None:
 # Go's time.Duration is an int64 of nanoseconds: at most 2562047h47m16.854775807s.
 GO_DURATION_SOURCE = "Go time.Duration"
 GO_DURATION_MAX_NS = 2**63 - 1
-_UNIT_NS = {"ns": 1, "us": 10**3, "µs": 10**3, "ms": 10**6, "s": 10**9, "m": 60 * 10**9, "h": 3600 * 10**9}
+_UNIT_NS = {
+    "ns": 1, "us": 10**3, "\u00b5s": 10**3, "\u03bcs": 10**3, "ms": 10**6,
+    "s": 10**9, "m": 60 * 10**9, "h": 3600 * 10**9,
+}  # fmt: skip
+
+
+def parse_go_duration(value: str) -> int:
+    """Nanoseconds, as Go's time.ParseDuration reads `value` (src/time/format.go): signed, compound,
+    fractions, units ns to h, "0" alone without a unit. Raises ValueError with Go's own message."""
+    invalid = ValueError(f'time: invalid duration "{value}"')
+    s, negative = value, False
+    if s[:1] in ("-", "+"):
+        negative, s = s[0] == "-", s[1:]
+    if s == "0":
+        return 0
+    if not s:
+        raise invalid
+    total = 0
+    while s:
+        m = re.match(r"([0-9]*)(?:\.([0-9]*))?", s)
+        assert m is not None  # the pattern matches the empty string
+        whole, fraction = m[1], m[2]
+        if not whole and not fraction:
+            raise invalid
+        s = s[m.end() :]
+        unit = re.match(r"[^0-9.]*", s)[0]  # type: ignore[index]  # matches the empty string too
+        if not unit:
+            raise ValueError(f'time: missing unit in duration "{value}"')
+        if unit not in _UNIT_NS:
+            raise ValueError(f'time: unknown unit "{unit}" in duration "{value}"')
+        s = s[len(unit) :]
+        per = _UNIT_NS[unit]
+        v = int(whole or "0")
+        if v > 2**63 // per:
+            raise invalid
+        v *= per
+        if fraction and int(fraction):
+            v += int(int(fraction) * (per / 10 ** len(fraction)))
+        total += v
+        if v > 2**63 or total > 2**63:
+            raise invalid
+    if negative:
+        return -total
+    if total > GO_DURATION_MAX_NS:
+        raise invalid
+    return total
 
 
 def go_duration_ns(value: str) -> int | None:
-    """A duration such as "10m" or "1h30m" in nanoseconds (None: not a duration of whole units)."""
-    parts = re.findall(r"(\d+)(ns|us|µs|ms|s|m|h)", value)
-    if not parts or "".join(n + u for n, u in parts) != value:
+    """A duration such as "10m" or "1h30m" in nanoseconds, as Go reads it (None: not one Go reads)."""
+    try:
+        return parse_go_duration(value)
+    except ValueError:
         return None
-    return sum(int(n) * _UNIT_NS[u] for n, u in parts)
 
 
 @dataclass(frozen=True)

@@ -73,6 +73,22 @@ def machine_set(infrastructure_name: str, pool: str, zone: str) -> str:
     return f"{infrastructure_name}-{pool}-{zone}"
 
 
+# Pool names whose MachineSets or Machines would be the installer's, the machine API's or the docs'
+# convention's own: `<infra>-worker-<zone>` and `<infra>-edge-<zone>` are openshift-install's compute
+# MachineSets (openshift/installer pkg/asset/machines/aws/machinesets.go; install-config takes only
+# worker and edge as compute pools, pkg/types/machinepools.go), `<infra>-master-N` and
+# `<infra>-arbiter-N` its control-plane Machines (pkg/asset/machines/aws/machines.go), `<infra>-bootstrap`
+# its bootstrap host, and `<infra>-infra-<zone>` the infrastructure MachineSets of Red Hat's docs.
+OPENSHIFT_RESERVED_POOLS = {
+    "worker": "openshift-install's compute MachineSets",
+    "edge": "openshift-install's edge-zone MachineSets",
+    "master": "the control plane's Machines",
+    "arbiter": "the arbiter node's Machines",
+    "bootstrap": "the installer's bootstrap host",
+    "infra": "the infrastructure MachineSets of OpenShift's docs",
+}
+
+
 # GKE (engine compute-class): the ComputeClass of a build pool, which its builds select.
 def compute_class(pool: str) -> str:
     return f"multiarch-{pool}"

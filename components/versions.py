@@ -5,6 +5,9 @@ Bump here, nowhere else; the plan and the tests read these names.
 
 from __future__ import annotations
 
+import json
+from pathlib import Path
+
 # Kubernetes version a new EKS/GKE cluster gets when `cluster.version` is not set.
 DEFAULT_KUBERNETES_VERSION = "1.35"  # the newest minor both EKS and GKE offer (components/catalog/lifecycle.py)
 
@@ -43,15 +46,34 @@ TEKTON_PRUNER_RELEASE_URL = "https://infra.tekton.dev/tekton-releases/pruner/pre
 OPENSHIFT_PIPELINES_PACKAGE = "openshift-pipelines-operator-rh"
 OPENSHIFT_PIPELINES_DEFAULT_CHANNEL = "latest"
 
-# Images the build pipeline and the CI/CD component run: one builder everywhere (buildah, vfs storage,
-# chroot isolation: root and SETFCAP in its container, nothing privileged).
-GIT_IMAGE = "docker.io/alpine/git:v2.47.2"
-BUILDAH_IMAGE = "quay.io/buildah/stable:v1.39.0"
+# Images, by tag and by the digest of the tag's multi-arch index: a tag is re-pushed (buildah's on every
+# rebuild of its base), a digest names one index for good. `python -m tools.pins` resolves each tag's
+# digest from its registry (skopeo inspect --raw: the digest is the sha256 of the index) and writes
+# `image_digests.json`; an image without a digest there is referenced by its tag, and the plan says so.
+IMAGE_DIGESTS_FILE = Path(__file__).resolve().parent / "image_digests.json"
+IMAGE_DIGESTS: dict[str, str] = json.loads(IMAGE_DIGESTS_FILE.read_text())["digests"]
 
+
+def pinned(image: str) -> str:
+    """`repo:tag@sha256:...` when the tag's digest is resolved, else `repo:tag`."""
+    digest = IMAGE_DIGESTS.get(image)
+    return f"{image}@{digest}" if digest else image
+
+
+# The images the build pipeline and the CI/CD component run: one builder everywhere (buildah, vfs
+# storage, chroot isolation: root and SETFCAP in its container, nothing privileged).
+GIT_IMAGE_TAG = "docker.io/alpine/git:v2.47.2"
+BUILDAH_IMAGE_TAG = "quay.io/buildah/stable:v1.39.0"
 # qemu binfmt registration: tonistiigi/binfmt is maintained (multiarch/qemu-user-static stopped in 2023).
-BINFMT_IMAGE = "docker.io/tonistiigi/binfmt:qemu-v9.2.2"
+BINFMT_IMAGE_TAG = "docker.io/tonistiigi/binfmt:qemu-v9.2.2"
 # The DaemonSet's long-running container: a shell for its readiness probe of the host's binfmt_misc.
-BUSYBOX_IMAGE = "docker.io/library/busybox:1.37.0"
+BUSYBOX_IMAGE_TAG = "docker.io/library/busybox:1.37.0"
+IMAGES = (GIT_IMAGE_TAG, BUILDAH_IMAGE_TAG, BINFMT_IMAGE_TAG, BUSYBOX_IMAGE_TAG)
+
+GIT_IMAGE = pinned(GIT_IMAGE_TAG)
+BUILDAH_IMAGE = pinned(BUILDAH_IMAGE_TAG)
+BINFMT_IMAGE = pinned(BINFMT_IMAGE_TAG)
+BUSYBOX_IMAGE = pinned(BUSYBOX_IMAGE_TAG)
 
 # Cluster Autoscaler (EKS): its minor must match the cluster's. Kubernetes minor -> (chart, image tag),
 # one for every minor EKS offers (components/catalog/lifecycle.py; a test keeps it so) and the next.

@@ -4,7 +4,8 @@ Built-in kinds go through `kubernetes-validate` (strict: unknown fields are erro
 resources (Tekton, OLM, MachineSet, TektonConfig, ClusterCSIDriver, autoscalers, SCC) are
 validated against the `openAPIV3Schema` of their CRD, vendored in `tools/crds/` (SOURCES.md
 records each one's source and version), with unknown fields as errors: the API server would
-prune them silently. A kind without a vendored CRD has its envelope (apiVersion, kind,
+prune them silently; then against the CRD's CEL rules where cel-python can evaluate them
+(`tools/cel.py`). A kind without a vendored CRD has its envelope (apiVersion, kind,
 metadata.name) checked.
 """
 
@@ -26,6 +27,7 @@ import kubernetes_validate
 import referencing
 import yaml
 
+from tools import cel
 from tools.recording import Registered, redact
 
 SCHEMA_POLICY = "kubernetes-schema"
@@ -173,11 +175,13 @@ def check_custom(obj: dict[str, Any], patch: bool = False) -> list[str]:
         return []
     validator, source = found
     errors = sorted(validator.iter_errors(obj), key=lambda e: list(e.absolute_path))
-    return [
+    out = [
         f"{obj['kind']} does not match its CRD (tools/crds/{source}): "
         f"{'.'.join(str(p) for p in e.absolute_path) or '(top level)'}: {e.message}"
         for e in errors
     ]
+    # The CRD's CEL rules on what matches its schema (a patch is part of an object: they judge the whole).
+    return out or ([] if patch else cel.check(obj))
 
 
 def schema_version(kubernetes_version: str) -> str:

@@ -11,6 +11,7 @@ Each table has a documented way out for what is newer than it (docs/configuratio
 
 from __future__ import annotations
 
+import datetime
 import re
 from dataclasses import dataclass
 from typing import Literal
@@ -116,6 +117,21 @@ AL2023_RELEASES: dict[str, tuple[str, str]] = {
     "v20260209": ("1.30", "1.35"),
 }
 AMI_ALIAS = re.compile(r"al2023@(latest|v\d{8})")
+
+
+def alias_date_problem(alias: str, today: datetime.date | None = None) -> str | None:
+    """Why a pinned alias's vYYYYMMDD names no release: not a date, or a day yet to come (the one
+    check judged on the day the plan runs: tomorrow can only accept more)."""
+    m = AMI_ALIAS.fullmatch(alias)
+    if m is None or m[1] == "latest":
+        return None
+    try:
+        day = datetime.datetime.strptime(m[1], "v%Y%m%d").date()
+    except ValueError:
+        return f"{m[1]} is not a date"
+    if day > (today or datetime.date.today()):
+        return f"{m[1]} is a day yet to come"
+    return None
 
 
 def alias_covers(alias: str, version: str) -> bool | None:

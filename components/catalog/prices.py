@@ -2,24 +2,29 @@
 
 Linux on-demand USD per hour:
 - AWS us-east-1: every instance type, from Karpenter's own static price table (vendored unchanged
-  as `aws_prices_us_east_1.json`, generated 2026-07-20; upstream ships that region only);
-- AWS eu-west-3: the types listed below as published, checked on PRICES_AS_OF; the newer
-  generations the stacks may fall back to (Graviton4 m8g/c8g/r8g, m7g, m7a, m7i, c7i, ...) are
-  *estimated* from their us-east-1 price times EU_WEST_3_FACTOR, the median eu-west-3/us-east-1
-  ratio of the types listed in both (shown with "~" in the cost table);
-- Google Cloud europe-west4 and us-central1: the machine types listed, as published (C4A and N4A
-  are not listed: their cost is "unknown" until they are). An estimate for reviewers, not a bill:
-no storage, traffic, discounts or Spot. A type or region missing here is priced "unknown" (never
-$0), and a total that leaves one out says it is incomplete. Every priced region and type is one
-the catalog knows (a test keeps it so).
+  as `aws_prices_us_east_1.json`; upstream ships that region only);
+- AWS eu-west-3 and Google Cloud europe-west4 and us-central1: the types listed below (HOURLY), as
+  published, checked on PRICES_AS_OF;
+- every other type and region: *estimated* (shown with "~"), from the base region's price (AWS
+  us-east-1, Google Cloud us-central1) times the region's ratio for the type's kind, taken from
+  reference prices per region (`regional.py`, SkyPilot's catalogs of the list prices); a Compute
+  Engine type also from a listed size of its series and shape. A region without reference prices,
+  or a type without a base price (C4A, N4A, C4 on Google Cloud), is "unknown".
+
+An estimate for reviewers, not a bill: no traffic, discounts or Spot. Unknown is never $0, and a
+total that leaves one out says it is incomplete. Every listed region and type is one the catalog
+knows (a test keeps it so).
 """
 
 from __future__ import annotations
 
 import functools
 import json
-import statistics
+import re
+from dataclasses import dataclass
 from pathlib import Path
+
+from . import aws, gcp, regional
 
 PRICES_AS_OF = "2026-11-01"
 HOURS_PER_MONTH = 730
@@ -45,8 +50,8 @@ HOURLY: dict[tuple[str, str], float] = {
     ("europe-west4", "n2-standard-4"): 0.214,
     ("europe-west4", "n2-standard-8"): 0.428,
     ("europe-west4", "e2-standard-8"): 0.295,
-    ("europe-west4", "t2a-standard-4"): 0.169,
-    ("europe-west4", "t2a-standard-8"): 0.339,
+    ("europe-west4", "t2a-standard-4"): 0.16178,  # SkyPilot's catalog (regional.py); 0.169 before, an estimate
+    ("europe-west4", "t2a-standard-8"): 0.32355,
     # GCP us-central1 (Iowa)
     ("us-central1", "n2-standard-8"): 0.389,
     ("us-central1", "t2a-standard-8"): 0.308,
@@ -58,14 +63,8 @@ HOURLY: dict[tuple[str, str], float] = {
     ("us-central1", "e2-medium"): 0.033503,
 }
 
-US_EAST_1 = "us-east-1"
+US_EAST_1, US_CENTRAL_1 = regional.AWS_BASE, regional.GCP_BASE
 _KARPENTER = Path(__file__).resolve().parent / "aws_prices_us_east_1.json"
-# eu-west-3 types estimated from us-east-1 (families the stacks fall back across, at build sizes).
-EU_WEST_3_ESTIMATED = tuple(
-    f"{family}.{size}"
-    for family in ("m8g", "c8g", "r8g", "m7g", "c7g", "m7a", "m6a", "m7i", "c7i", "c6i", "m5", "m6i")
-    for size in ("large", "xlarge", "2xlarge", "4xlarge")
-)
 
 
 @functools.cache
@@ -73,38 +72,87 @@ def us_east_1() -> dict[str, float]:
     return json.loads(_KARPENTER.read_text())["regions"][US_EAST_1]  # type: ignore[no-any-return]
 
 
-@functools.cache
-def eu_west_3_factor() -> float:
-    """The median eu-west-3/us-east-1 price ratio over the AWS types listed for eu-west-3."""
-    ratios = [p / us_east_1()[t] for (r, t), p in _LISTED.items() if r == "eu-west-3" and t in us_east_1()]
-    return round(statistics.median(ratios), 4)
+@dataclass(frozen=True)
+class Quote:
+    """A type's price in a region: as listed, or estimated (`how` says from what)."""
+
+    hourly: float | None
+    estimated: bool = False
+    how: str = ""
 
 
-_LISTED = HOURLY
+_SHAPED = re.compile(r"([a-z0-9]+-[a-z]+)-(\d+)")
+
+
+def quote(region: str | None, instance_type: str) -> Quote:
+    """The on-demand price per hour of a type in a region: listed (HOURLY, or Karpenter's us-east-1
+    table), else estimated from the base region by the region's ratio (`regional.py`), a Compute
+    Engine type also from a listed size of its series and shape (their prices are linear in vCPU
+    and memory). Unknown (None) when there is neither."""
+    if region is None:
+        return Quote(None)
+    if (region, instance_type) in HOURLY:
+        return Quote(HOURLY[(region, instance_type)])
+    if region == US_EAST_1:
+        return Quote(us_east_1().get(instance_type))
+    if region in regional.AWS:
+        base, machine = us_east_1().get(instance_type), aws.lookup(instance_type)
+        ratio = regional.aws_ratio(region, machine.arch) if machine is not None and machine.arch else None
+        if base is None or ratio is None:
+            return Quote(None)
+        kind = "Graviton" if machine is not None and machine.arch == "arm64" else "x86"
+        return Quote(round(base * ratio, 4), True, f"the us-east-1 price x {ratio} ({region}'s {kind} ratio)")
+    machine_type = gcp.lookup(instance_type)
+    if machine_type is None:
+        return Quote(None)
+    scaled = _gcp_scaled(region, instance_type)
+    if scaled is not None:
+        return Quote(scaled, True, f"from a known size of {instance_type.rsplit('-', 1)[0]} in {region}")
+    base = HOURLY.get((US_CENTRAL_1, instance_type)) or _gcp_scaled(US_CENTRAL_1, instance_type)
+    ratio = regional.gcp_ratio(region, machine_type.series.name)
+    if base is None or ratio is None:
+        return Quote(None)
+    return Quote(
+        round(base * ratio, 4), True, f"the us-central1 price x {ratio} ({region}'s {machine_type.series.display})"
+    )
+
+
+def _gcp_listed(region: str) -> list[tuple[str, float]]:
+    """The Compute Engine prices known in a region: HOURLY's, then the reference prices (`regional.py`)
+    of each series' standard-8."""
+    listed = sorted((t, p) for (r, t), p in HOURLY.items() if r == region)
+    row = regional.GCP.get(region, ())
+    listed += [(f"{series}-standard-8", p) for series, p in zip(regional.GCP_REFERENCE, row, strict=False) if p]
+    return listed
+
+
+def _gcp_scaled(region: str, instance_type: str) -> float | None:
+    """A Compute Engine type's price from a known size of the same series and shape in the region
+    (n2-standard-4 is half of n2-standard-8: the prices are per vCPU and GB)."""
+    m = _SHAPED.fullmatch(instance_type)
+    if m is None:
+        return None
+    for listed, price in _gcp_listed(region):
+        other = _SHAPED.fullmatch(listed)
+        if other is not None and other[1] == m[1]:
+            return round(price * int(m[2]) / int(other[2]), 4)
+    return None
 
 
 def estimated(region: str | None, instance_type: str) -> bool:
     """Whether the price of a type in a region is an estimate (not listed for the region)."""
-    return region == "eu-west-3" and (region, instance_type) not in HOURLY and instance_type in EU_WEST_3_ESTIMATED
+    return quote(region, instance_type).estimated
+
+
+def hourly(region: str | None, instance_type: str) -> float | None:
+    """The on-demand price per hour; None (unknown) when neither listed nor estimable."""
+    return quote(region, instance_type).hourly
 
 
 # Managed control plane per cluster and hour: the GKE Standard cluster fee; EKS by support phase
 # (standard $0.10, extended $0.60: EKS pricing, "Amazon EKS extended support").
 CONTROL_PLANE_HOURLY = {"eks": 0.10, "gke": 0.10, "openshift": 0.0}
 EKS_EXTENDED_SUPPORT_HOURLY = 0.60
-
-
-def hourly(region: str | None, instance_type: str) -> float | None:
-    """The on-demand price per hour; None (unknown) when neither listed nor estimable."""
-    if region is None:
-        return None
-    if (region, instance_type) in HOURLY:
-        return HOURLY[(region, instance_type)]
-    if region == US_EAST_1:
-        return us_east_1().get(instance_type)
-    if estimated(region, instance_type) and instance_type in us_east_1():
-        return round(us_east_1()[instance_type] * eu_west_3_factor(), 4)
-    return None
 
 
 def monthly(hourly_price: float, nodes: int) -> float:
@@ -120,7 +168,6 @@ STORAGE_AS_OF = "2026-12-01"
 EFS_STANDARD_GB_MONTH = {US_EAST_1: 0.30}
 # Filestore, USD per GiB-month of provisioned capacity (Filestore service tiers and pricing,
 # us-central1): the instance is billed at its size, whatever it holds.
-US_CENTRAL_1 = "us-central1"
 FILESTORE_GIB_MONTH = {
     "BASIC_HDD": 0.16,
     "BASIC_SSD": 0.30,
@@ -132,31 +179,22 @@ FILESTORE_TIERS = {"standard": "BASIC_HDD", "premium": "BASIC_SSD", "zonal": "ZO
                    "enterprise": "ENTERPRISE", "BASIC_HDD": "BASIC_HDD", "BASIC_SSD": "BASIC_SSD"}  # fmt: skip
 
 
-def gcp_region_factor(region: str) -> float | None:
-    """The median price ratio of the machine types listed for `region` and us-central1."""
-    if region == US_CENTRAL_1:
-        return 1.0
-    ratios = [
-        p / HOURLY[(US_CENTRAL_1, t)] for (r, t), p in HOURLY.items() if r == region and (US_CENTRAL_1, t) in HOURLY
-    ]
-    return round(statistics.median(ratios), 4) if ratios else None
-
-
 def efs_gb_month(region: str | None) -> tuple[float | None, bool]:
-    """(USD per GB-month of EFS Standard, estimated) in `region`: us-east-1's as published, eu-west-3
-    by its instances' ratio; None elsewhere (unknown)."""
+    """(USD per GB-month of EFS Standard, estimated) in `region`: us-east-1's as published, another
+    region by its x86 instances' ratio (`regional.py`); None where it has none (unknown)."""
     if region == US_EAST_1:
         return EFS_STANDARD_GB_MONTH[US_EAST_1], False
-    if region == "eu-west-3":
-        return round(EFS_STANDARD_GB_MONTH[US_EAST_1] * eu_west_3_factor(), 4), True
-    return None, False
+    ratio = regional.aws_ratio(region, "amd64") if region else None
+    if ratio is None:
+        return None, False
+    return round(EFS_STANDARD_GB_MONTH[US_EAST_1] * ratio, 4), True
 
 
 def filestore_gib_month(region: str | None, tier: str) -> tuple[float | None, bool]:
     """(USD per GiB-month of a Filestore tier, estimated) in `region`: us-central1's as published,
-    another region by its machine types' ratio to us-central1 (None where none is listed)."""
+    another region by its N2 machines' ratio to us-central1 (`regional.py`; None where it has none)."""
     base = FILESTORE_GIB_MONTH.get(FILESTORE_TIERS.get(tier, ""))
-    factor = gcp_region_factor(region) if region else None
+    factor = regional.gcp_ratio(region, "n2") if region else None
     if base is None or factor is None:
         return None, False
     return round(base * factor, 4), region != US_CENTRAL_1

@@ -68,6 +68,12 @@ def _size(
     """(CPU millicores, memory MiB, pods, how) a node of this type leaves to pods, and its vCPU and
     memory; None when the catalog cannot size it."""
     arm64 = pool.arch == "arm64"
+    if settings.platform == "gke" and pool.unlisted_instance_type:
+        if pool.node_capacity is None:
+            return None
+        cpu, memory = nodes.gke_allocatable(pool.node_capacity.vcpu, pool.node_capacity.memory_mib, False)
+        how = " after GKE's reservation and what runs there"
+        return cpu, memory, nodes.GKE_MAX_PODS, how, pool.node_capacity.vcpu, pool.node_capacity.memory_mib
     if settings.platform == "gke":
         machine = gcp.lookup(instance_type)
         if machine is None:

@@ -209,11 +209,13 @@ class SystemPoolArgs(TypedDict, total=False):
     enabled: bool
     """gke: false keeps the older layout (the controllers share the build pools)."""
     instance_type: str
-    """Default t4g.medium (eks), e2-medium (gke)."""
+    """Default t4g.medium (eks), e2-standard-2 (gke)."""
     unlisted_instance_type: bool
     """True: the type is newer than the catalog."""
     arch: Arch
     """With unlistedInstanceType: its architecture."""
+    node_capacity: NodeCapacityArgs
+    """With unlistedInstanceType: its vCPU and memory (the placement model puts the controllers on it)."""
     min_size: int
     """At least 1 (default 1)."""
     max_size: int

@@ -58,6 +58,7 @@ __all__ = [
     "Storage",
     "SystemPool",
     "Taint",
+    "bare_keys",
     "from_config",
     "karpenter_ami_alias",
     "load",
@@ -91,10 +92,12 @@ def _from_reader(
     is_secret: Callable[[str], bool],
     stack: str,
     catalog: bool = True,
+    errors: Sequence[str] = (),
 ) -> Settings:
-    """The common path of `load()` and `from_config()`: `read("ns:key")` gives a key's value or None."""
+    """The common path of `load()` and `from_config()`: `read("ns:key")` gives a key's value or None;
+    `errors`, what the caller found already."""
     raw: dict[str, Any] = {}
-    errors: list[str] = []
+    errors = list(errors)
     for key in STRING_KEYS:
         raw[key] = read(f"{PROJECT}:{key}")
     for key in OBJECT_KEYS:
@@ -114,6 +117,12 @@ def _from_reader(
             f"{PROJECT}:gitlabRunnerToken: is stored in plaintext; set it with "
             f"`pulumi config set --secret {PROJECT}:gitlabRunnerToken glrt-...`"
         )
+    kubeconfig = read("kubernetes:kubeconfig")
+    if kubeconfig is not None and not is_secret("kubernetes:kubeconfig") and _kubeconfig_contents(kubeconfig):
+        errors.append(
+            "kubernetes:kubeconfig: holds a kubeconfig's contents, its credentials included, in plaintext (in the "
+            "stack file, in git); set it with `pulumi config set --secret kubernetes:kubeconfig < auth/kubeconfig`"
+        )
     try:
         settings = parse(
             raw,
@@ -122,7 +131,7 @@ def _from_reader(
             gcp_project=read("gcp:project"),
             gcp_region=read("gcp:region"),
             # A secret: held as SecretStr here and wrapped as a Pulumi secret where it is used.
-            kubeconfig=read("kubernetes:kubeconfig"),
+            kubeconfig=kubeconfig,
             gitlab_runner_token=token,
             unknown_keys=unknown,
             catalog=catalog,
@@ -132,6 +141,12 @@ def _from_reader(
     if errors:
         raise ConfigError(errors)
     return settings
+
+
+def _kubeconfig_contents(value: Any) -> bool:
+    """A kubeconfig document rather than a path to one (the provider takes either: a path is no secret)."""
+    text = value if isinstance(value, str) else json.dumps(value)
+    return "\n" in text.strip() or any(key in text for key in ("clusters", "apiVersion", "users"))
 
 
 def load() -> Settings:
@@ -150,7 +165,25 @@ def from_config(
     """Settings from a stack file's `config:` mapping, for tools that run without the engine."""
     prefix = f"{PROJECT}:"
     present = sorted(k[len(prefix) :] for k in config if k.startswith(prefix))
-    return _from_reader(config.get, present, lambda key: key in secret_keys, stack, catalog)
+
+    def read(key: str) -> Any:
+        # As the engine passes them: a string, objects and numbers as their JSON (pulumi.Config.get).
+        value = config.get(key)
+        return value if value is None or isinstance(value, str) else json.dumps(value)
+
+    return _from_reader(read, present, lambda key: key in secret_keys, stack, catalog, bare_keys(config))
+
+
+def bare_keys(config: Collection[str]) -> list[str]:
+    """A line for each stack file key without its namespace. Pulumi parses every key as
+    <namespace>:<name> (sdk/go/common/resource/config/key.go ParseKey) and refuses the file
+    otherwise; said first, before the keys it hides are reported missing."""
+    return [
+        f"{key}: a stack file key needs its namespace: write {PROJECT}:{key} (Pulumi refuses a key that is not "
+        "<namespace>:<name>)"
+        for key in config
+        if ":" not in key
+    ]
 
 
 @dataclass(frozen=True)

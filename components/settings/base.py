@@ -105,13 +105,17 @@ class _Model(BaseModel):
 
 
 def _no_numbers(value: Any) -> Any:
-    # YAML reads 1.30 as the float 1.3: refuse numbers where a version string is expected.
+    """Refuse numbers where a version string is expected: YAML reads 1.30 as the float 1.3, so the
+    advice restores the minor's two digits (no Kubernetes or OpenShift minor we take is 1.3 or 4.2)."""
     if isinstance(value, (int, float)) and not isinstance(value, bool):
-        raise ValueError(f'{value!r} is a number; quote it in the stack file ("{value}")')
+        text = repr(value)
+        whole, dot, fraction = text.partition(".")
+        if isinstance(value, float) and dot and len(fraction) == 1:
+            written = f"{whole}.{fraction}0"
+            why = f"YAML reads {written} as the number {text}"
+            raise ValueError(f'{text} is a number: {why}; quote it in the stack file ("{written}")')
+        raise ValueError(f'{text} is a number; quote it in the stack file ("{text}")')
     return value
-
-
-_DURATION = r"^[0-9]+(s|m|h)$"
 
 
 # ---------------------------------------------------------------------------------------------
@@ -170,6 +174,7 @@ class _Context:
         self.catalog = catalog
         self.autoscaling = autoscaling  # None when invalid
         self.pools_complete = True  # every configured pool validated (rules about all pools need them all)
+        self.location_known = True  # the region (gke: the location) is one the tables know, or declared newer
 
     @property
     def cloud(self) -> arch.Cloud | None:

@@ -10,7 +10,6 @@ from collections.abc import Sequence
 from .. import limits, names
 from .autoscaling import Autoscaling
 from .base import PROJECT, _Context
-from .cluster import _check_region
 from .pools import NodePool
 from .storage import Storage
 
@@ -120,11 +119,10 @@ def _check_names(
 def _check_limits(
     ctx: _Context, pools: Sequence[NodePool], storage: Storage, autoscaling: Autoscaling, errors: list[str]
 ) -> None:
-    """The clouds' limits: derived names, regions, CIDRs, subnets, sizes."""
+    """The clouds' limits: derived names, CIDRs, subnets, sizes."""
     c = ctx.cluster
     _check_names(ctx, pools, storage, autoscaling, errors)
     if c is not None:
-        _check_region(ctx, c, errors)
         at = f"{PROJECT}:cluster"
         for i, cidr in enumerate(c.public_access_cidrs):
             problem = limits.cidr_problem(cidr)

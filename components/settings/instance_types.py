@@ -6,7 +6,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
-from .. import arch, limits, regions, versions
+from .. import arch, limits, names, regions, versions
 from ..catalog import api, aws, gcp, lifecycle
 from .base import PROJECT, _Context, _minor
 
@@ -36,7 +36,8 @@ def _check_catalog(ctx: _Context, pool: NodePool, at: str, errors: list[str]) ->
         problem = instance_type_problem(ctx, instance_type, pool.arch)
         if problem:
             errors.append(f"{key}: {problem}")
-    if ctx.cloud is arch.Cloud.AWS:
+    # The families at instanceType's size; an instanceType without a size is its own error.
+    if ctx.cloud is arch.Cloud.AWS and len(pool.family_types) == len(pool.instance_families):
         for i, (family, instance_type) in enumerate(zip(pool.instance_families, pool.family_types, strict=True)):
             key = f"{at}.instanceFamilies[{i}]"
             family_arch = arch.aws_family_arch(family)
@@ -181,6 +182,15 @@ def _check_gke_pool(ctx: _Context, pool: NodePool, at: str, errors: list[str]) -
 
 
 def _check_openshift_pool(ctx: _Context, pool: NodePool, at: str, errors: list[str]) -> None:
+    owner = names.OPENSHIFT_RESERVED_POOLS.get(pool.name)
+    if owner is not None:
+        infra = ctx.cluster.infrastructure_name if ctx.cluster and ctx.cluster.infrastructure_name else "<infra>"
+        errors.append(
+            f"{at}.name: {pool.name!r} makes the MachineSets {names.machine_set(infra, pool.name, '<zone>')}, the "
+            f"names of {owner}: the stack would take them over, and a destroy would delete them; choose another "
+            f"name (reserved on openshift: {', '.join(names.OPENSHIFT_RESERVED_POOLS)}; openshift/installer "
+            "pkg/asset/machines/aws)"
+        )
     stream_arch = arch.ARCH_FACTS[pool.arch].openshift
     region = ctx.aws_region or "<region>"
     if pool.ami_id is None:

@@ -61,6 +61,7 @@ class Settings(_Model):
             arch=system.arch or arch.arch_of(cloud, instance_type),
             instance_type=instance_type,
             unlisted_instance_type=system.unlisted_instance_type,
+            node_capacity=system.node_capacity,
             min_size=system.min_size,
             max_size=system.max_size,
             capacity_type=system.capacity_type,

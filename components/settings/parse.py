@@ -9,11 +9,12 @@ from typing import Any
 from pydantic import SecretStr
 
 from .. import limits, versions
+from .applied import _check_applied
 from .autoscaling import Autoscaling
 from .autoscaling.checks import _check_autoscaling
 from .base import PLATFORMS, PROJECT, ConfigError, _Context, _validate
 from .bounds import _check_limits
-from .cluster import Cluster, _check_platform, _check_version
+from .cluster import Cluster, _check_platform, _check_region, _check_version
 from .model import Settings
 from .pools import NodePool, _check_pools, _pool_list
 from .storage import _check_storage, _storage
@@ -54,7 +55,10 @@ def parse(
     if platform is None:
         errors.append(f"{PROJECT}:platform: is required: one of {', '.join(PLATFORMS)}")
     elif platform not in PLATFORMS:
-        errors.append(f"{PROJECT}:platform: {platform!r} is not a platform; expected one of {', '.join(PLATFORMS)}")
+        case = f" (in lower case: {platform.lower()!r})" if str(platform).lower() in PLATFORMS else ""
+        errors.append(
+            f"{PROJECT}:platform: {platform!r} is not a platform; expected one of {', '.join(PLATFORMS)}{case}"
+        )
         platform = None
 
     cluster = None
@@ -69,7 +73,11 @@ def parse(
     else:
         pools = _pool_list(raw_pools, errors)
 
-    storage = _storage(raw.get("storage"), errors)
+    raw_storage = raw.get("storage")
+    storage = _storage(raw_storage, errors)
+    storage_complete = not isinstance(raw_storage, dict) or all(
+        raw_storage.get(k) is None or getattr(storage, k) is not None for k in ("efs", "filestore")
+    )
     autoscaling: Autoscaling | None = Autoscaling()
     if raw.get("autoscaling") is not None:
         # None when invalid: the checks that depend on the engine are skipped, not run on a default.
@@ -93,6 +101,11 @@ def parse(
     warnings: list[str] = []
     _check_platform(ctx, gcp_project, errors)
     if cluster is not None:
+        # Root causes first: a region that is not one explains the offers it makes fail.
+        before = len(errors)
+        _check_region(ctx, cluster, errors)
+        ctx.location_known = len(errors) == before
+    if cluster is not None:
         _check_version(ctx, cluster, errors, warnings)
     _check_pools(ctx, raw_pools, pools, errors)
     _check_storage(ctx, storage, errors)
@@ -102,6 +115,7 @@ def parse(
     enabled_pipelines = pipelines if pipelines is not None and pipelines.enabled else None
     if autoscaling is not None:
         _check_limits(ctx, pools, storage, autoscaling, errors)
+        _check_applied(ctx, autoscaling, pools, storage, enabled_pipelines, errors, storage_complete)
     _check_namespaces(ctx, enabled_pipelines, enabled_runner, qemu is not None and qemu.enabled, errors)
     if enabled_runner is not None:
         _check_build_resources(enabled_runner.build_resources, errors)

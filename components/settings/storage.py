@@ -191,6 +191,11 @@ class Storage(_Model):
     efs: Efs | None = None  # eks, openshift
     filestore: Filestore | None = None  # gke
 
+    @property
+    def rwx_declared(self) -> bool:
+        """A ReadWriteMany backend is on (whether it suits the platform is `_check_storage`'s)."""
+        return any(b is not None and b.enabled for b in (self.efs, self.filestore))
+
 
 def _storage(raw: Any, errors: list[str]) -> Storage:
     """Each backend validated on its own, so a mistake in one does not hide the rules of the other."""

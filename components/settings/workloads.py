@@ -16,6 +16,7 @@ from pydantic.alias_generators import to_camel
 from .. import arch, limits, names, versions
 from ..catalog import lifecycle
 from .base import PROJECT, DnsLabel, Platform, _Context, _Model, _no_numbers
+from .durations import JobTimeout, RunTimeout
 
 if TYPE_CHECKING:
     from .cluster import Cluster
@@ -45,7 +46,7 @@ class Pipelines(_Model):
     unlisted_channel: bool = False  # a channel newer than components/catalog/lifecycle.py
     affinity_assistant: Literal["disabled", "enabled"] = "disabled"  # disabled: RWX workspaces in parallel tasks
     namespace: DnsLabel = "builds"  # where the build pipeline lives
-    run_timeout: str = Field(default="1h", pattern=r"^([0-9]+(h|m|s))+$")  # a PipelineRun's timeouts.pipeline
+    run_timeout: RunTimeout = "1h"  # a PipelineRun's timeouts.pipeline
     retention: Retention = Retention()  # how many finished runs are kept, and for how long
 
     _version_not_number = field_validator("version", mode="before")(_no_numbers)
@@ -106,7 +107,7 @@ class GitLabRunner(_Model):
     build_resources: BuildResources = BuildResources()
     # The build jobs' `timeout:`: at most the runner's maximum timeout set in GitLab (Settings >
     # CI/CD > Runners), which bounds it anyway.
-    job_timeout: str = Field(default="1h", pattern=r"^([0-9]+(h|m|s))+$")
+    job_timeout: JobTimeout = "1h"  # below one month
 
     @field_validator("gitlab_url")
     @classmethod

@@ -158,6 +158,7 @@ def test_openshift_autoscalers_and_scale_from_zero_annotations() -> None:
         "memory": {"min": 16, "max": 384},
     }
     assert ca["spec"]["scaleDown"]["enabled"] is True
+    assert ca["spec"]["expanders"] == ["LeastWaste"]  # the stack's default expander, in the CRD's spelling
     sets = {
         r.plain_inputs["metadata"]["name"]: r for r in rec.by_type("kubernetes:machine.openshift.io/v1beta1:MachineSet")
     }

@@ -106,7 +106,9 @@ def test_feature_flags_per_tekton_version(version: str, assistant: str, expected
 
 
 def test_openshift_pipelines_operator_and_tekton_config_no_configmap() -> None:
-    rec = run(OPENSHIFT, pipelines={"flavor": "openshift-pipelines", "channel": "pipelines-1.20"}, qemu=QEMU)
+    rec = run(
+        OPENSHIFT, pipelines={"flavor": "openshift-pipelines", "channel": "pipelines-1.20"}, qemu=QEMU, storage=EFS
+    )
     subs = [r.plain_inputs for r in rec.by_type("kubernetes:operators.coreos.com/v1alpha1:Subscription")]
     sub = next(s for s in subs if s["spec"]["name"] == "openshift-pipelines-operator-rh")
     assert sub["metadata"]["namespace"] == "openshift-operators"
@@ -128,7 +130,7 @@ def test_openshift_pipelines_operator_and_tekton_config_no_configmap() -> None:
 
 
 def test_openshift_defaults_to_openshift_pipelines() -> None:
-    rec = run(OPENSHIFT, pipelines={})
+    rec = run(OPENSHIFT, pipelines={}, storage=EFS)
     assert rec.by_type("kubernetes:operator.tekton.dev/v1alpha1:TektonConfigPatch")
     assert not rec.by_type("kubernetes:core/v1:ConfigMapPatch")
 
@@ -254,7 +256,7 @@ def test_every_task_tolerates_exactly_the_taints_of_its_arch() -> None:
 
 def test_single_pool_builds_the_other_arch_under_emulation() -> None:
     only_x86 = [EKS_CONFIG["multiarch:nodePools"][0]]
-    rec = run(EKS_CONFIG, nodePools=only_x86, pipelines=TEKTON, qemu=QEMU)
+    rec = run(EKS_CONFIG, nodePools=only_x86, pipelines=TEKTON, qemu=QEMU, storage=EFS)
     assert pods(rec)["build-arm64"]["nodeSelector"] == {"kubernetes.io/arch": "amd64"}  # emulated on x86 nodes
     tasks = {t["name"]: t for t in tekton_objects(rec)["multiarch-build"]["spec"]["tasks"]}
     native = {t: next(p["value"] for p in tasks[t]["params"] if p["name"] == "native") for t in tasks if "build" in t}

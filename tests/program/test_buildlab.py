@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 from typing import Any
 
 import pytest
@@ -178,6 +179,8 @@ def test_the_tekton_path_builds_a_true_index_for_each_stack(lab: Any) -> None:
     for stack in ("dev", "openshift-dev"):
         t = summary["tekton"][stack]
         assert t["checks"]["platforms"] == ["linux/amd64", "linux/arm64"]
+        # What tools.pins would pin: the served index's sha256 (the lab compares the two).
+        assert re.fullmatch(r"sha256:[0-9a-f]{64}", t["checks"]["digest"])
         assert t["checks"]["index"]["mediaType"] in (
             "application/vnd.oci.image.index.v1+json",
             "application/vnd.docker.distribution.manifest.list.v2+json",

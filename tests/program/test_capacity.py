@@ -19,6 +19,7 @@ from policy import policies
 from tests.components.test_ci_component import PROBE, consumer, project, stack_component
 from tests.conftest import ROOT
 from tests.policy.test_policies import args, violations
+from tests.program.test_config_corpus import _variant
 from tools import diff, gitlabci, plan, stackfile
 
 CLASS = "kubernetes:cloud.google.com/v1:ComputeClass"
@@ -215,6 +216,30 @@ def test_the_default_arm64_series_follow_the_location_and_the_version() -> None:
     assert names("europe-west4", "1.35") == ["c4a", "n4a", "t2a"]
     assert gcp.SERIES["n4a"].gke_from == "1.34" and names("europe-west4", "1.33") == ["c4a", "t2a"]
     assert "t2a" not in names("europe-west3", "1.35")  # T2A is not offered there
+
+
+def test_the_users_series_order_is_kept_and_an_unpriced_series_is_named() -> None:
+    def pool(families: list[str]) -> settings.NodePool:
+        return settings.NodePool(
+            name="x86",
+            arch="amd64",
+            instance_type="n2-standard-8",
+            instance_families=tuple(families),
+            min_size=0,
+            max_size=3,
+        )
+
+    def names(p: settings.NodePool) -> list[str]:
+        return [s.name for s in computeclass.series_order(p, "europe-west4", "1.35")]
+
+    assert names(pool(["n4", "n2"])) == ["n4", "n2"]  # as written, though instanceType is an n2
+    assert names(pool(["n4"])) == ["n2", "n4"]  # instanceType's series leads when the families leave it out
+    planned = plan.make(
+        _variant("gke-computeclass-dev", {"multiarch:nodePools[0].instanceFamilies": ["c4", "n2"],
+                                          "multiarch:nodePools[0].instanceType": "n2-standard-8"}),
+        policies=False,
+    )  # fmt: skip
+    assert planned.cost["unpriced"][0] == "x86 (c4-standard-8)"  # the type without a price, not instanceType
 
 
 def test_the_compute_class_schema_and_the_policy_refuse_a_class_that_could_leave_its_arch(

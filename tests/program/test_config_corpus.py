@@ -37,7 +37,7 @@ def apply(config: dict[str, Any], edits: dict[str, Any]) -> dict[str, Any]:
 LONG = "a" * 70
 API = "components/catalog/aws_api.json (botocore 1.44.8, 2026-11-30)"
 EC2 = "EC2 instance catalog, components/catalog/aws_instance_types.csv (moto 5.2.5, 2026-12-01)"
-GCE = "Compute Engine machine series table, components/catalog/gcp.py (hand-kept, as of 2026-11-30)"
+GCE = "Compute Engine machine series table, components/catalog/gcp.py (hand-kept, as of 2026-12-01)"
 BAD: list[tuple[str, str, dict[str, Any], str]] = [
     # --- the ten of the issue (dev, eks) ---
     ("dev", "70-character cluster name", {"multiarch:cluster.name": LONG},
@@ -308,7 +308,7 @@ NEW_BAD: list[tuple[str, str, dict[str, Any], str]] = [
      "(Cluster Autoscaler FAQ: it is a Deployment on the cluster's own nodes)"),
     ('dev', 'a Go duration that overflows', {'multiarch:autoscaling': {'scaleDownUnneededTime': '9999999999h'}},
      "multiarch:autoscaling.scaleDownUnneededTime: '9999999999h' overflows Go's time.Duration, which the "
-     "autoscalers parse it into: at most 2562047h (Go time.Duration)"),
+     "Cluster Autoscaler parses it into: at most 2562047h (Go time.Duration)"),
     ('prod', 'a raised quota still below maxSize', {'multiarch:nodePools[1].maxSize': 600, 'multiarch:cluster.quotas': {'nodesPerNodeGroup': 500}},
      "multiarch:nodePools[arm64].maxSize: 600 is above the 500 nodes an EKS managed node group may hold "
      "under the account's stated quota (EKS service quota 'Nodes per managed node group', default 450, "
@@ -386,7 +386,7 @@ NEW_BAD: list[tuple[str, str, dict[str, Any], str]] = [
      "that has AMIs for 1.36, such as al2023@vYYYYMMDD (awslabs/amazon-eks-ami releases)"),
     ('karpenter-dev', 'consolidateAfter that overflows', {'multiarch:autoscaling.karpenter.consolidateAfter': '99999999999h'},
      "multiarch:autoscaling.karpenter.consolidateAfter: '99999999999h' overflows Go's time.Duration, "
-     "which the autoscalers parse it into: at most 2562047h (Go time.Duration)"),
+     "which Karpenter parses it into: at most 2562047h (Go time.Duration)"),
     ('karpenter-dev', "a typo in a NodePool's instanceTypes", {'multiarch:nodePools[1].instanceTypes': ['m7g.2xlargee']},
      "multiarch:nodePools[arm64].instanceTypes[0]: 'm7g.2xlargee' is not an EC2 instance type (m7g comes "
      f"in medium, large, xlarge, 2xlarge, 4xlarge, 8xlarge, 12xlarge, 16xlarge, metal; {EC2}); a type "
@@ -569,6 +569,190 @@ CAPACITY_BAD: list[tuple[str, str, dict[str, Any], str]] = [
 ]  # fmt: skip
 
 
+# --- round 4 (issue 38): timeouts, machine shapes, the installer's names, settings nothing applies, a newcomer's mistakes ---
+KUBECONFIG = (
+    "apiVersion: v1\nclusters:\n- cluster:\n    server: https://api.example:6443\n  name: c\nusers:\n- name: admin\n"
+    "  user:\n    token: sha256~example\n"
+)
+ROUND4_BAD: list[tuple[str, str, dict[str, Any], str]] = [
+    ('dev', "runTimeout beyond Go's range", {'multiarch:pipelines.runTimeout': '3000000h'},
+     "multiarch:pipelines.runTimeout: '3000000h' overflows Go's time.Duration, which Tekton parses it "
+     'into: at most 2562047h (Go time.Duration)'),
+    ('dev', "jobTimeout beyond GitLab's month", {'multiarch:gitlabRunner.jobTimeout': '1000h'},
+     "multiarch:gitlabRunner.jobTimeout: '1000h' is not below GitLab's one-month ceiling on a job's "
+     'timeout (1.month, 2629746 s; GitLab Project::MAX_BUILD_TIMEOUT, '
+     'lib/gitlab/ci/config/entry/timeout.rb): every pipeline that includes the CI/CD component would fail '
+     'validation; expected at most 730h29m5s'),
+    ('dev', 'jobTimeout of 0s', {'multiarch:gitlabRunner.jobTimeout': '0s'},
+     "multiarch:gitlabRunner.jobTimeout: '0s' leaves a job no time to run: expected e.g. 1h"),
+    ('karpenter-dev', 'runTimeout 0s: no timeout', {'multiarch:pipelines.runTimeout': '0s'},
+     "multiarch:pipelines.runTimeout: '0s' means no timeout to Tekton: a run that hangs would hold its "
+     "build node and its workspace for ever, and the nodes' grace period and the runs' retention are "
+     'sized by the longest run; set the longest a run may take, e.g. 24h'),
+    ('dev', 'a negative runTimeout', {'multiarch:pipelines.runTimeout': '-1h'},
+     "multiarch:pipelines.runTimeout: '-1h' is negative: expected a duration of 0 or more, e.g. 90s, 10m "
+     'or 1h30m'),
+    ('dev', 'runTimeout in days', {'multiarch:pipelines.runTimeout': '1d'},
+     'multiarch:pipelines.runTimeout: \'1d\' is not a Go duration (time: unknown unit "d" in duration '
+     '"1d"), which Tekton parses it into: expected e.g. 90s, 10m or 1h30m, in units ns, us, ms, s, m and h'),
+    ('gke-dev', 'C4A local SSD below its smallest size', {'multiarch:nodePools[1].instanceType': 'c4a-standard-2-lssd'},
+     "multiarch:nodePools[arm64].instanceType: 'c4a-standard-2-lssd' is not a size of "
+     'c4a-standard-N-lssd: it comes in 4, 8, 16, 32, 48, 64, 72 vCPUs (Compute Engine machine series '
+     'table, components/catalog/gcp.py (hand-kept, as of 2026-12-01)); a type newer than the catalog: set '
+     'unlistedInstanceType: true on the pool'),
+    ('gke-dev', 'C4 local SSD below its smallest size', {'multiarch:nodePools[0].instanceType': 'c4-standard-2-lssd'},
+     "multiarch:nodePools[x86].instanceType: 'c4-standard-2-lssd' is not a size of c4-standard-N-lssd: it "
+     'comes in 4, 8, 16, 24, 32, 48, 96, 144, 192, 288 vCPUs (Compute Engine machine series table, '
+     'components/catalog/gcp.py (hand-kept, as of 2026-12-01)); a type newer than the catalog: set '
+     'unlistedInstanceType: true on the pool'),
+    ('gke-dev', 'C3 highmem has no local SSD shape', {'multiarch:nodePools[0].instanceType': 'c3-highmem-8-lssd'},
+     "multiarch:nodePools[x86].instanceType: 'c3-highmem-8-lssd' is not a machine type: c3-highmem has no "
+     '-lssd variant (Compute Engine machine series table, components/catalog/gcp.py (hand-kept, as of '
+     '2026-12-01)); a type newer than the catalog: set unlistedInstanceType: true on the pool'),
+    ('gke-dev', 'an odd N2 custom vCPU count', {'multiarch:nodePools[0].instanceType': 'n2-custom-3-12288'},
+     "multiarch:nodePools[x86].instanceType: 'n2-custom-3-12288' is not a custom N2 machine type: its "
+     'vCPU count is an even count from 2 to 32, then multiples of 4 to 128, not 3 (Compute Engine machine '
+     'series table, components/catalog/gcp.py (hand-kept, as of 2026-12-01)); a type newer than the '
+     'catalog: set unlistedInstanceType: true on the pool'),
+    ('gke-dev', 'N2 custom above 32 vCPUs off its step of 4', {'multiarch:nodePools[0].instanceType': 'n2-custom-34-34816'},
+     "multiarch:nodePools[x86].instanceType: 'n2-custom-34-34816' is not a custom N2 machine type: its "
+     'vCPU count is an even count from 2 to 32, then multiples of 4 to 128, not 34 (Compute Engine '
+     'machine series table, components/catalog/gcp.py (hand-kept, as of 2026-12-01)); a type newer than '
+     'the catalog: set unlistedInstanceType: true on the pool'),
+    ('gke-dev', 'N1 custom under the n1- prefix', {'multiarch:nodePools[0].instanceType': 'n1-custom-2-4096'},
+     "multiarch:nodePools[x86].instanceType: 'n1-custom-2-4096' is not a machine type: N1's custom types "
+     'are named custom-<vCPUs>-<MiB> (Compute Engine machine series table, components/catalog/gcp.py '
+     '(hand-kept, as of 2026-12-01)); a type newer than the catalog: set unlistedInstanceType: true on '
+     'the pool'),
+    ('karpenter-dev', 'an AMI alias of month 13', {'multiarch:autoscaling.karpenter.amiAlias': 'al2023@v20251399'},
+     "multiarch:autoscaling.karpenter.amiAlias: 'al2023@v20251399' is not an AL2023 release: v20251399 is "
+     'not a date (releases are named vYYYYMMDD, the day they were published, awslabs/amazon-eks-ami '
+     'releases); the EC2NodeClass would find no image and never become Ready'),
+    ('karpenter-dev', 'an AMI alias of a day to come', {'multiarch:autoscaling.karpenter.amiAlias': 'al2023@v20991201'},
+     "multiarch:autoscaling.karpenter.amiAlias: 'al2023@v20991201' is not an AL2023 release: v20991201 is "
+     'a day yet to come (releases are named vYYYYMMDD, the day they were published, '
+     'awslabs/amazon-eks-ami releases); the EC2NodeClass would find no image and never become Ready'),
+    ('openshift-dev', 'an OpenShift pool named worker', {'multiarch:nodePools[0].name': 'worker'},
+     "multiarch:nodePools[worker].name: 'worker' makes the MachineSets "
+     "build-multiarch-tw9w9-worker-<zone>, the names of openshift-install's compute MachineSets: the "
+     'stack would take them over, and a destroy would delete them; choose another name (reserved on '
+     'openshift: worker, edge, master, arbiter, bootstrap, infra; openshift/installer '
+     'pkg/asset/machines/aws)'),
+    ('openshift-dev', 'an OpenShift pool named infra', {'multiarch:nodePools[0].name': 'infra'},
+     "multiarch:nodePools[infra].name: 'infra' makes the MachineSets build-multiarch-tw9w9-infra-<zone>, "
+     "the names of the infrastructure MachineSets of OpenShift's docs: the stack would take them over, "
+     'and a destroy would delete them; choose another name (reserved on openshift: worker, edge, master, '
+     'arbiter, bootstrap, infra; openshift/installer pkg/asset/machines/aws)'),
+    ('openshift-dev', 'an OpenShift pool named master', {'multiarch:nodePools[1].name': 'master'},
+     "multiarch:nodePools[master].name: 'master' makes the MachineSets "
+     "build-multiarch-tw9w9-master-<zone>, the names of the control plane's Machines: the stack would "
+     'take them over, and a destroy would delete them; choose another name (reserved on openshift: '
+     'worker, edge, master, arbiter, bootstrap, infra; openshift/installer pkg/asset/machines/aws)'),
+    ('dev', 'publicAccessCidrs on an adopted cluster', {'multiarch:cluster.create': False, 'multiarch:cluster.publicAccessCidrs': ['203.0.113.0/24']},
+     'multiarch:cluster.publicAccessCidrs: not applied to an adopted cluster (cluster.create: false): the '
+     'stack only reads build-multiarch; set it on the cluster yourself (aws eks update-cluster-config '
+     '--name build-multiarch --resources-vpc-config publicAccessCidrs=203.0.113.0/24) and remove the key '
+     '(EKS API: VpcConfigRequest is an input of CreateCluster and UpdateClusterConfig only)'),
+    ('dev', 'endpointPublicAccess on an adopted cluster', {'multiarch:cluster.create': False, 'multiarch:cluster.endpointPublicAccess': False},
+     'multiarch:cluster.endpointPublicAccess: not applied to an adopted cluster (cluster.create: false): '
+     'the stack only reads build-multiarch; set it on the cluster yourself (aws eks update-cluster-config '
+     '--name build-multiarch --resources-vpc-config endpointPublicAccess=false) and remove the key (EKS '
+     'API: VpcConfigRequest is an input of CreateCluster and UpdateClusterConfig only)'),
+    ('dev', 'publicAccessCidrs without a public endpoint', {'multiarch:cluster.endpointPublicAccess': False, 'multiarch:cluster.publicAccessCidrs': ['203.0.113.0/24']},
+     'multiarch:cluster.publicAccessCidrs: not applied with endpointPublicAccess: false (there is no '
+     'public endpoint to restrict); remove it'),
+    ('gke-dev', 'publicAccessCidrs on gke', {'multiarch:cluster.publicAccessCidrs': ['203.0.113.0/24']},
+     'multiarch:cluster.publicAccessCidrs: not used on platform gke (an EKS endpoint setting)'),
+    ('gke-computeclass-dev', 'NAP limits on an adopted GKE cluster', {'multiarch:cluster.create': False},
+     'multiarch:autoscaling.limits: not applied to an adopted cluster (cluster.create: false): node '
+     "auto-provisioning's limits are the cluster's own setting, and the stack only reads "
+     'build-multiarch-cc; set them on the cluster (gcloud container clusters update build-multiarch-cc '
+     '--location europe-west4 --enable-autoprovisioning --max-cpu 256 --max-memory 1024) and remove the '
+     'key (GKE API: Cluster.autoscaling, changed by clusters.update desiredClusterAutoscaling)'),
+    ('gke-dev', 'the autoscaling profile on an adopted GKE cluster', {'multiarch:cluster.create': False, 'multiarch:autoscaling': {'profile': 'BALANCED'}},
+     'multiarch:autoscaling.profile: not applied to an adopted cluster (cluster.create: false): the '
+     "autoscaling profile is the cluster's own setting, and the stack only reads build-multiarch; set it "
+     'on the cluster (gcloud container clusters update build-multiarch --location europe-west4 '
+     '--autoscaling-profile balanced) and remove the key (GKE API: Cluster.autoscaling, changed by '
+     'clusters.update desiredClusterAutoscaling)'),
+    ('gke-dev', 'limits on gke without compute-class', {'multiarch:autoscaling': {'limits': {'maxNodesTotal': 20}}},
+     'multiarch:autoscaling.limits: not used on platform gke with engine cluster-autoscaler: GKE scales '
+     'each node pool within its minSize..maxSize, and these limits cap node auto-provisioning, which only '
+     "engine compute-class turns on; remove it (the pools' maxSize bound them)"),
+    ('gke-computeclass-dev', 'maxNodesTotal under node auto-provisioning', {'multiarch:autoscaling.limits.maxNodesTotal': 20},
+     'multiarch:autoscaling.limits.maxNodesTotal: not used on platform gke: node auto-provisioning caps '
+     'cores and memory, not nodes (Cluster.autoscaling.resourceLimits: cpu, memory); remove it'),
+    ('gke-dev', 'an expander on gke', {'multiarch:autoscaling': {'expander': 'random'}},
+     'multiarch:autoscaling.expander: not used on platform gke: GKE runs its own autoscaler, which takes '
+     'no expander and no scale-down timings (multiarch:autoscaling.profile chooses how soon idle nodes '
+     'go: OPTIMIZE_UTILIZATION or BALANCED); remove it'),
+    ('gke-dev', 'scale-down timing on gke', {'multiarch:autoscaling': {'scaleDownUnneededTime': '20m'}},
+     'multiarch:autoscaling.scaleDownUnneededTime: not used on platform gke: GKE runs its own autoscaler, '
+     'which takes no expander and no scale-down timings (multiarch:autoscaling.profile chooses how soon '
+     'idle nodes go: OPTIMIZE_UTILIZATION or BALANCED); remove it'),
+    ('dev', 'the autoscaling profile on eks', {'multiarch:autoscaling': {'profile': 'BALANCED'}},
+     "multiarch:autoscaling.profile: only for platform gke (GKE's autoscaling profile); on eks, "
+     'multiarch:autoscaling.scaleDownUnneededTime says how soon idle nodes go'),
+    ('dev', 'the priority expander without its ConfigMap', {'multiarch:autoscaling': {'expander': 'priority'}},
+     'multiarch:autoscaling.expander: priority ranks the node groups by a ConfigMap '
+     '(cluster-autoscaler-priority-expander) the stack does not write, and without it the autoscaler '
+     'falls back to random; use least-waste (the default) or random (kubernetes/autoscaler '
+     'expander/priority)'),
+    ('dev', 'the price expander on AWS', {'multiarch:autoscaling': {'expander': 'price'}},
+     'multiarch:autoscaling.expander: price needs a cloud provider that prices node groups, which the '
+     "Cluster Autoscaler's AWS provider does not (kubernetes/autoscaler FAQ, 'What are Expanders?': GCE "
+     'and GKE); use least-waste (the default)'),
+    ('openshift-dev', 'an expander OpenShift does not offer', {'multiarch:autoscaling': {'expander': 'most-pods'}},
+     "multiarch:autoscaling.expander: most-pods is not an expander OpenShift's ClusterAutoscaler offers "
+     '(spec.expanders: LeastWaste, Priority, Random); use least-waste or random'),
+    ('karpenter-dev', 'an amiType under Karpenter', {'multiarch:nodePools[1].amiType': 'BOTTLEROCKET_ARM_64'},
+     'multiarch:nodePools[arm64].amiType: not used with engine karpenter: its NodePools boot the AL2023 '
+     'AMI of multiarch:autoscaling.karpenter.amiAlias (one EC2NodeClass for every pool); remove it'),
+    ('karpenter-dev', 'a day as a consolidateAfter', {'multiarch:autoscaling.karpenter.consolidateAfter': '1d'},
+     "multiarch:autoscaling.karpenter.consolidateAfter: '1d' is not a duration the NodePool's "
+     'spec.disruption.consolidateAfter takes: whole hours, minutes and seconds such as 90s, 10m or 1h30m, '
+     'or Never (pattern ^(([0-9]+(s|m|h))+|Never)$, Karpenter v1.14.1 NodePool CRD)'),
+    ('karpenter-dev', 'Never as a grace period', {'multiarch:autoscaling.karpenter.terminationGracePeriod': 'Never'},
+     "multiarch:autoscaling.karpenter.terminationGracePeriod: 'Never' is not a duration the NodePool's "
+     'spec.template.spec.terminationGracePeriod takes: whole hours, minutes and seconds such as 90s, 10m '
+     'or 1h30m (Never is not accepted here) (pattern ^([0-9]+(s|m|h))+$, Karpenter v1.14.1 NodePool CRD)'),
+    ('karpenter-dev', 'a fraction in consolidateAfter', {'multiarch:autoscaling.karpenter.consolidateAfter': '1.5h'},
+     "multiarch:autoscaling.karpenter.consolidateAfter: '1.5h' is not a duration the NodePool's "
+     'spec.disruption.consolidateAfter takes: whole hours, minutes and seconds such as 90s, 10m or 1h30m, '
+     'or Never (pattern ^(([0-9]+(s|m|h))+|Never)$, Karpenter v1.14.1 NodePool CRD)'),
+    ('dev', "a day as the Cluster Autoscaler's delay", {'multiarch:autoscaling': {'scaleDownDelayAfterAdd': '1d'}},
+     'multiarch:autoscaling.scaleDownDelayAfterAdd: \'1d\' is not a Go duration (time: unknown unit "d" in '
+     'duration "1d"), which the Cluster Autoscaler parses it into: expected e.g. 90s, 10m or 1h30m, in '
+     'units ns, us, ms, s, m and h'),
+    ('gke-dev', 'an unlisted system pool type without its size', {'multiarch:autoscaling.systemPool.instanceType': 'e2-standard-99', 'multiarch:autoscaling.systemPool.unlistedInstanceType': True, 'multiarch:autoscaling.systemPool.arch': 'amd64'},
+     'multiarch:autoscaling.systemPool.nodeCapacity: required with unlistedInstanceType: the catalog has '
+     'no vCPU and memory for e2-standard-99, and the placement model needs them to put the controllers on '
+     'it; state {vcpu, memoryMiB}'),
+    ('karpenter-dev', 'an unlisted Karpenter system type without its size', {'multiarch:autoscaling.karpenter.systemPool.instanceType': 't9g.medium', 'multiarch:autoscaling.karpenter.systemPool.unlistedInstanceType': True, 'multiarch:autoscaling.karpenter.systemPool.arch': 'arm64'},
+     'multiarch:autoscaling.karpenter.systemPool.nodeCapacity: required with unlistedInstanceType: the '
+     'catalog has no vCPU and memory for t9g.medium, and the placement model needs them to put the '
+     'controllers on it; state {vcpu, memoryMiB}'),
+    ('karpenter-dev', 'platform in capitals', {'multiarch:platform': 'EKS'},
+     "multiarch:platform: 'EKS' is not a platform; expected one of eks, gke, openshift (in lower case: "
+     "'eks')"),
+    ('dev', 'pipelines without ReadWriteMany storage', {'multiarch:storage': DELETE},
+     "multiarch:pipelines: its runs' workspaces need ReadWriteMany storage, and the stack declares none: "
+     'every run would wait for a volume that never binds; enable multiarch:storage.efs, or set '
+     'multiarch:pipelines.enabled: false'),
+    ('gke-dev', 'pipelines on gke without Filestore', {'multiarch:storage': DELETE},
+     "multiarch:pipelines: its runs' workspaces need ReadWriteMany storage, and the stack declares none: "
+     'every run would wait for a volume that never binds; enable multiarch:storage.filestore, or set '
+     'multiarch:pipelines.enabled: false'),
+    ('openshift-dev', 'a plaintext kubeconfig', {'kubernetes:kubeconfig': KUBECONFIG},
+     "kubernetes:kubeconfig: holds a kubeconfig's contents, its credentials included, in plaintext (in "
+     'the stack file, in git); set it with `pulumi config set --secret kubernetes:kubeconfig < '
+     'auth/kubeconfig`'),
+    ('dev', 'version 1.30 unquoted', {'multiarch:cluster.version': 1.3},
+     'multiarch:cluster.version: 1.3 is a number: YAML reads 1.30 as the number 1.3; quote it in the '
+     'stack file ("1.30")'),
+]  # fmt: skip
+
+
 GOOD: list[tuple[str, str, dict[str, Any]]] = [
     ("dev", "numbers and booleans as the CLI stores them (strings)",
      {"multiarch:nodePools[1].maxSize": "8", "multiarch:gitlabRunner.privileged": "false", "multiarch:gitlabRunner.concurrent": "4"}),
@@ -609,6 +793,45 @@ GOOD: list[tuple[str, str, dict[str, Any]]] = [
     ("gke-dev", "a system pool over two zones", {"multiarch:autoscaling.systemPool.minSize": 2}),
     ("karpenter-dev", "a grace period longer than every timeout", {"multiarch:autoscaling.karpenter.terminationGracePeriod": "4h"}),
     ("karpenter-dev", "on-demand only with three generations", {"multiarch:nodePools[1].capacityTypes": ["ON_DEMAND"]}),
+    # --- round 4: what each consumer of a value accepts ---
+    ("karpenter-dev", "a compound consolidateAfter", {"multiarch:autoscaling.karpenter.consolidateAfter": "1h30m"}),
+    ("karpenter-dev", "consolidateAfter Never", {"multiarch:autoscaling.karpenter.consolidateAfter": "Never"}),
+    ("karpenter-dev", "a compound grace period", {"multiarch:autoscaling.karpenter.terminationGracePeriod": "1h30m"}),
+    ("dev", "the Cluster Autoscaler's delays compound and fractional", {"multiarch:autoscaling": {"scaleDownDelayAfterAdd": "1h30m", "scaleDownUnneededTime": "1.5h"}}),
+    ("dev", "a compound runTimeout and jobTimeout", {"multiarch:pipelines.runTimeout": "1h30m", "multiarch:gitlabRunner.jobTimeout": "2h30m"}),
+    ("dev", "the longest job timeout GitLab takes", {"multiarch:gitlabRunner.jobTimeout": "730h29m5s"}),
+    ("gke-dev", "an unlisted system pool type with its arch and size", {"multiarch:autoscaling.systemPool.instanceType": "e2-standard-99", "multiarch:autoscaling.systemPool.unlistedInstanceType": True, "multiarch:autoscaling.systemPool.arch": "amd64", "multiarch:autoscaling.systemPool.nodeCapacity": {"vcpu": 4, "memoryMiB": 16384}}),
+    ("karpenter-dev", "an unlisted Karpenter system type with its size", {"multiarch:autoscaling.karpenter.systemPool.instanceType": "t9g.large", "multiarch:autoscaling.karpenter.systemPool.unlistedInstanceType": True, "multiarch:autoscaling.karpenter.systemPool.arch": "arm64", "multiarch:autoscaling.karpenter.systemPool.nodeCapacity": {"vcpu": 2, "memoryMiB": 8192}}),
+    ("gke-dev", "C4A's smallest local SSD shape", {"multiarch:nodePools[1].instanceType": "c4a-standard-4-lssd"}),
+    ("gke-dev", "N2 custom on its step of 4 above 32", {"multiarch:nodePools[0].instanceType": "n2-custom-36-36864"}),
+    ("gke-dev", "N1 custom, named as Google names it", {"multiarch:nodePools[0].instanceType": "custom-8-30720"}),
+    ("openshift-dev", "a kubeconfig path in plaintext", {"kubernetes:kubeconfig": "~/.kube/config"}),
+    ("openshift-dev", "the random expander on OpenShift", {"multiarch:autoscaling": {"expander": "random"}}),
+    ("gke-computeclass-dev", "an adopted ComputeClass cluster, its limits left to it", {"multiarch:cluster.create": False, "multiarch:autoscaling.limits": DELETE}),
+    ("dev", "a region priced by estimate", {"aws:region": "us-west-2"}),
+]  # fmt: skip
+
+
+# Several mistakes at once: every independent one reported, the root cause first, nothing derived from it.
+MULTI_BAD: list[tuple[str, str, dict[str, Any], list[str]]] = [
+    ("dev", "a wrong region and an arch mistake", {"aws:region": "eu-mars-1", "multiarch:nodePools[0].instanceType": "m6g.2xlarge"},
+     ["aws:region: 'eu-mars-1' is not an AWS region; check the spelling, or set multiarch:cluster.unlistedRegion: "
+      f"true for a region newer than the list (AWS partitions, {API})",
+      "multiarch:nodePools[x86].instanceType: m6g.2xlarge is an arm64 instance type, but the pool's arch is amd64 "
+      f"(choose an amd64 type or set arch: arm64; {EC2})"]),
+    ("gke-computeclass-dev", "a location typo, and nothing derived from it", {"multiarch:cluster.location": "europe-wst4"},
+     ["multiarch:cluster.location: 'europe-wst4' is not in a Google Cloud region; check the spelling, or set "
+      "multiarch:cluster.unlistedRegion: true for a region newer than the list (components/regions.py, as of 2026-11)"]),
+    ("karpenter-dev", "a key without its namespace", {"multiarch:platform": DELETE, "platform": "eks"},
+     ["platform: a stack file key needs its namespace: write multiarch:platform (Pulumi refuses a key that is not "
+      "<namespace>:<name>)",
+      "multiarch:platform: is required: one of eks, gke, openshift"]),
+    ("dev", "a runTimeout beyond Go's range, not its retention", {"multiarch:pipelines.runTimeout": "3000000h", "multiarch:gitlabRunner.jobTimeout": "1000h"},
+     ["multiarch:pipelines.runTimeout: '3000000h' overflows Go's time.Duration, which Tekton parses it into: at "
+      "most 2562047h (Go time.Duration)",
+      "multiarch:gitlabRunner.jobTimeout: '1000h' is not below GitLab's one-month ceiling on a job's timeout "
+      "(1.month, 2629746 s; GitLab Project::MAX_BUILD_TIMEOUT, lib/gitlab/ci/config/entry/timeout.rb): every "
+      "pipeline that includes the CI/CD component would fail validation; expected at most 730h29m5s"]),
 ]  # fmt: skip
 
 
@@ -618,16 +841,17 @@ def _variant(stack: str, edits: dict[str, Any]) -> stackfile.StackFile:
 
 
 def test_the_corpus_is_big_and_covers_every_platform() -> None:
-    for corpus in (BAD, NEW_BAD):
+    for corpus in (BAD, NEW_BAD, ROUND4_BAD):
         assert len(corpus) >= 40
         assert {stack for stack, *_ in corpus} >= {"dev", "karpenter-dev", "gke-dev", "openshift-dev"}
-    assert len({label for _, label, *_ in BAD + NEW_BAD + CAPACITY_BAD}) == len(BAD) + len(NEW_BAD) + len(CAPACITY_BAD)
+    every = BAD + NEW_BAD + CAPACITY_BAD + ROUND4_BAD
+    assert len({label for _, label, *_ in every}) == len(every)
 
 
 @pytest.mark.parametrize(
     ("stack", "label", "edits", "expected"),
-    BAD + NEW_BAD + CAPACITY_BAD,
-    ids=[b[1] for b in BAD + NEW_BAD + CAPACITY_BAD],
+    BAD + NEW_BAD + CAPACITY_BAD + ROUND4_BAD,
+    ids=[b[1] for b in BAD + NEW_BAD + CAPACITY_BAD + ROUND4_BAD],
 )
 def test_a_bad_variant_is_refused_with_one_exact_line(
     stack: str, label: str, edits: dict[str, Any], expected: str
@@ -636,6 +860,16 @@ def test_a_bad_variant_is_refused_with_one_exact_line(
         plan.make(_variant(stack, edits), policies=False)
     assert exc.value.exit_code == plan.EXIT_CONFIG
     assert exc.value.lines == [f"Pulumi.{stack}.yaml: invalid stack configuration", f"error: {expected}"]
+
+
+@pytest.mark.parametrize(("stack", "label", "edits", "expected"), MULTI_BAD, ids=[m[1] for m in MULTI_BAD])
+def test_several_mistakes_are_each_reported_root_causes_first(
+    stack: str, label: str, edits: dict[str, Any], expected: list[str]
+) -> None:
+    with pytest.raises(plan.PlanError) as exc:
+        plan.make(_variant(stack, edits), policies=False)
+    assert exc.value.exit_code == plan.EXIT_CONFIG
+    assert exc.value.lines == [f"Pulumi.{stack}.yaml: invalid stack configuration", *(f"error: {e}" for e in expected)]
 
 
 @pytest.mark.parametrize(("stack", "label", "edits"), GOOD, ids=[g[1] for g in GOOD])

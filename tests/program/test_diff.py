@@ -492,21 +492,25 @@ def test_markdown_is_a_merge_request_comment(tmp_path: Path) -> None:
 
 
 def test_a_cost_delta_with_an_unpriced_side_is_unknown(tmp_path: Path) -> None:
-    head = changed(tmp_path, "dev", pool(1, instanceType="r6g.2xlarge"))  # not in the price table
+    def hpc_pool(config: dict[str, Any]) -> None:  # a type with no price, nor a base to estimate it from
+        hpc = {"name": "hpc", "arch": "amd64", "instanceType": "hpc7a.12xlarge", "minSize": 0, "maxSize": 2}
+        config["multiarch:nodePools"].append(hpc)
+
+    head = changed(tmp_path, "dev", hpc_pool)
     code, doc = as_json("dev", head)
     assert code == diff.EXIT_SAFE
     assert doc["cost"]["complete"] == {"base": True, "head": False}
-    assert doc["cost"]["delta"] == {"atMin": 0.0, "initial": None, "atMax": None}  # it idles at zero: known
+    assert doc["cost"]["delta"] == {"atMin": 0.0, "initial": 0.0, "atMax": None}  # it idles at zero: known
     _, out, _ = run_diff("dev", head)
-    assert "at min $366 → $366 (±$0)  initial $629 → >= $366 (unknown)  at max $2,264 → >= $953 (unknown)" in out
-    assert "incomplete: no price for arm64 (r6g.2xlarge) in eu-west-3 (HEAD): the change is unknown" in out
+    assert "at min $366 → $366 (±$0)  initial $629 → $629 (±$0)  at max $2,264 → >= $2,264 (unknown)" in out
+    assert "incomplete: no price for hpc (hpc7a.12xlarge) in eu-west-3 (HEAD): the change is unknown" in out
     _, out, _ = run_diff("dev", head, "--format", "markdown")
-    assert "| after (incomplete) | $366 | >= $366 | >= $953 |" in out
-    assert "| change | ±$0 | unknown | unknown |" in out
-    assert "Cost incomplete: no price for arm64 (r6g.2xlarge) in eu-west-3 (HEAD)." in out
+    assert "| after (incomplete) | $366 | $629 | >= $2,264 |" in out
+    assert "| change | ±$0 | ±$0 | unknown |" in out
+    assert "Cost incomplete: no price for hpc (hpc7a.12xlarge) in eu-west-3 (HEAD)." in out
     report = tmp_path / "tf.json"
     run_diff("dev", head, "--terraform-report", str(report))
-    assert json.loads(report.read_text())["costIncomplete"] == "no price for arm64 (r6g.2xlarge) in eu-west-3 (HEAD)"
+    assert json.loads(report.read_text())["costIncomplete"] == "no price for hpc (hpc7a.12xlarge) in eu-west-3 (HEAD)"
 
 
 def test_verdicts_that_appear_and_disappear(tmp_path: Path) -> None:

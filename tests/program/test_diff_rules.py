@@ -217,7 +217,10 @@ def test_changing_bootstrap_cluster_creator_admin_permissions_is_a_blocked_clust
         "accessConfig.bootstrapClusterCreatorAdminPermissions: an EKS cluster cannot change this in place [TF-AWS])"
     )
     # The blast radius: every object on it, its capacity, what only the cluster holds.
-    assert "objects on it are created anew on the new cluster: ConfigFile pipelines-pruner, pipelines-release;" in entry["why"]
+    assert (
+        "objects on it are created anew on the new cluster: ConfigFile pipelines-pruner, pipelines-release;"
+        in entry["why"]
+    )
     assert (
         "its capacity is replaced with it: NodeGroup build-multiarch-pools-arm64, build-multiarch-pools-x86"
         in entry["why"]

@@ -121,7 +121,7 @@ def test_t2a_in_us_east1_stops_with_one_line(tmp_path: Path) -> None:
         [
             "multiarch:nodePools[arm64].instanceType: t2a-standard-8 (Tau T2A) is not offered in us-east1; "
             "T2A is offered in us-central1 (a, b, f), europe-west4 (a, b, c), asia-southeast1 (b, c) (Compute Engine "
-            "machine series table, components/catalog/gcp.py (hand-kept, as of 2026-11-30)); if it is offered there "
+            "machine series table, components/catalog/gcp.py (hand-kept, as of 2026-12-01)); if it is offered there "
             "now, set unlistedInstanceType: true on the pool"
         ],
     )

@@ -82,7 +82,7 @@ def test_gcp_families(machine_type: str, expected: str) -> None:
         (Cloud.GCP, "q9-standard-4", "is not a machine type of a series GKE pools may use"),
         (Cloud.GCP, "t2a-standard-64", "is not a size of t2a-standard: it comes in 1, 2, 4, 8, 16, 32, 48 vCPUs"),
         (Cloud.GCP, "t2a-highmem-8", "is not a t2a machine type (expected t2a-standard-N)"),
-        (Cloud.GCP, "n2-custom-4-512", "is not a custom n2 machine type: it takes 0.5 to 8 GB per vCPU"),
+        (Cloud.GCP, "n2-custom-4-512", "is not a custom N2 machine type: it takes 0.5 to 8 GB per vCPU"),
     ],
 )
 def test_a_type_the_catalog_does_not_know_says_why_and_where_from(cloud: Cloud, instance_type: str, says: str) -> None:

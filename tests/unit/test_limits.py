@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from decimal import Decimal
 
 import pytest
@@ -148,11 +149,40 @@ def test_go_regexp(pattern: str, problem: str | None) -> None:
 
 @pytest.mark.parametrize(
     ("text", "ns"),
-    [("10m", 600 * 10**9), ("1h30m", 5400 * 10**9), ("2562047h", 2562047 * 3600 * 10**9), ("10 m", None), ("", None)],
+    [
+        ("10m", 600 * 10**9),
+        ("1h30m", 5400 * 10**9),
+        ("30m1h", 5400 * 10**9),  # any order, as Go reads it
+        ("1.5h", 5400 * 10**9),
+        (".5s", 5 * 10**8),
+        ("0", 0),
+        ("-1m", -60 * 10**9),
+        ("1h1h", 7200 * 10**9),
+        ("2562047h", 2562047 * 3600 * 10**9),
+        ("2562047h47m16.854775807s", 2**63 - 1),  # the most an int64 of nanoseconds holds
+    ],
 )
-def test_go_durations(text: str, ns: int | None) -> None:
+def test_go_durations(text: str, ns: int) -> None:
+    assert limits.parse_go_duration(text) == ns
     assert limits.go_duration_ns(text) == ns
-    assert (limits.go_duration_ns("2562048h") or 0) > limits.GO_DURATION_MAX_NS
+
+
+@pytest.mark.parametrize(
+    ("text", "error"),
+    [
+        ("2562048h", 'time: invalid duration "2562048h"'),
+        ("2562047h47m16.854775808s", 'time: invalid duration "2562047h47m16.854775808s"'),
+        ("10 m", 'time: unknown unit " m" in duration "10 m"'),
+        ("", 'time: invalid duration ""'),
+        ("10", 'time: missing unit in duration "10"'),
+        ("1d", 'time: unknown unit "d" in duration "1d"'),
+        ("h", 'time: invalid duration "h"'),
+    ],
+)
+def test_what_go_refuses_with_gos_message(text: str, error: str) -> None:
+    with pytest.raises(ValueError, match=re.escape(error)):
+        limits.parse_go_duration(text)
+    assert limits.go_duration_ns(text) is None
 
 
 @pytest.mark.parametrize(("name", "cpu", "memory"), [("t4g.medium", 1930, 3554), ("t4g.nano", 1930, 113)])

@@ -95,7 +95,8 @@ def test_good_eks_settings_are_typed_and_frozen() -> None:
         ),
         (
             eks(cluster={"name": "build", "version": 1.3, "subnetIds": SUBNETS}),
-            "multiarch:cluster.version: 1.3 is a number; quote it in the stack file",
+            "multiarch:cluster.version: 1.3 is a number: YAML reads 1.30 as the number 1.3; quote it in the stack "
+            'file ("1.30")',
         ),
         (
             eks(cluster={"name": "build", "version": "1.33", "subnetIds": SUBNETS, "vpcID": "x"}),
@@ -214,7 +215,7 @@ def test_t2a_outside_its_zones_is_one_line_saying_where_it_is_offered() -> None:
     assert errors == [
         "multiarch:nodePools[arm64].instanceType: t2a-standard-8 (Tau T2A) is not offered in us-east1; T2A is offered "
         "in us-central1 (a, b, f), europe-west4 (a, b, c), asia-southeast1 (b, c) (Compute Engine machine series "
-        "table, components/catalog/gcp.py (hand-kept, as of 2026-11-30)); if it is offered there now, set "
+        "table, components/catalog/gcp.py (hand-kept, as of 2026-12-01)); if it is offered there now, set "
         "unlistedInstanceType: true on the pool"
     ]
 

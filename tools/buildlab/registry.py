@@ -5,6 +5,7 @@ pushed tag verified (`verify`: the checks of `manifests`).
 
 from __future__ import annotations
 
+import hashlib
 import io
 import json
 import socket
@@ -21,6 +22,7 @@ from typing import Any
 
 import yaml
 
+from tools import pins
 from tools.buildlab import manifests
 from tools.buildlab.lab import LabError
 
@@ -160,6 +162,15 @@ def verify(registry: Registry, image: str) -> dict[str, Any]:
     if raw is None:
         raise LabError(f"{image} was not pushed")
     checks = manifests.check_index(image, json.loads(raw))
+    # The pin tool (tools/pins.py) on the pushed tag: the digest a stack would pin is the index served.
+    try:
+        pin = pins.resolve(image)
+    except pins.PinError as exc:
+        raise LabError(f"the pin tool cannot resolve {image}: {exc}") from None
+    served = "sha256:" + hashlib.sha256(raw).hexdigest()
+    if pin.digest != served:
+        raise LabError(f"the pin tool resolves {image} to {pin.digest}, but the registry serves {served}")
+    checks["digest"] = pin.digest
     for m in checks["index"]["manifests"]:
         a = m["platform"]["architecture"]
         manifest = json.loads(registry.get(repository, "manifests", m["digest"]) or b"{}")

@@ -9,7 +9,7 @@ from collections.abc import Sequence
 from typing import Any, TextIO
 
 from components import placement
-from components.catalog import prices
+from components.catalog import prices, regional
 from components.cost import PoolCost, StorageCost, control_plane_hourly, price_region, workspace_storage
 from components.placement import Placement
 
@@ -92,8 +92,11 @@ def print_costs(
             f"  no price for {', '.join(unpriced)} in {region} (components/catalog/prices.py): "
             "the totals leave them out\n"
         )
-    if any(c.estimated for c in costs):
-        out.write(f"  ~ estimated: the us-east-1 price x {prices.eu_west_3_factor()} (components/catalog/prices.py)\n")
+    estimates = {c.instance_type: prices.quote(region, c.instance_type).how for c in costs if c.estimated}
+    for instance_type, how in estimates.items():
+        out.write(f"  ~ {instance_type} estimated: {how}\n")
+    if estimates:
+        out.write(f"    (components/catalog/prices.py; reference prices: {regional.source(region)})\n")
     if storage is not None and storage.estimated:
         out.write(
             f"  ~ storage estimated from the base region's price by this region's ratio ({prices.STORAGE_AS_OF})\n"

@@ -70,11 +70,15 @@ def make(
         raise PlanError(EXIT_FAILED, [f"error: {exc}"]) from None
     if policies:
         policyrun.shared().start()  # the pack's start-up overlaps the program's run
+    bare = settings_mod.bare_keys(stack.config)
     try:
         rec = mockengine.run_main(stack.config, stack=stack.name, secret_keys=stack.secret_keys)
         settings = settings_mod.load()
+        if bare:
+            raise settings_mod.ConfigError([])
     except settings_mod.ConfigError as exc:
-        lines = [f"{stack.path.name}: invalid stack configuration", *(f"error: {e}" for e in exc.errors)]
+        errors = bare + exc.errors
+        lines = [f"{stack.path.name}: invalid stack configuration", *(f"error: {e}" for e in errors)]
         raise PlanError(EXIT_CONFIG, lines) from None
     except Exception as exc:
         raise PlanError(

@@ -4,27 +4,16 @@ The models; their checks are `checks.py` (per engine: `karpenter.py`, `computecl
 
 from __future__ import annotations
 
-from typing import Annotated, Literal
+from typing import Literal
 
-from pydantic import AfterValidator, Field
+from pydantic import Field
 
-from ... import arch, limits, versions
-from ..base import _DURATION, CapacityType, _Model
+from ... import arch, versions
+from ..base import CapacityType, _Model
+from ..durations import AutoscalerDuration, ConsolidateAfter, GracePeriod
+from ..pools import NodeCapacity
 
 Arch = arch.Arch
-
-
-def _go_duration(value: str) -> str:
-    ns = limits.go_duration_ns(value)
-    if ns is not None and ns > limits.GO_DURATION_MAX_NS:
-        raise ValueError(
-            f"{value!r} overflows Go's time.Duration, which the autoscalers parse it into: at most 2562047h "
-            f"({limits.GO_DURATION_SOURCE})"
-        )
-    return value
-
-
-Duration = Annotated[str, Field(pattern=_DURATION), AfterValidator(_go_duration)]
 
 
 class Range(_Model):
@@ -56,13 +45,34 @@ class SystemPool(_Model):
     """
 
     enabled: bool = True  # gke: false keeps the older layout (the controllers share the build pools)
-    instance_type: str = Field(default="", min_length=0)  # default: t4g.medium (eks), e2-medium (gke)
+    instance_type: str = Field(default="", min_length=0)  # default: t4g.medium (eks), e2-standard-2 (gke)
     unlisted_instance_type: bool = False  # newer than components/catalog: skip its checks
     arch: Arch | None = None  # default: the instance type's (required with unlistedInstanceType)
+    node_capacity: NodeCapacity | None = None  # with unlistedInstanceType: its vCPU and memory
     min_size: int = Field(default=1, ge=1)
     max_size: int = Field(default=2, ge=1)
     capacity_type: CapacityType = "ON_DEMAND"
     disk_size: int = Field(default=20, ge=20)  # GiB: controllers only, no image layers
+
+    def unlisted_problems(self, at: str, platform: str) -> list[str]:
+        """What a type newer than the catalog must state: its arch and size (the placement model puts
+        the controllers on it), and only then."""
+        out = []
+        if self.unlisted_instance_type:
+            if self.arch is None:
+                out.append(f"{at}.arch: required with unlistedInstanceType (amd64 or arm64: the catalog cannot say)")
+            if self.node_capacity is None:
+                out.append(
+                    f"{at}.nodeCapacity: required with unlistedInstanceType: the catalog has no vCPU and memory for "
+                    f"{self.type_on(platform)}, and the placement model needs them to put the controllers on it; "
+                    "state {vcpu, memoryMiB}"
+                )
+        else:
+            for key, value in (("arch", self.arch), ("nodeCapacity", self.node_capacity)):
+                if value is not None:
+                    errors = f"the catalog knows {self.type_on(platform)}'s"
+                    out.append(f"{at}.{key}: only with unlistedInstanceType ({errors})")
+        return out
 
     def type_on(self, platform: str | None) -> str:
         return self.instance_type or (
@@ -74,11 +84,11 @@ class Karpenter(_Model):
     """Karpenter's knobs (engine karpenter)."""
 
     # How long an empty or underused node stays: a burst's nodes wait this long for the next jobs.
-    consolidate_after: Duration = "5m"
+    consolidate_after: ConsolidateAfter = "5m"  # or Never
     # How long a node Karpenter wants gone (expired, drifted) may keep running builds before it is
     # drained anyway (do-not-disrupt holds it until then). Default: the longest build timeout (the
     # CI jobs', the PipelineRuns') plus a margin; never unbounded.
-    termination_grace_period: Duration | None = None
+    termination_grace_period: GracePeriod | None = None
     system_pool: SystemPool = SystemPool()
     # The AL2023 release the nodes boot (al2023@vYYYYMMDD); default: versions.KARPENTER_AMI_ALIASES for
     # the cluster's minor. Set it for a minor newer than that table.
@@ -112,8 +122,8 @@ class Autoscaling(_Model):
     karpenter: Karpenter | None = None  # engine karpenter: default Karpenter()
     system_pool: SystemPool | None = None  # gke: the system node pool, on by default
     expander: Literal["least-waste", "random", "most-pods", "priority", "price"] = "least-waste"
-    scale_down_delay_after_add: Duration = "10m"  # a burst's nodes stay a while
-    scale_down_unneeded_time: Duration = "10m"
+    scale_down_delay_after_add: AutoscalerDuration = "10m"  # a burst's nodes stay a while
+    scale_down_unneeded_time: AutoscalerDuration = "10m"
     # eks: the Cluster Autoscaler release (image tag, vX.Y.Z) when the cluster's minor is newer than
     # versions.CLUSTER_AUTOSCALER; its minor must be the cluster's.
     cluster_autoscaler_version: str | None = None

@@ -29,6 +29,7 @@ def _check_system_pool(ctx: _Context, a: Autoscaling, pools: Sequence[NodePool],
         errors.append(
             f"{at}.capacityType: {system.capacity_type}: the controllers' pool is on-demand (Spot would evict them)"
         )
+    errors += system.unlisted_problems(at, "gke")
     if ctx.catalog and not system.unlisted_instance_type:
         problem = instance_type_problem(ctx, system.type_on("gke"), None)
         if problem:
@@ -99,7 +100,7 @@ def _check_compute_classes(ctx: _Context, a: Autoscaling, pools: Sequence[NodePo
                     f"{key}: {family!r} is an {series.arch} series, but the pool's arch is {pool.arch}: its "
                     f"ComputeClass would launch {series.arch} nodes for {pool.arch} builds ({gcp.SOURCE})"
                 )
-            elif location and not gcp.offered_in(series, location):
+            elif location and ctx.location_known and not gcp.offered_in(series, location):
                 errors.append(
                     f"{key}: {family!r} ({series.display}) is not offered in {location}; {family.upper()} is "
                     f"offered in {gcp.locations(series)} ({gcp.SOURCE})"

@@ -50,11 +50,8 @@ def _check_karpenter(ctx: _Context, a: Autoscaling, pools: Sequence[NodePool], e
         errors.append(f"{sys_at}.enabled: false with engine karpenter: its controller runs there; keep it")
     if system.min_size > system.max_size:
         errors.append(f"{sys_at}.minSize: {system.min_size} is greater than maxSize {system.max_size}")
-    if system.unlisted_instance_type and system.arch is None:
-        errors.append(f"{sys_at}.arch: required with unlistedInstanceType (amd64 or arm64: the catalog cannot say)")
-    elif system.arch is not None and not system.unlisted_instance_type:
-        errors.append(f"{sys_at}.arch: only with unlistedInstanceType (the catalog knows {system.type_on('eks')}'s)")
-    if ctx.catalog and not system.unlisted_instance_type:
+    errors += system.unlisted_problems(sys_at, "eks")
+    if ctx.catalog and not system.unlisted_instance_type and ctx.cloud is not None:
         _check_system_node(ctx, system, errors)
     if ctx.cluster is not None and version_known(ctx):
         _check_ami_alias(ctx.cluster.kubernetes_version, k, errors)
@@ -101,6 +98,12 @@ def _check_ami_alias(version: str, k: Karpenter, errors: list[str]) -> None:
         errors.append(
             f"{at}: {k.ami_alias!r} is not an AL2023 alias: expected al2023@vYYYYMMDD (or al2023@latest) "
             "(Karpenter EC2NodeClass amiSelectorTerms alias)"
+        )
+    elif (dated := lifecycle.alias_date_problem(k.ami_alias)) is not None:
+        errors.append(
+            f"{at}: {k.ami_alias!r} is not an AL2023 release: {dated} (releases are named vYYYYMMDD, the day "
+            "they were published, awslabs/amazon-eks-ami releases); the EC2NodeClass would find no image and never "
+            "become Ready"
         )
     elif lifecycle.alias_covers(k.ami_alias, version) is False:
         release = k.ami_alias.split("@", 1)[1]
