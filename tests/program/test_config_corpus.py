@@ -835,6 +835,14 @@ MULTI_BAD: list[tuple[str, str, dict[str, Any], list[str]]] = [
 ]  # fmt: skip
 
 
+def assert_refused(stack: str, edits: dict[str, Any], expected: list[str]) -> None:
+    """The variant is refused (exit 2) with exactly these lines, in this order."""
+    with pytest.raises(plan.PlanError) as exc:
+        plan.make(_variant(stack, edits), policies=False)
+    assert exc.value.exit_code == plan.EXIT_CONFIG
+    assert exc.value.lines == [f"Pulumi.{stack}.yaml: invalid stack configuration", *(f"error: {e}" for e in expected)]
+
+
 def _variant(stack: str, edits: dict[str, Any]) -> stackfile.StackFile:
     base = stackfile.load(stack)
     return stackfile.StackFile(base.name, base.path, apply(base.config, edits), base.secret_keys)
@@ -856,20 +864,14 @@ def test_the_corpus_is_big_and_covers_every_platform() -> None:
 def test_a_bad_variant_is_refused_with_one_exact_line(
     stack: str, label: str, edits: dict[str, Any], expected: str
 ) -> None:
-    with pytest.raises(plan.PlanError) as exc:
-        plan.make(_variant(stack, edits), policies=False)
-    assert exc.value.exit_code == plan.EXIT_CONFIG
-    assert exc.value.lines == [f"Pulumi.{stack}.yaml: invalid stack configuration", f"error: {expected}"]
+    assert_refused(stack, edits, [expected])
 
 
 @pytest.mark.parametrize(("stack", "label", "edits", "expected"), MULTI_BAD, ids=[m[1] for m in MULTI_BAD])
 def test_several_mistakes_are_each_reported_root_causes_first(
     stack: str, label: str, edits: dict[str, Any], expected: list[str]
 ) -> None:
-    with pytest.raises(plan.PlanError) as exc:
-        plan.make(_variant(stack, edits), policies=False)
-    assert exc.value.exit_code == plan.EXIT_CONFIG
-    assert exc.value.lines == [f"Pulumi.{stack}.yaml: invalid stack configuration", *(f"error: {e}" for e in expected)]
+    assert_refused(stack, edits, expected)
 
 
 @pytest.mark.parametrize(("stack", "label", "edits"), GOOD, ids=[g[1] for g in GOOD])

@@ -14,7 +14,7 @@ from typing import Any
 import pytest
 
 from components.catalog import prices
-from tests.program.test_config_corpus import _variant
+from tests.program.test_config_corpus import _variant, assert_refused
 from tools import plan
 
 
@@ -67,10 +67,7 @@ PLACEMENT_GOOD: list[tuple[str, str, dict[str, Any]]] = [
 def test_a_pod_with_no_node_is_refused_with_one_exact_line(
     stack: str, label: str, edits: dict[str, Any], expected: str
 ) -> None:
-    with pytest.raises(plan.PlanError) as exc:
-        plan.make(_variant(stack, edits), policies=False)
-    assert exc.value.exit_code == plan.EXIT_CONFIG
-    assert exc.value.lines == [f"Pulumi.{stack}.yaml: invalid stack configuration", f"error: {expected}"]
+    assert_refused(stack, edits, [expected])
 
 
 @pytest.mark.parametrize(("stack", "label", "edits"), PLACEMENT_GOOD, ids=[g[1] for g in PLACEMENT_GOOD])

@@ -7,7 +7,7 @@ from typing import Any
 
 import pytest
 
-from tests.program.test_config_corpus import _variant
+from tests.program.test_config_corpus import _variant, assert_refused
 from tools import plan
 
 RETENTION_BAD: list[tuple[str, str, dict[str, Any], str]] = [
@@ -41,10 +41,7 @@ RETENTION_GOOD: list[tuple[str, str, dict[str, Any]]] = [
 def test_a_retention_the_platform_cannot_honour_is_refused_with_one_line(
     stack: str, label: str, edits: dict[str, Any], expected: str
 ) -> None:
-    with pytest.raises(plan.PlanError) as exc:
-        plan.make(_variant(stack, edits), policies=False)
-    assert exc.value.exit_code == plan.EXIT_CONFIG
-    assert exc.value.lines == [f"Pulumi.{stack}.yaml: invalid stack configuration", f"error: {expected}"]
+    assert_refused(stack, edits, [expected])
 
 
 @pytest.mark.parametrize(("stack", "label", "edits"), RETENTION_GOOD, ids=[g[1] for g in RETENTION_GOOD])
