@@ -11,7 +11,7 @@ from pydantic import SecretStr
 from .. import limits, versions
 from .autoscaling import Autoscaling
 from .autoscaling.checks import _check_autoscaling
-from .base import PLATFORMS, PROJECT, ConfigError, _Context, _validate
+from .base import PENDING_PLAIN, PLATFORMS, PROJECT, ConfigError, Pending, _Context, _validate
 from .bounds import _check_limits
 from .cluster import Cluster, _check_platform, _check_version
 from .model import Settings
@@ -52,6 +52,9 @@ def parse(
     platform = raw.get("platform")
     if platform is None:
         errors.append(f"{PROJECT}:platform: is required: one of {', '.join(PLATFORMS)}")
+    elif isinstance(platform, Pending):
+        errors.append(f"{PROJECT}:platform: {PENDING_PLAIN}")
+        platform = None
     elif platform not in PLATFORMS:
         errors.append(f"{PROJECT}:platform: {platform!r} is not a platform; expected one of {', '.join(PLATFORMS)}")
         platform = None
