@@ -12,7 +12,7 @@ STACK ?= dev
 PIP := $(BIN)/pip install --quiet --disable-pip-version-check --no-compile
 COMPILE := $(BIN)/python -m compileall -qq -j0 -x '/(pulumi_aws|pulumi_gcp)/' $(VENV)/lib
 
-.PHONY: venv plan test lint bench wheel buildlab buildlab-deps clean
+.PHONY: venv plan test lint bench wheel release buildlab buildlab-deps clean
 
 $(RUNTIME): requirements.txt policy/requirements.txt
 	$(PYTHON) -m venv $(VENV)
@@ -53,6 +53,16 @@ test: lint $(NODE_TOOLS)
 wheel: $(DEV)
 	$(BIN)/pip wheel --quiet --disable-pip-version-check --no-build-isolation --no-deps -w dist .
 
+# A release's distributions, the wheel and the sdist, in dist/, checked as the package index checks
+# them (twine check --strict: metadata, the README as the long description). Offline: no build
+# isolation, the build backend (hatchling) is requirements-dev's. .ci/run runs it. Publishing stays
+# a manual step (README: Install): twine upload dist/* with the index's credentials.
+DIST ?= dist
+release: $(DEV)
+	rm -rf $(DIST)
+	$(BIN)/python -m build --no-isolation --sdist --wheel --outdir $(DIST) . >/dev/null
+	$(BIN)/twine check --strict $(DIST)/*
+
 # The offline plan against its floor, the scaling table (1 to 64 pools per platform), the review.
 bench: $(DEV)
 	$(BIN)/python -m bench.plan
@@ -70,9 +80,11 @@ buildlab-deps:
 	DEBIAN_FRONTEND=noninteractive apt-get install -y -qq buildah skopeo qemu-user-static docker-registry openssl git rsync >/dev/null
 	mkdir -p $(LAB_DEBS) && cd $(LAB_DEBS) && apt-get download -qq busybox-static:amd64 busybox-static:arm64
 
-# Run the stack's generated build path for real (default dev): two arches, a registry, the proof.
+# Run the stacks' generated build paths for real (default dev and openshift-dev, the lab's own default;
+# names or stack file paths: make buildlab LAB_STACKS=path/to/Pulumi.x.yaml): two arches, a registry, the proof.
+LAB_STACKS ?= dev openshift-dev
 buildlab: $(DEV) $(NODE_TOOLS)
-	$(BIN)/python -m tools.buildlab $(STACK)
+	$(BIN)/python -m tools.buildlab $(LAB_STACKS)
 
 clean:
 	rm -rf build dist .pytest_cache .mypy_cache .ruff_cache node_modules

@@ -5,12 +5,12 @@
 `BuildPlatform` takes what a stack file configures, as typed args (`BuildPlatformArgs`), and
 declares the cluster's x86 and arm64 build pools, shared RWX storage, the pipeline engine, the
 GitLab runner and qemu binfmt under itself. The same component is served to other Pulumi languages
-by the component provider (`PulumiPlugin.yaml`, `pulumi package add`).
+by the component provider (`provider/`, `pulumi package add <repo>/provider@v<version>`).
 """
 
 from typing import TYPE_CHECKING, Any
 
-__version__ = "0.2.0"
+__version__ = "0.3.0"
 
 __all__ = [
     "Arch",

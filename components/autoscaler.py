@@ -182,10 +182,13 @@ def cluster_autoscaler(a: Autoscaling) -> dict[str, Any]:
 @dataclass(frozen=True)
 class OpenShiftAutoscalingArgs:
     autoscaling: Autoscaling  # cluster-wide limits and scale-down timing
-    bounds: Mapping[str, tuple[int, int]]  # MachineSet name -> (minReplicas, maxReplicas)
-    # MachineSet name -> its resource: each MachineAutoscaler waits for its own MachineSet only (one
+    bounds: Mapping[str, tuple[int, int]]  # MachineSet key -> (minReplicas, maxReplicas)
+    # MachineSet key -> its resource: each MachineAutoscaler waits for its own MachineSet only (one
     # edge per set, not one per pair: a plan stays linear in the pools).
     machine_sets: Mapping[str, pulumi.Resource] = field(default_factory=dict)
+    # MachineSet key -> its name, where they differ (an infrastructure name given as an Output);
+    # default: the key is the name
+    names: Mapping[str, pulumi.Input[str]] = field(default_factory=dict)
 
 
 class OpenShiftAutoscaling(pulumi.ComponentResource):
@@ -201,9 +204,10 @@ class OpenShiftAutoscaling(pulumi.ComponentResource):
             spec=cluster_autoscaler(args.autoscaling),
             opts=pulumi.ResourceOptions(parent=self),
         )
-        for ms_name, (low, high) in args.bounds.items():
+        for key, (low, high) in args.bounds.items():
+            ms_name = args.names.get(key, key)
             k8s.apiextensions.CustomResource(
-                f"{name}-{ms_name}",
+                f"{name}-{key}",
                 api_version="autoscaling.openshift.io/v1beta1",
                 kind="MachineAutoscaler",
                 metadata={"name": ms_name, "namespace": "openshift-machine-api"},
@@ -217,7 +221,7 @@ class OpenShiftAutoscaling(pulumi.ComponentResource):
                     },
                 },
                 opts=pulumi.ResourceOptions(
-                    parent=self, depends_on=[args.machine_sets[ms_name]] if ms_name in args.machine_sets else []
+                    parent=self, depends_on=[args.machine_sets[key]] if key in args.machine_sets else []
                 ),
             )
         self.register_outputs({})

@@ -2,12 +2,13 @@
 
 Two resources that create one Kubernetes object (`kind/namespace/name`), one IAM role, one node
 group or one security group do not fail at plan time: they fail at `pulumi up`, half-way, or
-worse, fight over the object on every update. `watch()` installs a stack transformation (it runs
-in the program, as each resource is declared, so every component gets the check without doing
-anything) that records what each resource creates and stops the program with a `ConfigError`
-naming both resources and the config keys that made them (from the top-level component each
-belongs to, `COMPONENT_KEYS`; a component missing there is named by its type). `pulumi up`
-previews first, so it stops before anything is created.
+worse, fight over the object on every update. `watch()` installs a transformation (on the stack,
+or on the component everything is declared under; it runs in the program, as each resource is
+declared, so every component gets the check without doing anything) that records what each
+resource creates and stops the program with a `ConfigError` naming both resources and the
+config keys that made them (from the top-level component each belongs to, `COMPONENT_KEYS`; a
+component missing there is named by its type). `pulumi up` previews first, so it stops before
+anything is created.
 
 What counts as the object: Kubernetes kind, namespace and name (patches create nothing: they set
 fields of an object something else owns); a Helm release's namespace and name; the cloud names
@@ -64,8 +65,8 @@ class Claim:
 
 
 def _field(obj: Any, key: str) -> Any:
-    if obj is None:
-        return None
+    if obj is None or isinstance(obj, pulumi.Output):
+        return None  # not known yet (an Output's attribute would be an Output, failing on a dict)
     if isinstance(obj, dict):
         return obj.get(key)
     return getattr(obj, key, None)
@@ -130,8 +131,16 @@ class Registry:
         return None
 
 
-def watch() -> Registry:
-    """Check every resource declared from now on (call once, before the first resource)."""
+def watch(within: pulumi.Resource | None = None) -> Registry:
+    """Check every resource declared from now on (call once, before the first resource): every one
+    under `within` (a component: the resources it declares), else every one of the stack."""
     registry = Registry()
-    pulumi.runtime.register_stack_transformation(registry.transformation)
+    if within is None:
+        pulumi.runtime.register_stack_transformation(registry.transformation)
+    else:
+        # The same mechanism a stack transformation uses, on the component: its children take their
+        # parent's transformations when declared (pulumi/resource.py). A component provider's
+        # Construct has no stack resource to register one on, and a consumer's own resources are
+        # none of the component's business.
+        within._transformations = [*(within._transformations or []), registry.transformation]
     return registry

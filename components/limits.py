@@ -305,6 +305,34 @@ def ec2_id_problem(value: str, prefix: str) -> str | None:
     return f"expected {prefix}- and 8 or 17 lowercase hexadecimal digits ({EC2_ID_SOURCE})"
 
 
+# A GKE cluster's network and subnetwork: a Compute Engine resource name (RFC 1035: a lowercase
+# letter, then up to 62 lowercase letters, digits and -, not ending in -) or its self link
+# (`projects/P/global/networks/N`, `projects/P/regions/R/subnetworks/N`, with or without the API's
+# https://www.googleapis.com/compute/v1/ prefix) (Compute Engine naming; the google provider's
+# container_cluster network and subnetwork arguments).
+GCP_NETWORK_SOURCE = "Compute Engine resource names; google_container_cluster network, subnetwork"
+_GCP_NAME = r"[a-z]([-a-z0-9]{0,61}[a-z0-9])?"
+_GCP_LINKS = {
+    "network": rf"projects/[^/]+/global/networks/{_GCP_NAME}",
+    "subnetwork": rf"projects/[^/]+/regions/[a-z0-9-]+/subnetworks/{_GCP_NAME}",
+}
+
+
+def gcp_network_problem(value: str, kind: str) -> str | None:
+    """None for a valid `network` or `subnetwork` (`kind`) reference, else what is expected."""
+    link = _GCP_LINKS[kind]
+    if re.fullmatch(rf"(https://www\.googleapis\.com/compute/v1/)?{link}|{_GCP_NAME}", value):
+        return None
+    shown = {
+        "network": "projects/PROJECT/global/networks/NAME",
+        "subnetwork": "projects/PROJECT/regions/REGION/subnetworks/NAME",
+    }
+    return (
+        f"expected a {kind} name (a lowercase letter, then lowercase letters, digits and -, at most 63) or its "
+        f"self link {shown[kind]} ({GCP_NETWORK_SOURCE})"
+    )
+
+
 # What an EKS AMI reserves on a node (awslabs/amazon-eks-ami: kube-reserved memory 255Mi + 11Mi per
 # pod the node may run, CPU 6% of the first core, 1% of the second, 0.5% of the next two and 0.25%
 # of the rest; eviction-hard memory.available 100Mi).

@@ -1,8 +1,9 @@
 """The component provider: `BuildPlatform` for every Pulumi language.
 
-`pulumi package add <this repository>[@version]` reads `PulumiPlugin.yaml`, starts
-`provider/__main__.py` (which calls `main()`), asks for the schema and generates the consumer's SDK
-(TypeScript, Go, C#, Java; YAML uses the schema directly). The schema is inferred by the Pulumi SDK's
+`pulumi package add <repository>.git/provider@v<version>` installs the repository and runs its
+plugin directory `provider/` (`PulumiPlugin.yaml`, and `__main__.py`, which calls `main()` in the
+virtualenv `provider/venv`), asks for the schema and generates the consumer's SDK (TypeScript, Go,
+C#, Java; YAML uses the schema directly). The schema is inferred by the Pulumi SDK's
 component analyzer from `BuildPlatform`'s type hints and docstrings (`components.platform`).
 The wheel also installs `pulumi-resource-multiarch`, the same provider as an executable plugin.
 
@@ -12,13 +13,18 @@ output, with `Output.secret`), so they never reach state in plaintext whatever t
 
 `main()` does what the SDK's `component_provider_host` (pulumi.provider.experimental.host) does,
 serve `ComponentProvider(components, name, namespace, version)` with `pulumi.provider.main`, but
-with `Provider`, the SDK's ComponentProvider with its enum mapping replaced, for two reasons:
+with `Provider`, the SDK's ComponentProvider with its enum and integer mapping replaced, for three
+reasons:
 - 3.272 maps each item of a list of enums (`qemu.platforms`, a pool's `capacityTypes`) as an
   object, so `["arm64"]` reached the component as `[{}]` (tests/package/test_provider.py keeps a
   test that fails once the SDK maps them itself);
 - a value outside an enum fails there with "Invalid value arm of type <class 'str'> for enum
   'Arch'", where a stack file gets one line naming the key and what is expected: here the value
-  reaches the component, whose validation gives a YAML or TypeScript program the stack file's line.
+  reaches the component, whose validation gives a YAML or TypeScript program the stack file's line;
+- 3.272 stores an integer property as the double the wire carries (1.0 for 1), which the settings
+  refuse as not a whole number: every YAML or TypeScript program's pool sizes would fail
+  (tests/package/test_plugin.py found it over gRPC; test_provider.py keeps a test that fails once
+  the SDK converts them itself).
 """
 
 import enum
@@ -27,7 +33,7 @@ import sys
 from pulumi.errors import InputPropertyError
 from pulumi.output import Inputs
 from pulumi.provider import main as serve
-from pulumi.provider.experimental.analyzer import PropertyDefinition
+from pulumi.provider.experimental.analyzer import PropertyDefinition, PropertyType
 from pulumi.provider.experimental.component import ComponentProvider
 
 from . import __version__
@@ -63,6 +69,13 @@ class Provider(ComponentProvider):
                 {k: v for k, v in given.items() if k not in enums}, rest, mapping, component_name, property_path
             )
         )
+        for name, prop in properties.items():
+            # The wire carries every number as a double, and 3.272's ComponentProvider converts an
+            # integer property with int() and then stores the double anyway: 1.0 would reach the
+            # settings, which refuse it ("1.0 is not a whole number"). A whole double is the int.
+            value = mapped.get(mapping[name])
+            if prop.type == PropertyType.INTEGER and isinstance(value, float) and value.is_integer():
+                mapped[mapping[name]] = int(value)
         for name, (enum_type, is_list) in enums.items():
             value = given.get(name)
             if value is None:

@@ -13,7 +13,7 @@ enabled on the cluster by `GkeCluster`).
 from __future__ import annotations
 
 import json
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import Literal
 
@@ -21,7 +21,7 @@ import pulumi
 import pulumi_kubernetes as k8s
 
 from . import iam, names, scheduling, versions
-from .settings import Efs, EfsStorageClass, FilestoreStorageClass
+from .settings import Efs, EfsStorageClass, FilestoreStorageClass, as_input
 
 EFS_PROVISIONER = "efs.csi.aws.com"
 FILESTORE_PROVISIONER = "filestore.csi.storage.gke.io"
@@ -78,11 +78,18 @@ def _storage_class(
     )
 
 
+def _named(name: Callable[[str], str], prefix: pulumi.Input[str]) -> pulumi.Input[str]:
+    """A physical name from the prefix: a string when it is one, else an Output of the name."""
+    return name(prefix) if isinstance(prefix, str) else pulumi.Output.concat(prefix).apply(name)
+
+
 @dataclass(frozen=True)
 class EfsStorageArgs:
     efs: Efs  # file system (created or adopted), identity, StorageClass settings
     platform: Literal["eks", "openshift"]  # which CSI driver installation
-    name_prefix: str  # physical names: <prefix>-efs security group, creation token, IAM role
+    # physical names: <prefix>-efs security group, creation token, IAM role (openshift: the
+    # infrastructure name, an Output when given as one)
+    name_prefix: pulumi.Input[str]
     vpc_id: pulumi.Input[str] | None = None  # creating: VPC of the cluster (for the NFS security group)
     subnets: Mapping[str, pulumi.Input[str]] | None = None  # creating: stable key (subnet id or AZ) -> subnet
     nfs_source_security_group_id: pulumi.Input[str] | None = None  # creating: the only source admitted on 2049
@@ -103,7 +110,7 @@ class EfsStorage(pulumi.ComponentResource):
         efs = args.efs
         if efs.adopted:
             # Adopted: the stack neither creates nor deletes it (nor its mount targets).
-            self.file_system_id = pulumi.Output.from_input(efs.file_system_id)
+            self.file_system_id = pulumi.Output.from_input(as_input(efs.file_system_id))
         else:
             self.file_system_id = self._file_system(name, args)
         driver = self._eks_driver(name, args) if args.platform == "eks" else self._openshift_driver(name)
@@ -128,9 +135,9 @@ class EfsStorage(pulumi.ComponentResource):
         child = pulumi.ResourceOptions(parent=self)
         fs = aws.efs.FileSystem(
             f"{name}-fs",
-            creation_token=names.efs_creation_token(args.name_prefix),
+            creation_token=_named(names.efs_creation_token, args.name_prefix),
             encrypted=True,
-            kms_key_id=efs.kms_key_id,
+            kms_key_id=as_input(efs.kms_key_id),
             performance_mode=efs.performance_mode,
             throughput_mode=efs.throughput_mode,
             lifecycle_policies=(
@@ -138,7 +145,7 @@ class EfsStorage(pulumi.ComponentResource):
                 if efs.transition_to_ia
                 else None
             ),
-            tags={"Name": names.efs_creation_token(args.name_prefix)},
+            tags={"Name": _named(names.efs_creation_token, args.name_prefix)},
             # Every build cache and artifact lives here: no accidental delete, no silent replacement.
             opts=pulumi.ResourceOptions(parent=self, protect=True, retain_on_delete=True),
         )
@@ -150,10 +157,10 @@ class EfsStorage(pulumi.ComponentResource):
         )
         sg = aws.ec2.SecurityGroup(
             f"{name}-nfs",
-            name=names.efs_security_group(args.name_prefix),
+            name=_named(names.efs_security_group, args.name_prefix),
             description="NFS to the build workspaces file system, from the cluster's nodes only",
             vpc_id=args.vpc_id,
-            tags={"Name": f"{args.name_prefix}-efs"},
+            tags={"Name": _named(lambda prefix: f"{prefix}-efs", args.name_prefix)},
             opts=child,
         )
         aws.vpc.SecurityGroupIngressRule(
@@ -195,7 +202,10 @@ class EfsStorage(pulumi.ComponentResource):
             )
             depends = []
         role = aws.iam.Role(
-            f"{name}-csi", name=names.efs_csi_role(args.name_prefix), assume_role_policy=trust, opts=child
+            f"{name}-csi",
+            name=_named(names.efs_csi_role, args.name_prefix),
+            assume_role_policy=trust,
+            opts=child,
         )
         attachment = aws.iam.RolePolicyAttachment(
             f"{name}-csi-policy",
@@ -303,7 +313,7 @@ class FilestoreStorage(pulumi.ComponentResource):
             f"{name}-class",
             _class_metadata(sc.name, sc.is_default),
             FILESTORE_PROVISIONER,
-            {"tier": sc.tier, "network": sc.network},
+            {"tier": sc.tier, "network": as_input(sc.network)},
             sc.reclaim_policy,
             # Filestore instances are zonal/regional: create them where the first pod lands.
             "WaitForFirstConsumer",
@@ -317,7 +327,7 @@ class FilestoreStorage(pulumi.ComponentResource):
                 f"{name}-workspace-class",
                 _class_metadata(workspace_class_name(sc.name), False),
                 FILESTORE_PROVISIONER,
-                {"tier": sc.tier, "network": sc.network},
+                {"tier": sc.tier, "network": as_input(sc.network)},
                 "Delete",
                 "Immediate",
                 pulumi.ResourceOptions(parent=self),

@@ -9,6 +9,7 @@ endpoints, ids) and invokes (an adopted cluster's facts). `tools.mockengine` ins
 from __future__ import annotations
 
 import hashlib
+import uuid
 from collections.abc import Mapping
 from typing import Any
 
@@ -61,6 +62,9 @@ def _fake_outputs(typ: str, name: str, inputs: dict[str, Any]) -> dict[str, Any]
             },
             platformVersion="eks.1",
         )
+    elif typ == "aws:kms/key:Key":  # a consumer's own key, passed in as an Output
+        out["arn"] = f"arn:aws:kms:{region}:{ACCOUNT_ID}:key/{fake_id(typ, name)}"
+        out["keyId"] = fake_id(typ, name)
     elif typ == "aws:iam/policy:Policy":
         out["arn"] = f"arn:aws:iam::{ACCOUNT_ID}:policy/{inputs.get('name', name)}"
     elif typ == "aws:sqs/queue:Queue":
@@ -80,11 +84,17 @@ ID_PREFIXES = {
     "aws:efs/fileSystem:FileSystem": "fs-",
     "aws:ec2/securityGroup:SecurityGroup": "sg-",
     "aws:efs/mountTarget:MountTarget": "fsmt-",
+    # A consumer's own network, passed in as Outputs (tests/package/test_consumer_inputs.py).
+    "aws:ec2/vpc:Vpc": "vpc-",
+    "aws:ec2/subnet:Subnet": "subnet-",
 }
 
 
-def _fake_id(typ: str, name: str) -> str:
-    """A deterministic id shaped like the real one where the shape matters (fs-..., sg-...)."""
+def fake_id(typ: str, name: str) -> str:
+    """A deterministic id shaped like the real one where the shape matters (fs-..., sg-..., a KMS
+    key's UUID)."""
+    if typ == "aws:kms/key:Key":
+        return str(uuid.uuid5(uuid.NAMESPACE_URL, name))
     prefix = ID_PREFIXES.get(typ)
     if prefix is None:
         return f"{name}-id"
@@ -143,7 +153,7 @@ class FakeCloud(pulumi.runtime.Mocks):
 
     def new_resource(self, args: pulumi.runtime.MockResourceArgs) -> tuple[str, dict[str, Any]]:
         outputs = {**args.inputs, **_fake_outputs(args.typ, args.name, args.inputs)}
-        return _fake_id(args.typ, args.name), outputs
+        return fake_id(args.typ, args.name), outputs
 
     def call(self, args: pulumi.runtime.MockCallArgs) -> tuple[dict[str, Any], list[tuple[str, str]]]:
         self.recording.invokes.append((args.token, dict(args.args)))

@@ -42,7 +42,7 @@ import botocore.session
 
 from components import arch, names
 from components import settings as settings_mod
-from components.settings import NodePool, Settings
+from components.settings import NodePool, Settings, known
 from tools import cli, stackfile
 
 OK, FAIL, SKIP = "ok", "fail", "skip"
@@ -136,7 +136,8 @@ class Preflight:
                 self.guarded("karpenter discovery", subject, self.discovery)
         efs = self.s.storage.efs
         if efs is not None and efs.enabled and efs.adopted:
-            self.guarded("adopted file system", efs.file_system_id, lambda: self.file_system(efs.file_system_id, azs))
+            fs = known(efs.file_system_id)
+            self.guarded("adopted file system", fs, lambda: self.file_system(fs, azs))
         return self.rows
 
     def pools(self) -> list[NodePool]:
@@ -172,7 +173,8 @@ class Preflight:
         groups = {g["GroupId"] for g in ec2.describe_security_groups(Filters=tag)["SecurityGroups"]}
         own_group = self.cluster_security_group()
         problems = []
-        foreign = sorted(subnets - set(self.s.cluster.subnet_ids))
+        configured = {known(s) for s in self.s.cluster.subnet_ids}
+        foreign = sorted(subnets - configured)
         if foreign:
             problems.append(
                 f"subnets {', '.join(foreign)} also carry the tag, and Karpenter would launch nodes there: "
@@ -187,7 +189,7 @@ class Preflight:
         if problems:
             self.add("karpenter discovery", subject, FAIL, "; ".join(problems))
             return
-        tagged = len(subnets & set(self.s.cluster.subnet_ids))
+        tagged = len(subnets & configured)
         self.add(
             "karpenter discovery",
             subject,
@@ -215,7 +217,7 @@ class Preflight:
         """The AZs pools will use: the subnets' on EKS, the configured zones on OpenShift."""
         if self.s.platform == "openshift":
             return list(self.s.cluster.zones)
-        subnets = list(self.s.cluster.subnet_ids)
+        subnets = [known(s) for s in self.s.cluster.subnet_ids]
         if not subnets:
             return []
         try:

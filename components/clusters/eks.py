@@ -26,9 +26,9 @@ class EksClusterArgs:
     region: str  # used in the kubeconfig's `aws eks get-token`
     version: str  # Kubernetes minor version, e.g. "1.33"
     create: bool = True  # false: adopt the existing cluster `name`
-    subnet_ids: Sequence[str] = ()  # private subnets in >= 2 AZs (create only)
+    subnet_ids: Sequence[pulumi.Input[str]] = ()  # private subnets in >= 2 AZs (create only)
     endpoint_public_access: bool = True  # default true: reachable by `pulumi up` from outside the VPC
-    public_access_cidrs: Sequence[str] = ("0.0.0.0/0",)  # default: anywhere (auth still required)
+    public_access_cidrs: Sequence[pulumi.Input[str]] = ("0.0.0.0/0",)  # default: anywhere (auth still required)
     tags: dict[str, str] = field(default_factory=dict)  # default: none beyond the provider's
 
 
@@ -85,10 +85,10 @@ class EksCluster(pulumi.ComponentResource):
             version=args.version,
             role_arn=role.arn,
             vpc_config=aws.eks.ClusterVpcConfigArgs(
-                subnet_ids=sorted(args.subnet_ids),  # sets to EKS: their order in the stack file changes nothing
+                subnet_ids=_sorted(args.subnet_ids),  # sets to EKS: their order in the stack file changes nothing
                 endpoint_private_access=True,
                 endpoint_public_access=args.endpoint_public_access,
-                public_access_cidrs=sorted(args.public_access_cidrs) if args.endpoint_public_access else None,
+                public_access_cidrs=_sorted(args.public_access_cidrs) if args.endpoint_public_access else None,
             ),
             access_config=aws.eks.ClusterAccessConfigArgs(
                 authentication_mode="API",
@@ -126,6 +126,14 @@ class EksCluster(pulumi.ComponentResource):
         self.subnet_ids = found.vpc_config.apply(lambda v: list(v.subnet_ids))
         self.vpc_id = found.vpc_config.apply(lambda v: v.vpc_id)
         self.oidc_issuer = found.identities.apply(_oidc_issuer)
+
+
+def _sorted(values: Sequence[pulumi.Input[str]]) -> pulumi.Input[list[str]]:
+    """In order (the same set, the same inputs); an Output when one of them is one."""
+    known = [v for v in values if isinstance(v, str)]
+    if len(known) == len(values):
+        return sorted(known)
+    return pulumi.Output.all(*values).apply(lambda vs: sorted(str(v) for v in vs))
 
 
 def _oidc_issuer(identities: Sequence[Any] | None) -> str:

@@ -30,6 +30,8 @@ class GkeClusterArgs:
     # engine compute-class: node auto-provisioning within these totals (cores, memory GiB), so that
     # GKE creates the ComputeClasses' node pools; None (default): the stack's node pools only
     auto_provisioning: tuple[int, int] | None = None
+    network: pulumi.Input[str] | None = None  # default None: the project's default network
+    subnetwork: pulumi.Input[str] | None = None  # default None: GKE's choice in that network
 
 
 class GkeCluster(pulumi.ComponentResource):
@@ -83,6 +85,8 @@ class GkeCluster(pulumi.ComponentResource):
                         enabled=args.filestore_csi_driver
                     )
                 ),
+                # Only when given: a stack that sets neither registers exactly what it always did.
+                **{k: v for k, v in (("network", args.network), ("subnetwork", args.subnetwork)) if v is not None},
                 opts=pulumi.ResourceOptions(parent=self, ignore_changes=["initialNodeCount", "nodeConfig"]),
             )
             self.cluster_name = cluster.name

@@ -39,7 +39,7 @@ class KarpenterArgs:
     cluster_name: str  # the EKS cluster (IAM scoping, discovery tags, chart settings)
     cluster: pulumi.Input[str]  # the same name as an Output of the cluster, for ordering
     region: str
-    subnet_ids: Sequence[str]  # tagged for discovery: where Karpenter launches nodes
+    subnets: Mapping[str, pulumi.Input[str]]  # key -> subnet, tagged for discovery: where Karpenter launches nodes
     security_group_id: pulumi.Input[str]  # the cluster security group, tagged for discovery
     pools: Sequence[NodePool]  # one NodePool each
     settings: KarpenterSettings  # consolidateAfter, the system pool
@@ -166,8 +166,8 @@ class Karpenter(pulumi.ComponentResource):
 
         # Discovery: the subnets and the security group the EC2NodeClass selects.
         tags: list[pulumi.Resource] = [
-            aws.ec2.Tag(f"{name}-discovery-{subnet}", resource_id=subnet, key=DISCOVERY_TAG, value=cluster, opts=child)
-            for subnet in args.subnet_ids
+            aws.ec2.Tag(f"{name}-discovery-{key}", resource_id=subnet, key=DISCOVERY_TAG, value=cluster, opts=child)
+            for key, subnet in args.subnets.items()
         ]
         tags.append(
             aws.ec2.Tag(

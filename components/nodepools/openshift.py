@@ -10,6 +10,7 @@ pool's initial size is split across its zones; after creation replicas belong to
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
@@ -18,7 +19,7 @@ import pulumi
 import pulumi_kubernetes as k8s
 
 from .. import arch, names
-from ..settings import NodePool
+from ..settings import NodePool, as_input
 
 NAMESPACE = "openshift-machine-api"
 CLUSTER_LABEL = "machine.openshift.io/cluster-api-cluster"
@@ -119,9 +120,29 @@ def machineset(infrastructure_name: str, region: str, pool: NodePool, zone: str,
     }
 
 
+def _named_in(infrastructure_name: str, pool: NodePool, zone: str) -> str:
+    return machineset_name(infrastructure_name, pool, zone)
+
+
+def machineset_body(
+    infrastructure_name: pulumi.Input[str], region: str, pool: NodePool, zone: str, replicas: int
+) -> tuple[pulumi.Input[dict[str, Any]], pulumi.Input[dict[str, Any]]]:
+    """(metadata, spec) of `machineset`: plain when the infrastructure name and the pool's AMI are
+    known, else Outputs of them (the infrastructure name or the AMI given as an Output)."""
+    ami = as_input(pool.ami_id)
+    if isinstance(infrastructure_name, str) and not isinstance(ami, pulumi.Output):
+        body = machineset(infrastructure_name, region, pool, zone, replicas)
+        return body["metadata"], body["spec"]
+    built = pulumi.Output.all(infrastructure_name, ami).apply(
+        lambda v: machineset(v[0], region, pool.model_copy(update={"ami_id": v[1]}), zone, replicas)
+    )
+    return built.apply(lambda b: b["metadata"]), built.apply(lambda b: b["spec"])
+
+
 @dataclass(frozen=True)
 class OpenShiftNodePoolsArgs:
-    infrastructure_name: str  # the cluster's status.infrastructureName (e.g. build-multiarch-tw9w9)
+    # the cluster's status.infrastructureName (e.g. build-multiarch-tw9w9), an Output when given as one
+    infrastructure_name: pulumi.Input[str]
     region: str  # AWS region of the cluster
     zones: Sequence[str]  # one MachineSet per pool per zone
     pools: Sequence[NodePool]  # each needs its RHCOS `amiId`
@@ -130,29 +151,49 @@ class OpenShiftNodePoolsArgs:
 class OpenShiftNodePools(pulumi.ComponentResource):
     """MachineSets for every pool in every zone; pass the cluster's Kubernetes provider."""
 
+    # Each by its key: the MachineSet's name, or `<pool>-<zone>` when the infrastructure name is an
+    # Output (the autoscaler names its MachineAutoscalers by it, before the name is known).
     machine_sets: dict[str, k8s.apiextensions.CustomResource]
-    bounds: dict[str, tuple[int, int]]  # MachineSet name -> (min, max) replicas, for the autoscaler
+    bounds: dict[str, tuple[int, int]]  # key -> (min, max) replicas, for the autoscaler
+    names: dict[str, pulumi.Input[str]]  # key -> the MachineSet's name
 
     def __init__(self, name: str, args: OpenShiftNodePoolsArgs, opts: pulumi.ResourceOptions | None = None) -> None:
         super().__init__("multiarch:openshift:NodePools", name, None, opts)
         self.machine_sets = {}
         self.bounds = {}
+        self.names = {}
+        infra = args.infrastructure_name
         for pool in args.pools:
             bounds = zone_bounds(pool, args.zones)
             for zone, replicas in split_replicas(pool.initial_size, args.zones).items():
-                body = machineset(args.infrastructure_name, args.region, pool, zone, replicas)
-                ms_name = body["metadata"]["name"]
-                self.bounds[ms_name] = bounds[zone]
-                self.machine_sets[ms_name] = k8s.apiextensions.CustomResource(
+                metadata, spec = machineset_body(infra, args.region, pool, zone, replicas)
+                if isinstance(infra, str):
+                    key = machineset_name(infra, pool, zone)
+                    self.names[key] = key
+                else:
+                    key = f"{pool.name}-{zone}"
+                    self.names[key] = pulumi.Output.concat(infra).apply(
+                        functools.partial(_named_in, pool=pool, zone=zone)
+                    )
+                self.bounds[key] = bounds[zone]
+                self.machine_sets[key] = k8s.apiextensions.CustomResource(
                     f"{name}-{pool.name}-{zone}",
-                    api_version=body["apiVersion"],
-                    kind=body["kind"],
-                    metadata=body["metadata"],
-                    spec=body["spec"],
+                    api_version="machine.openshift.io/v1beta1",
+                    kind="MachineSet",
+                    metadata=metadata,
+                    spec=spec,
                     opts=pulumi.ResourceOptions(
                         parent=self,
                         # Initial replicas only: after creation the autoscaler (or an operator) owns them.
                         ignore_changes=["spec.replicas"],
                     ),
                 )
-        self.register_outputs({"machineSets": sorted(self.machine_sets)})
+        self.register_outputs({"machineSets": self.machine_set_names})
+
+    @property
+    def machine_set_names(self) -> pulumi.Input[list[str]]:
+        """Every MachineSet's name, in order (an Output when the infrastructure name is one)."""
+        given = list(self.names.values())
+        if all(isinstance(n, str) for n in given):
+            return sorted(str(n) for n in given)
+        return pulumi.Output.all(*given).apply(lambda ns: sorted(str(n) for n in ns))

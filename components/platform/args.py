@@ -41,18 +41,22 @@ class ClusterArgs(TypedDict, total=False):
     """The account's service quotas, if raised (eks; EFS on eks and openshift)."""
     create: bool
     """eks/gke: false adopts the existing cluster `name` (default true)."""
-    vpc_id: str
-    """eks: the cluster's VPC."""
-    subnet_ids: list[str]
-    """eks: private subnets in at least two AZs (required when created)."""
+    vpc_id: pulumi.Input[str]
+    """eks: the cluster's VPC (an Output too, such as your aws.ec2.Vpc's id)."""
+    subnet_ids: list[pulumi.Input[str]]
+    """eks: private subnets in at least two AZs (required when created); each may be an Output, not the list."""
     endpoint_public_access: bool
     """eks: the API server is reachable from outside the VPC (default true)."""
-    public_access_cidrs: list[str]
-    """eks: who may reach the public endpoint (default 0.0.0.0/0)."""
+    public_access_cidrs: list[pulumi.Input[str]]
+    """eks: who may reach the public endpoint (default 0.0.0.0/0); each may be an Output."""
     location: str
     """gke: a region (regional cluster) or a zone."""
-    infrastructure_name: str
-    """openshift: the cluster's status.infrastructureName."""
+    network: pulumi.Input[str]
+    """gke, created: the VPC network, a name or self link (default: the project's default network)."""
+    subnetwork: pulumi.Input[str]
+    """gke, created: the subnetwork in the location's region, a name or self link."""
+    infrastructure_name: pulumi.Input[str]
+    """openshift: the cluster's status.infrastructureName (an Output too)."""
     zones: list[str]
     """openshift: one MachineSet per pool per zone."""
     unlisted_region: bool
@@ -116,8 +120,8 @@ class NodePoolArgs(TypedDict, total=False):
     """gke: the boot disk type (default: the series')."""
     ami_type: str
     """eks: the EKS AMI type (default: AL2023 of arch)."""
-    ami_id: str
-    """openshift: the RHCOS AMI for arch in the region."""
+    ami_id: pulumi.Input[str]
+    """openshift: the RHCOS AMI for arch in the region (an Output too, such as an AMI lookup's id)."""
 
 
 class EfsStorageClassArgs(TypedDict, total=False):
@@ -150,8 +154,8 @@ class EfsArgs(TypedDict, total=False):
 
     enabled: bool
     """Default true."""
-    file_system_id: str
-    """Empty: create one; set: adopt it (the creation options are then refused)."""
+    file_system_id: pulumi.Input[str]
+    """Empty: create one; set (an Output too): adopt it (the creation options are then refused)."""
     performance_mode: str
     """Creation option: generalPurpose (default) or maxIO (needs bursting)."""
     throughput_mode: str
@@ -160,8 +164,8 @@ class EfsArgs(TypedDict, total=False):
     """Creation option: lifecycle to Infrequent Access (default AFTER_30_DAYS)."""
     backup: bool
     """Creation option: an AWS Backup policy (default true)."""
-    kms_key_id: str
-    """Creation option: the KMS key (default: the AWS-managed key; encrypted either way)."""
+    kms_key_id: pulumi.Input[str]
+    """Creation option: the KMS key, an Output too (default: the AWS-managed key; encrypted either way)."""
     identity: str
     """eks: how the CSI driver gets its IAM role: podIdentity (default) or irsa."""
     storage_class: EfsStorageClassArgs
@@ -175,8 +179,8 @@ class FilestoreStorageClassArgs(TypedDict, total=False):
     """Default filestore-rwx."""
     tier: str
     """Filestore tier (default standard)."""
-    network: str
-    """VPC network (default default)."""
+    network: pulumi.Input[str]
+    """VPC network's name (default default; an Output too)."""
     reclaim_policy: str
     """Delete (default) or Retain."""
     is_default: bool

@@ -18,7 +18,18 @@ from typing import Any
 import pulumi
 
 from .autoscaling import Autoscaling, AutoscalingLimits, Engine, Karpenter, Range, SystemPool, karpenter_ami_alias
-from .base import PLATFORMS, PROJECT, CapacityType, ConfigError, DnsLabel, Platform
+from .base import (
+    PENDING_PLAIN,
+    PLATFORMS,
+    PROJECT,
+    CapacityType,
+    ConfigError,
+    DnsLabel,
+    Pending,
+    Platform,
+    as_input,
+    known,
+)
 from .cluster import Cluster, Quotas
 from .model import Settings
 from .parse import parse
@@ -28,6 +39,7 @@ from .workloads import BuildResources, GitLabRunner, Pipelines, PipelinesFlavor,
 
 __all__ = [
     "EFS_CREATION_OPTIONS",
+    "PENDING_PLAIN",
     "PLATFORMS",
     "PROJECT",
     "Autoscaling",
@@ -46,6 +58,7 @@ __all__ = [
     "Karpenter",
     "NodeCapacity",
     "NodePool",
+    "Pending",
     "Pipelines",
     "PipelinesFlavor",
     "Platform",
@@ -58,9 +71,11 @@ __all__ = [
     "Storage",
     "SystemPool",
     "Taint",
+    "as_input",
     "bare_keys",
     "from_config",
     "karpenter_ami_alias",
+    "known",
     "load",
     "parse",
     "read_stack",

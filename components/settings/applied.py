@@ -75,7 +75,7 @@ def _check_endpoint(ctx: _Context, errors: list[str]) -> None:
     if not c.create:
         for key in given:
             value = (
-                ",".join(c.public_access_cidrs)
+                ",".join(cidr if isinstance(cidr, str) else "<output>" for cidr in c.public_access_cidrs)
                 if key == "public_access_cidrs"
                 else str(c.endpoint_public_access).lower()
             )

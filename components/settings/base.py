@@ -18,6 +18,7 @@ from pydantic import (
     field_validator,
 )
 from pydantic.alias_generators import to_camel
+from pydantic_core import core_schema
 
 from .. import arch, limits
 
@@ -42,6 +43,74 @@ def _dns_label(value: str) -> str:
 
 
 DnsLabel = Annotated[str, AfterValidator(_dns_label)]  # namespaces, StorageClasses: DNS labels
+
+
+class Pending:
+    """A value given as a Pulumi Output (another resource's id, say): unknown until it resolves.
+
+    Only a component's args hold one (a stack file's values are all known), and only where the
+    model's annotation names `Pending`: the identifiers a consumer wires from its own resources.
+    The checks that read the value run when it resolves (`platform/convert.py` parses the args
+    again then, with the same one-line messages); the components consume `output`, the value
+    after that check, so nothing that uses it is created before it passed.
+    """
+
+    __slots__ = ("checked", "given", "path")
+
+    def __init__(self, path: str, given: pulumi.Output[Any]) -> None:
+        self.path = path  # where the args hold it, as a stack file's key (cluster.subnetIds[0])
+        self.given = given
+        self.checked: pulumi.Output[Any] | None = None  # set once the args passed their checks
+
+    @property
+    def output(self) -> pulumi.Output[Any]:
+        """The value once its check passed (what a component consumes)."""
+        if self.checked is None:
+            raise RuntimeError(f"{self.path}: the late check was never set up (settings_from_args does it)")
+        return self.checked
+
+    def __repr__(self) -> str:
+        return "<an Output>"
+
+    __str__ = __repr__
+
+    @classmethod
+    def __get_pydantic_core_schema__(cls, source: Any, handler: Any) -> core_schema.CoreSchema:
+        return core_schema.is_instance_schema(cls)
+
+
+PENDING_PLAIN = (
+    "is an Output (known only when it resolves); this key decides the stack's shape and is checked before "
+    "anything is registered, so pass a plain value"
+)
+
+
+def as_input(value: Any) -> Any:
+    """What a component passes on: a Pending's checked Output, anything else as it is."""
+    return value.output if isinstance(value, Pending) else value
+
+
+def known(value: str | Pending) -> str:
+    """A value the tools read from a stack file, where none is an Output."""
+    if isinstance(value, Pending):
+        raise TypeError(f"{value.path}: an Output, known only under the engine")
+    return value
+
+
+def _accepts_pending(annotation: Any) -> bool:
+    """A Pending is welcome where the annotation names it, or where a nested model checks its own."""
+    if isinstance(annotation, type) and issubclass(annotation, BaseModel):
+        return True
+    return annotation is Pending or any(_accepts_pending(a) for a in get_args(annotation))
+
+
+def _holds_pending(value: Any) -> bool:
+    """A Pending as the value, an item or a mapping's value (nested models check their own fields)."""
+    if isinstance(value, Pending):
+        return True
+    if isinstance(value, (list, tuple)):
+        return any(isinstance(v, Pending) for v in value)
+    return isinstance(value, dict) and any(isinstance(v, Pending) for v in value.values())
 
 
 class ConfigError(pulumi.RunError):
@@ -96,6 +165,8 @@ class _Model(BaseModel):
         if value is None or info.field_name is None:
             return value
         annotation = cls.model_fields[info.field_name].annotation
+        if _holds_pending(value) and not _accepts_pending(annotation):
+            raise ValueError(PENDING_PLAIN)
         kinds = set(get_args(annotation)) or {annotation}
         if bool in kinds:
             return _strict_bool(value)

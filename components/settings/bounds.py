@@ -54,7 +54,8 @@ def _derived_names(
         for pool in pools:
             at = f"{PROJECT}:nodePools[{pool.name}].name"
             out.append((at, pool.name, "GKE node pool", pool.name, "gke-node-pool"))
-    elif ctx.platform == "openshift" and c.infrastructure_name:
+    elif ctx.platform == "openshift" and isinstance(c.infrastructure_name, str) and c.infrastructure_name:
+        # (an infrastructure name given as an Output: these names are checked when it resolves)
         for pool in pools:
             at = f"{PROJECT}:nodePools[{pool.name}].name"
             for zone in c.zones:
@@ -65,7 +66,7 @@ def _derived_names(
     prefix_key, prefix = (
         (key, c.name) if ctx.platform == "eks" else (f"{PROJECT}:cluster.infrastructureName", c.infrastructure_name)
     )
-    if ctx.platform in ("eks", "openshift") and prefix and efs is not None and efs.enabled:
+    if ctx.platform in ("eks", "openshift") and isinstance(prefix, str) and prefix and efs is not None and efs.enabled:
         if ctx.platform == "eks":
             out.append((key, c.name, "IAM role", names.efs_csi_role(c.name), "iam-role"))
         if not efs.adopted:
@@ -125,10 +126,10 @@ def _check_limits(
     if c is not None:
         at = f"{PROJECT}:cluster"
         for i, cidr in enumerate(c.public_access_cidrs):
-            problem = limits.cidr_problem(cidr)
+            problem = isinstance(cidr, str) and limits.cidr_problem(cidr)
             if problem:
                 errors.append(f"{at}.publicAccessCidrs[{i}]: {cidr!r} {problem}")
-        for dup in sorted({s for s in c.subnet_ids if c.subnet_ids.count(s) > 1}):
+        for dup in sorted({s for s in c.subnet_ids if isinstance(s, str) and c.subnet_ids.count(s) > 1}):
             errors.append(f"{at}.subnetIds: {dup} is listed {c.subnet_ids.count(dup)} times; list each subnet once")
     _check_sizes(ctx, pools, autoscaling, errors)
 

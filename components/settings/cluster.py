@@ -6,12 +6,12 @@ from __future__ import annotations
 import re
 from typing import Annotated
 
-from pydantic import Field, field_validator
+from pydantic import Field, ValidationInfo, field_validator
 from pydantic.alias_generators import to_camel
 
 from .. import limits, regions, versions
 from ..catalog import api, aws, lifecycle
-from .base import PROJECT, _Context, _Model, _no_numbers
+from .base import PROJECT, Pending, _Context, _Model, _no_numbers
 
 
 class Quotas(_Model):
@@ -29,12 +29,16 @@ class Cluster(_Model):
     unlisted_version: bool = False  # the version is newer than components/catalog/lifecycle.py
     openshift_version: str | None = None  # openshift: the cluster's 4.y (checks the Pipelines channel)
     create: bool = True
-    vpc_id: str | None = None
-    subnet_ids: tuple[str, ...] = ()
+    # Pending (an Output, checked when it resolves): the identifiers a consumer's own resources
+    # produce. The lists' lengths stay plain: a mount target and a discovery tag per subnet.
+    vpc_id: str | Pending | None = None
+    subnet_ids: tuple[str | Pending, ...] = ()
     endpoint_public_access: bool = True
-    public_access_cidrs: tuple[str, ...] = ("0.0.0.0/0",)
+    public_access_cidrs: tuple[str | Pending, ...] = ("0.0.0.0/0",)
     location: str | None = None
-    infrastructure_name: str | None = None
+    network: str | Pending | None = None  # gke, created: the VPC network (default: the project's default)
+    subnetwork: str | Pending | None = None  # gke, created: the subnetwork in `location`'s region
+    infrastructure_name: str | Pending | None = None
     zones: tuple[str, ...] = ()
     unlisted_region: bool = False  # the region is newer than components/regions.py: skip that check
     quotas: Quotas = Quotas()  # eks
@@ -57,18 +61,26 @@ class Cluster(_Model):
 
     @field_validator("vpc_id")
     @classmethod
-    def _vpc_shape(cls, v: str | None) -> str | None:
-        problem = v and limits.ec2_id_problem(v, "vpc")
+    def _vpc_shape(cls, v: str | Pending | None) -> str | Pending | None:
+        problem = isinstance(v, str) and v and limits.ec2_id_problem(v, "vpc")
         if problem:
             raise ValueError(f"{v!r} is not a VPC id: {problem}")
         return v
 
     @field_validator("subnet_ids")
     @classmethod
-    def _subnet_shape(cls, v: tuple[str, ...]) -> tuple[str, ...]:
-        bad = [s for s in v if limits.ec2_id_problem(s, "subnet")]
+    def _subnet_shape(cls, v: tuple[str | Pending, ...]) -> tuple[str | Pending, ...]:
+        bad = [s for s in v if isinstance(s, str) and limits.ec2_id_problem(s, "subnet")]
         if bad:
             raise ValueError(f"{', '.join(map(repr, bad))} not subnet ids: {limits.ec2_id_problem(bad[0], 'subnet')}")
+        return v
+
+    @field_validator("network", "subnetwork")
+    @classmethod
+    def _gcp_network_shape(cls, v: str | Pending | None, info: ValidationInfo) -> str | Pending | None:
+        problem = isinstance(v, str) and limits.gcp_network_problem(v, info.field_name or "network")
+        if problem:
+            raise ValueError(f"{v!r} is not a {info.field_name}: {problem}")
         return v
 
     @property
@@ -97,14 +109,18 @@ def _check_platform(ctx: _Context, gcp_project: str | None, errors: list[str]) -
                 f"{at}.subnetIds: {list(c.subnet_ids)} has {len(c.subnet_ids)} subnet(s); EKS needs "
                 "private subnets in at least two availability zones"
             )
-        unused("location", "infrastructure_name", "zones", "openshift_version")
+        unused("location", "network", "subnetwork", "infrastructure_name", "zones", "openshift_version")
     elif ctx.platform == "gke":
         if not c.location:
             errors.append(f"{at}.location: required for platform gke (a region such as europe-west4, or a zone)")
         unused("vpc_id", "subnet_ids", "infrastructure_name", "zones", "openshift_version", "quotas")
+        if not c.create:
+            for key in ("network", "subnetwork"):
+                if key in c.model_fields_set:
+                    errors.append(f"{at}.{key}: only for a cluster the stack creates (create: false adopts one)")
     elif ctx.platform == "openshift":
         _check_openshift(ctx, errors)
-        unused("version", "location", "subnet_ids")
+        unused("version", "location", "network", "subnetwork", "subnet_ids")
         for key in ("nodes_per_node_group", "node_groups_per_cluster"):
             if key in c.quotas.model_fields_set:
                 errors.append(f"{at}.quotas.{to_camel(key)}: an EKS quota: not used on openshift")
@@ -124,7 +140,7 @@ def _check_openshift(ctx: _Context, errors: list[str]) -> None:
             f"{at}.infrastructureName: required on openshift; find it with "
             "`oc get infrastructure cluster -o jsonpath='{.status.infrastructureName}'`"
         )
-    elif not INFRA_NAME.fullmatch(c.infrastructure_name):
+    elif isinstance(c.infrastructure_name, str) and not INFRA_NAME.fullmatch(c.infrastructure_name):
         errors.append(
             f"{at}.infrastructureName: {c.infrastructure_name!r} is not an OpenShift infrastructure name: expected "
             "at most 27 lowercase letters, digits and -, as openshift-install derives it (the cluster name cut to "

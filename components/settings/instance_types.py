@@ -184,7 +184,8 @@ def _check_gke_pool(ctx: _Context, pool: NodePool, at: str, errors: list[str]) -
 def _check_openshift_pool(ctx: _Context, pool: NodePool, at: str, errors: list[str]) -> None:
     owner = names.OPENSHIFT_RESERVED_POOLS.get(pool.name)
     if owner is not None:
-        infra = ctx.cluster.infrastructure_name if ctx.cluster and ctx.cluster.infrastructure_name else "<infra>"
+        named = ctx.cluster.infrastructure_name if ctx.cluster else None
+        infra = named if isinstance(named, str) and named else "<infra>"
         errors.append(
             f"{at}.name: {pool.name!r} makes the MachineSets {names.machine_set(infra, pool.name, '<zone>')}, the "
             f"names of {owner}: the stack would take them over, and a destroy would delete them; choose another "

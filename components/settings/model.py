@@ -8,7 +8,7 @@ from pydantic import SecretStr
 
 from .. import arch, limits, names, scheduling, versions
 from .autoscaling import Autoscaling
-from .base import PROJECT, Platform, _Model
+from .base import PROJECT, Pending, Platform, _Model
 from .cluster import Cluster
 from .pools import NodePool, Taint
 from .storage import Storage
@@ -34,6 +34,9 @@ class Settings(_Model):
     warnings: tuple[str, ...] = ()  # worth saying, not worth stopping for
     gitlab_runner: GitLabRunner | None = None  # None: no runner
     gitlab_runner_token: SecretStr | None = None  # `multiarch:gitlabRunnerToken`, a secret
+    # The values given as Outputs (a component's args only: a stack file's are all known), each
+    # checked when it resolves; what uses one waits for that check (platform/convert.py).
+    pending: tuple[Pending, ...] = ()
 
     @property
     def cloud(self) -> arch.Cloud:

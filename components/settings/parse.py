@@ -12,7 +12,7 @@ from .. import limits, versions
 from .applied import _check_applied
 from .autoscaling import Autoscaling
 from .autoscaling.checks import _check_autoscaling
-from .base import PLATFORMS, PROJECT, ConfigError, _Context, _validate
+from .base import PENDING_PLAIN, PLATFORMS, PROJECT, ConfigError, Pending, _Context, _validate
 from .bounds import _check_limits
 from .cluster import Cluster, _check_platform, _check_region, _check_version
 from .model import Settings
@@ -54,6 +54,9 @@ def parse(
     platform = raw.get("platform")
     if platform is None:
         errors.append(f"{PROJECT}:platform: is required: one of {', '.join(PLATFORMS)}")
+    elif isinstance(platform, Pending):
+        errors.append(f"{PROJECT}:platform: {PENDING_PLAIN}")
+        platform = None
     elif platform not in PLATFORMS:
         case = f" (in lower case: {platform.lower()!r})" if str(platform).lower() in PLATFORMS else ""
         errors.append(

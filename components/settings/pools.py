@@ -14,6 +14,7 @@ from .base import (
     _DNS_LABEL,
     PROJECT,
     CapacityType,
+    Pending,
     _Context,
     _Model,
     _validate,
@@ -59,7 +60,7 @@ class NodePool(_Model):
     disk_size: int = Field(default=versions.DEFAULT_NODE_DISK_GIB, ge=20)  # GiB
     disk_type: str | None = None  # gke: boot disk type, default the series' (pd-balanced or hyperdisk-balanced)
     ami_type: str | None = None  # eks: default AL2023 for the arch
-    ami_id: str | None = None  # openshift: RHCOS
+    ami_id: str | Pending | None = None  # openshift: RHCOS (an Output is checked when it resolves)
 
     @field_validator("arch", mode="before")
     @classmethod
@@ -72,8 +73,8 @@ class NodePool(_Model):
 
     @field_validator("ami_id")
     @classmethod
-    def _ami_shape(cls, v: str | None) -> str | None:
-        problem = v and limits.ec2_id_problem(v, "ami")
+    def _ami_shape(cls, v: str | Pending | None) -> str | Pending | None:
+        problem = isinstance(v, str) and v and limits.ec2_id_problem(v, "ami")
         if problem:
             raise ValueError(f"{v!r} is not an AMI id: {problem}")
         return v

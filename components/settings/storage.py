@@ -12,7 +12,7 @@ from pydantic.alias_generators import to_camel
 
 from .. import limits, workspaces
 from ..catalog import api
-from .base import PROJECT, DnsLabel, _Context, _Model, _validate
+from .base import PROJECT, DnsLabel, Pending, _Context, _Model, _validate
 
 
 def _numeric_string(value: Any) -> Any:
@@ -31,7 +31,7 @@ def _api_checked(service: str, shape: str, what: str, expected: str = "") -> Any
     f = api.field(service, shape)
 
     def check(value: Any) -> Any:
-        if value is None:
+        if value is None or isinstance(value, Pending):
             return value
         if f.type in ("long", "integer"):
             problem = f.number_problem(int(value))
@@ -102,12 +102,12 @@ EFS_CREATION_OPTIONS = ("performance_mode", "throughput_mode", "transition_to_ia
 
 class Efs(_Model):
     enabled: bool = True
-    file_system_id: str = ""  # empty: create one
+    file_system_id: str | Pending = ""  # empty: create one; set (an Output too): adopt it
     performance_mode: Literal["generalPurpose", "maxIO"] = "generalPurpose"
     throughput_mode: Literal["elastic", "bursting"] = "elastic"
     transition_to_ia: str | None = "AFTER_30_DAYS"  # None: never move files to Infrequent Access
     backup: bool = True
-    kms_key_id: str | None = None  # default: the AWS-managed EFS key (encrypted either way)
+    kms_key_id: str | Pending | None = None  # default: the AWS-managed EFS key (encrypted either way)
 
     _file_system = field_validator("file_system_id")(
         lambda v: (
@@ -163,7 +163,7 @@ def filestore_size(tib: float) -> str:
 class FilestoreStorageClass(_Model):
     name: DnsLabel = "filestore-rwx"
     tier: Literal["standard", "premium", "enterprise", "zonal", "regional", "BASIC_HDD", "BASIC_SSD"] = "standard"
-    network: str = "default"
+    network: str | Pending = "default"  # the VPC network's name (an Output too)
     reclaim_policy: Literal["Delete", "Retain"] = "Delete"
     is_default: bool = False
 

@@ -3,6 +3,7 @@ go (`Scope`), and the layer every platform shares: the pipelines."""
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -11,7 +12,7 @@ import pulumi_kubernetes as k8s
 import yaml
 
 from .. import arch, kube, scheduling, workspaces
-from ..settings import Settings
+from ..settings import Pending, Settings, as_input
 
 
 @dataclass
@@ -35,15 +36,36 @@ def common_tags(settings: Settings) -> dict[str, str]:
 class Scope:
     """Where the stack's top-level resources go: under `parent` (the BuildPlatform component), each
     with an alias to the stack's root, where they were before the component existed (their
-    children follow by Pulumi's alias inheritance). No parent: the stack's root, no alias."""
+    children follow by Pulumi's alias inheritance). No parent: the stack's root, no alias.
+
+    `gate`: with args given as Outputs, what resolves once they passed their checks; every
+    top-level resource depends on it (and so every child, through its parent), so a value that
+    fails its check when it resolves fails the update before anything is created, even one no
+    resource consumes (an EKS cluster's `vpcId`)."""
 
     parent: pulumi.Resource | None = None
+    gate: pulumi.Output[Any] | None = None
 
     def opts(self, opts: pulumi.ResourceOptions | None = None) -> pulumi.ResourceOptions:
+        if self.gate is not None:
+            opts = pulumi.ResourceOptions.merge(pulumi.ResourceOptions(depends_on=self.gate), opts)
         if self.parent is None:
             return opts or pulumi.ResourceOptions()
         moved = pulumi.ResourceOptions(parent=self.parent, aliases=[pulumi.Alias(parent=pulumi.ROOT_STACK_RESOURCE)])
         return pulumi.ResourceOptions.merge(moved, opts)
+
+
+def checks_passed(settings: Settings) -> pulumi.Output[Any] | None:
+    """The Scope's gate: no resources, resolved once every arg given as an Output passed its check."""
+    if not settings.pending:
+        return None
+    return pulumi.Output.all(*(p.output for p in settings.pending)).apply(lambda _: [])
+
+
+def keyed(values: Sequence[str | Pending], what: str) -> dict[str, pulumi.Input[str]]:
+    """Resources named one per value (a mount target per subnet): by the value itself when known
+    (stable whatever the list's order), by its position when an Output (a name cannot wait for it)."""
+    return {v if isinstance(v, str) else f"{what}-{i}": as_input(v) for i, v in enumerate(values)}
 
 
 def _pipelines(settings: Settings, p: Any, platform: Platform, in_cluster: pulumi.ResourceOptions) -> None:

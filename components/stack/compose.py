@@ -8,7 +8,7 @@ import pulumi
 
 from .. import arch
 from ..settings import Settings
-from .common import Scope, _pipelines
+from .common import Scope, _pipelines, checks_passed
 from .eks import _eks
 from .gke import _gke
 from .openshift import _openshift
@@ -21,8 +21,8 @@ def build(
     `secrets`: the kubeconfig and runner token given as Outputs, which `settings` cannot hold."""
     from .. import identity
 
-    identity.watch()  # no two resources may create one object, from the first resource on
-    scope = Scope(parent)
+    identity.watch(parent)  # no two resources may create one object, from the first resource on
+    scope = Scope(parent, checks_passed(settings))
     secrets = secrets or {}
     builders = {"eks": _eks, "gke": _gke, "openshift": _openshift}
     platform = builders[settings.platform](settings, scope, secrets)

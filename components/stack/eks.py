@@ -8,8 +8,8 @@ from typing import Any
 import pulumi
 
 from .. import names
-from ..settings import Settings, karpenter_ami_alias
-from .common import Platform, Scope, _managed_cluster, common_tags
+from ..settings import Settings, as_input, karpenter_ami_alias
+from .common import Platform, Scope, _managed_cluster, common_tags, keyed
 
 
 def _eks(settings: Settings, scope: Scope, secrets: dict[str, Any]) -> Platform:
@@ -34,9 +34,9 @@ def _eks(settings: Settings, scope: Scope, secrets: dict[str, Any]) -> Platform:
             region=settings.aws_region,
             version=c.kubernetes_version,
             create=c.create,
-            subnet_ids=c.subnet_ids,
+            subnet_ids=[as_input(s) for s in c.subnet_ids],
             endpoint_public_access=c.endpoint_public_access,
-            public_access_cidrs=c.public_access_cidrs,
+            public_access_cidrs=[as_input(cidr) for cidr in c.public_access_cidrs],
         ),
         opts=cloud,
     )
@@ -69,7 +69,7 @@ def _eks(settings: Settings, scope: Scope, secrets: dict[str, Any]) -> Platform:
                 cluster_name=c.name,
                 cluster=cluster.cluster_name,
                 region=settings.aws_region,
-                subnet_ids=c.subnet_ids,
+                subnets=keyed(c.subnet_ids, "subnet"),
                 security_group_id=cluster.security_group_id,
                 pools=settings.node_pools,
                 settings=settings.autoscaling.karpenter_settings,
@@ -115,7 +115,7 @@ def _eks(settings: Settings, scope: Scope, secrets: dict[str, Any]) -> Platform:
                 platform="eks",
                 name_prefix=c.name,
                 vpc_id=cluster.vpc_id,
-                subnets={subnet: subnet for subnet in c.subnet_ids},
+                subnets=keyed(c.subnet_ids, "subnet"),
                 # Managed node groups without a launch template run in the cluster security group.
                 nfs_source_security_group_id=cluster.security_group_id,
                 cluster_name=cluster.cluster_name,

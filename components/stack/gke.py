@@ -7,7 +7,7 @@ from typing import Any
 import pulumi
 
 from .. import scheduling
-from ..settings import Settings
+from ..settings import Settings, as_input
 from .common import Platform, Scope, _managed_cluster, common_tags
 
 
@@ -42,6 +42,8 @@ def _gke(settings: Settings, scope: Scope, secrets: dict[str, Any]) -> Platform:
             auto_provisioning=(
                 (settings.autoscaling.limits.cores.max, settings.autoscaling.limits.memory_gib.max) if classes else None
             ),
+            network=as_input(c.network),
+            subnetwork=as_input(c.subnetwork),
         ),
         opts=cloud,
     )

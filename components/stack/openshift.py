@@ -10,7 +10,7 @@ import pulumi
 import pulumi_kubernetes as k8s
 
 from .. import kube
-from ..settings import Settings
+from ..settings import Settings, as_input
 from .common import Platform, Scope, common_tags
 
 
@@ -26,7 +26,7 @@ def _openshift(settings: Settings, scope: Scope, secrets: dict[str, Any]) -> Pla
     pools = OpenShiftNodePools(
         f"{c.name}-pools",
         OpenShiftNodePoolsArgs(
-            infrastructure_name=c.infrastructure_name,
+            infrastructure_name=as_input(c.infrastructure_name),
             region=settings.aws_region,
             zones=c.zones,
             pools=settings.node_pools,
@@ -35,7 +35,7 @@ def _openshift(settings: Settings, scope: Scope, secrets: dict[str, Any]) -> Pla
     )
     platform = Platform(
         provider,
-        {"infrastructureName": c.infrastructure_name, "machineSets": sorted(pools.machine_sets)},
+        {"infrastructureName": as_input(c.infrastructure_name), "machineSets": pools.machine_set_names},
     )
     if settings.autoscaling.enabled:
         from ..autoscaler import OpenShiftAutoscaling, OpenShiftAutoscalingArgs
@@ -46,6 +46,7 @@ def _openshift(settings: Settings, scope: Scope, secrets: dict[str, Any]) -> Pla
                 autoscaling=settings.autoscaling,
                 bounds=pools.bounds,
                 machine_sets=pools.machine_sets,
+                names=pools.names,
             ),
             opts=scope.opts(pulumi.ResourceOptions(providers={"kubernetes": provider})),
         )
@@ -61,7 +62,7 @@ def _openshift_efs(settings: Settings, efs: Any, provider: k8s.Provider, scope: 
     from ..storage import EfsStorage, EfsStorageArgs
 
     c = settings.cluster
-    infra = c.infrastructure_name or c.name
+    infra: pulumi.Input[str] = as_input(c.infrastructure_name) or c.name
     args = EfsStorageArgs(efs=efs, platform="openshift", name_prefix=infra)
     providers: dict[str, pulumi.ProviderResource] = {"kubernetes": provider}
     if not efs.adopted:
@@ -77,15 +78,22 @@ def _openshift_efs(settings: Settings, efs: Any, provider: k8s.Provider, scope: 
         lookup = pulumi.InvokeOutputOptions(provider=aws_provider)
         subnets = {
             zone: aws.ec2.get_subnet_output(
-                filters=[aws.ec2.GetSubnetFilterArgs(name="tag:Name", values=[f"{infra}-private-{zone}"])], opts=lookup
+                filters=[aws.ec2.GetSubnetFilterArgs(name="tag:Name", values=[_suffixed(infra, f"-private-{zone}")])],
+                opts=lookup,
             ).id
             for zone in c.zones
         }
         workers = aws.ec2.get_security_group_output(
-            filters=[aws.ec2.GetSecurityGroupFilterArgs(name="tag:Name", values=[f"{infra}-worker-sg"])], opts=lookup
+            filters=[aws.ec2.GetSecurityGroupFilterArgs(name="tag:Name", values=[_suffixed(infra, "-worker-sg")])],
+            opts=lookup,
         )
         args = dataclasses.replace(
             args, vpc_id=workers.vpc_id, subnets=subnets, nfs_source_security_group_id=workers.id
         )
     storage = EfsStorage(f"{c.name}-efs", args, opts=scope.opts(pulumi.ResourceOptions(providers=providers)))
     return storage.file_system_id
+
+
+def _suffixed(infra: pulumi.Input[str], suffix: str) -> pulumi.Input[str]:
+    """An installer-given name: the infrastructure name and a suffix (an Output when it is one)."""
+    return infra + suffix if isinstance(infra, str) else pulumi.Output.concat(infra, suffix)

@@ -1,4 +1,4 @@
-// A platform team's own TypeScript program. `pulumi package add <multiarch repository>@v0.2.0`
+// A platform team's own TypeScript program. `pulumi package add <repository>.git/provider@v0.3.0`
 // generated the SDK (sdks/multiarch) and added it to package.json.
 import * as pulumi from "@pulumi/pulumi";
 import * as k8s from "@pulumi/kubernetes";

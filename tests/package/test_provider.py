@@ -1,8 +1,9 @@
 """The component provider: its schema, served as the CLI asks for it, and its Construct under mocks.
 
-`pulumi package add` starts the plugin (PulumiPlugin.yaml's `provider/__main__.py`, or the wheel's
-`pulumi-resource-multiarch`), reads the port it prints, and calls GetSchema over the provider
-protocol (gRPC), as `pulumi package get-schema` does. Both entry points are started that way here.
+`pulumi package add <repo>.git/provider@v...` starts the plugin directory `provider/` (its
+`PulumiPlugin.yaml`, `__main__.py` and virtualenv: tests/package/test_plugin.py starts it exactly so),
+or the wheel's `pulumi-resource-multiarch`, reads the port it prints, and calls GetSchema over the
+provider protocol (gRPC), as `pulumi package get-schema` does. Both are started that way here.
 The schema must type every arg and output, carry the enums, take its descriptions from the
 docstrings, and cover the stack-file contract key for key. The TypeScript and YAML examples must use
 only its names; the YAML example's properties are then constructed through the provider, in
@@ -17,20 +18,15 @@ import inspect
 import itertools
 import json
 import re
-import subprocess
-import sys
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
-import grpc
 import pulumi
 import pytest
 import yaml
-from google.protobuf import empty_pb2
 from pulumi.provider.experimental.component import ComponentProvider
 from pulumi.provider.server import ComponentInitError
-from pulumi.runtime.proto import provider_pb2, provider_pb2_grpc
 from pydantic import BaseModel
 
 import components
@@ -60,29 +56,18 @@ ENUMS: dict[str, type[enum.Enum]] = {"Platform": platform.Platform, "Arch": plat
          "CapacityType": platform.CapacityType, "TaintEffect": platform.TaintEffect}  # fmt: skip
 
 
-def served_schema(command: list[str]) -> tuple[dict[str, Any], str]:
+def served_schema(command: list[str], cwd: Path, env: dict[str, str] | None = None) -> tuple[dict[str, Any], str]:
     """Start a provider as the CLI does (an engine address argument; the port on stdout), ask for its
     plugin info and schema over gRPC, stop it by its PID."""
-    proc = subprocess.Popen([*command, "127.0.0.1:1"], stdout=subprocess.PIPE, stderr=subprocess.PIPE, cwd="/")
-    try:
-        assert proc.stdout is not None
-        port = int(proc.stdout.readline().decode().strip())
-        with grpc.insecure_channel(f"127.0.0.1:{port}") as channel:
-            stub = provider_pb2_grpc.ResourceProviderStub(channel)
-            version = stub.GetPluginInfo(empty_pb2.Empty(), timeout=30).version
-            schema = json.loads(stub.GetSchema(provider_pb2.GetSchemaRequest(version=0), timeout=30).schema)
-    finally:
-        proc.terminate()
-        proc.wait(timeout=30)
-        for stream in (proc.stdout, proc.stderr):
-            if stream is not None:
-                stream.close()
-    return schema, version
+    with common.started(command, cwd, env) as port:
+        return common.schema_at(port)
 
 
 @pytest.fixture(scope="module")
-def schema() -> dict[str, Any]:
-    served, version = served_schema([sys.executable, str(ROOT / "provider" / "__main__.py")])
+def schema(plugin: Path, tmp_path_factory: pytest.TempPathFactory) -> dict[str, Any]:
+    """The plugin directory's schema, the provider started as the language host starts it."""
+    command, env = common.virtualenv_command(plugin, "127.0.0.1:1")
+    served, version = served_schema(command, tmp_path_factory.mktemp("pwd"), env)
     assert version == components.__version__
     return served
 
@@ -122,8 +107,8 @@ def _docstrings(cls: type) -> dict[str, str]:
     return out
 
 
-def test_the_checkout_and_the_wheel_serve_the_same_schema(schema: dict[str, Any], venv: Path) -> None:
-    installed, version = served_schema([str(venv / "bin" / "pulumi-resource-multiarch")])
+def test_the_plugin_and_the_wheel_serve_the_same_schema(schema: dict[str, Any], venv: Path, tmp_path: Path) -> None:
+    installed, version = served_schema([str(venv / "bin" / "pulumi-resource-multiarch"), "127.0.0.1:1"], tmp_path)
     assert version == components.__version__
     assert installed == schema
     assert schema["name"] == NAME and schema["version"] == components.__version__
@@ -364,3 +349,74 @@ def test_the_sdks_own_provider_still_maps_a_list_of_enums_as_objects() -> None:
         {"platforms": ["arm64"]}, definition.properties, definition.properties_mapping, "BuildPlatform", "qemu"
     ) == {"platforms": [platform.Arch.ARM64]}
     assert issubclass(platform.Arch, enum.Enum)
+
+
+# The identifiers a consumer's own resources produce: Inputs (a list's items, the list plain).
+INPUTS = {
+    ("ClusterArgs", "vpcId"), ("ClusterArgs", "subnetIds[]"), ("ClusterArgs", "publicAccessCidrs[]"),
+    ("ClusterArgs", "network"), ("ClusterArgs", "subnetwork"), ("ClusterArgs", "infrastructureName"),
+    ("NodePoolArgs", "amiId"), ("EfsArgs", "fileSystemId"), ("EfsArgs", "kmsKeyId"),
+    ("FilestoreStorageClassArgs", "network"), ("BuildPlatform", "kubeconfig"), ("BuildPlatform", "gitlabRunnerToken"),
+}  # fmt: skip
+
+
+def _plainness(schema: dict[str, Any]) -> dict[tuple[str, str], bool]:
+    """Every input property (and list item) of the served schema: plain or an Input."""
+    out: dict[tuple[str, str], bool] = {}
+    specs = {"BuildPlatform": schema["resources"][TOKEN]["inputProperties"]}
+    specs |= {
+        t.rsplit(":", 1)[-1]: s.get("properties", {}) for t, s in schema["types"].items() if t.endswith("Args")
+    }  # the args' types (the outputs' are never plain)
+    for owner, props in specs.items():
+        for name, prop in props.items():
+            out[(owner, name)] = bool(prop.get("plain"))
+            if "items" in prop:
+                out[(owner, f"{name}[]")] = bool(prop["items"].get("plain"))
+    return out
+
+
+def test_the_identifiers_a_consumer_wires_are_inputs_and_the_shape_stays_plain(schema: dict[str, Any]) -> None:
+    """Served over gRPC by the plugin: every listed identifier an Input (not plain), everything else
+    plain (platform, pools, arches, engines, sizes, versions: every check runs before registration)."""
+    plainness = _plainness(schema)
+    assert {k for k, plain in plainness.items() if not plain} == INPUTS
+    assert plainness[("ClusterArgs", "subnetIds")] and plainness[("NodePoolArgs", "minSize")]
+    assert plainness[("BuildPlatform", "platform")] and plainness[("NodePoolArgs", "arch")]
+
+
+def test_the_settings_take_an_output_exactly_where_the_schema_does() -> None:
+    """An arg's `pulumi.Input` annotation and its settings field's `Pending`: the same keys."""
+    from typing import get_args
+
+    def pending(annotation: Any) -> bool:
+        return annotation is settings.Pending or any(pending(a) for a in get_args(annotation))
+
+    found = set()
+    for args, model in MODELS.items():
+        for name, field in model.model_fields.items():
+            if pending(field.annotation):
+                key = field.alias or convert._camel(name)
+                found.add((args, f"{key}[]" if "tuple" in str(field.annotation) else key))
+    assert found == {(o, n) for o, n in INPUTS if o != "BuildPlatform"}
+
+
+def test_the_sdks_own_provider_still_passes_integers_as_doubles() -> None:
+    """Why `Provider` converts integers (components/provider.py): the wire's 1.0 for 1 reaches the
+    component as 1.0 through the SDK's mapping. When this fails, the SDK converts them itself."""
+    sdk = ComponentProvider([platform.BuildPlatform], NAME, None, components.__version__)
+    pool = sdk._component_defs["BuildPlatform"].inputs["nodePools"].items
+    assert pool is not None
+    definition = sdk.get_type_definition(pool)
+    assert definition is not None
+    given = {"name": "x86", "arch": "amd64", "instanceType": "m5a.2xlarge", "minSize": 1.0}
+    props, mapping = definition.properties, definition.properties_mapping
+    theirs = sdk.map_input_properties(given, props, mapping, "BuildPlatform", "p")["min_size"]
+    assert isinstance(theirs, float)
+    ours = Provider([platform.BuildPlatform], NAME, None, components.__version__)
+    mapped = ours.map_input_properties(
+        given, definition.properties, definition.properties_mapping, "BuildPlatform", "p"
+    )
+    assert mapped["min_size"] == 1 and isinstance(mapped["min_size"], int)
+    half = ours.map_input_properties({**given, "minSize": 1.5}, definition.properties, definition.properties_mapping,
+                                     "BuildPlatform", "p")  # fmt: skip
+    assert half["min_size"] == 1.5  # not whole: the settings name it ("1.5 is not a whole number")

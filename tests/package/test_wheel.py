@@ -24,7 +24,7 @@ from packaging.requirements import Requirement
 import components
 from components import settings
 from tests.package import common
-from tools import mockengine, stackfile
+from tools import mockengine, mocks, stackfile
 
 ROOT = stackfile.ROOT
 
@@ -45,7 +45,8 @@ for name, program in json.loads(sys.argv[1]):
                        stack="dev", secret_keys=json.loads(sys.argv[3]), recording=rec)
         out[name] = mockengine.snapshot(rec)
     except settings.ConfigError as exc:
-        out[name] = {"errors": exc.errors, "message": str(exc), "registered": len(rec.resources)}
+        out[name] = {"errors": exc.errors, "message": str(exc), "registered": len(rec.resources),
+                     "declared": sorted([r.type, r.name] for r in rec.resources)}
 out["checkout_loaded"] = sorted(m for m in sys.modules if m == "components" or m.startswith("components."))
 print(json.dumps(out))
 """
@@ -64,6 +65,14 @@ MISTAKES = [
 ]
 
 
+# The network example's mistake: one subnet's ARN where its id goes. Known only once AWS created the
+# subnet: it is checked then, and fails with the stack file's line for that value.
+NETWORK_MISTAKE = (
+    '"subnet_ids": [subnet.id for subnet in subnets]',
+    '"subnet_ids": [subnets[0].id, subnets[1].arn, subnets[2].id]',
+)
+
+
 @pytest.fixture(scope="module")
 def consumers(venv: Path, tmp_path_factory: pytest.TempPathFactory) -> dict[str, Any]:
     """The example program and its mistaken twin, outside the repository, run by the venv's Python."""
@@ -78,9 +87,18 @@ def consumers(venv: Path, tmp_path_factory: pytest.TempPathFactory) -> dict[str,
     bad = where / "team-platform-mistaken" / "__main__.py"
     bad.parent.mkdir()
     bad.write_text(text)
+    network = where / "team-network" / "__main__.py"
+    network.parent.mkdir()
+    network.write_text(common.NETWORK_EXAMPLE.read_text())
+    late = where / "team-network-mistaken" / "__main__.py"
+    late.parent.mkdir()
+    text = network.read_text()
+    assert text.count(NETWORK_MISTAKE[0]) == 1
+    late.write_text(text.replace(*NETWORK_MISTAKE))
+    programs = [["good", good], ["bad", bad], ["network", network], ["network-mistaken", late]]
     config, secret_keys = common.token_config()
     proc = subprocess.run(
-        [str(venv / "bin" / "python"), "-c", HARNESS, json.dumps([["good", str(good)], ["bad", str(bad)]]),
+        [str(venv / "bin" / "python"), "-c", HARNESS, json.dumps([[n, str(p)] for n, p in programs]),
          json.dumps(config), json.dumps(secret_keys), str(ROOT)],
         cwd=where, capture_output=True, text=True, check=False, env={"PATH": "/usr/bin:/bin", "HOME": str(where)},
     )  # fmt: skip
@@ -191,3 +209,83 @@ def test_the_readme_shows_the_examples_the_tests_run() -> None:
     changelog = (ROOT / "CHANGELOG.md").read_text()
     assert f"## {components.__version__} (" in changelog and "BuildPlatform" in changelog.split("\n## ", 2)[1]
     assert all(f"@v{components.__version__}" in p.read_text() for p in (common.TS_EXAMPLE, common.YAML_EXAMPLE))
+
+
+def _network_ids() -> tuple[str, list[str], str]:
+    """The ids the mock cloud gives the network example's own VPC, subnets and key."""
+    vpc = mocks.fake_id("aws:ec2/vpc:Vpc", "team-vpc")
+    subnets = [mocks.fake_id("aws:ec2/subnet:Subnet", f"team-private-{z}") for z in "abc"]
+    key = f"arn:aws:kms:eu-west-3:{mocks.ACCOUNT_ID}:key/{mocks.fake_id('aws:kms/key:Key', 'team-builds')}"
+    return vpc, subnets, key
+
+
+def _dev_with(vpc: str, subnets: list[str], key: str) -> dict[str, Any]:
+    """dev's stack file with the network example's ids written in, planned: what the example must equal."""
+    dev = stackfile.load("dev")
+    config = json.loads(json.dumps(dev.config))
+    config["multiarch:cluster"].update(vpcId=vpc, subnetIds=subnets)
+    config["multiarch:storage"]["efs"]["kmsKeyId"] = key
+    return mockengine.snapshot(mockengine.run_main(config, stack="dev", secret_keys=dev.secret_keys))
+
+
+def test_a_consumer_that_creates_its_own_network_gets_devs_resources_wired_to_it(consumers: dict[str, Any]) -> None:
+    vpc, subnets, key = _network_ids()
+    got = consumers["network"]["resources"]
+    own = {u: r for u, r in got.items() if r["name"].startswith("team-")}
+    assert sorted(r["type"] for r in own.values()) == [
+        "aws:ec2/subnet:Subnet", "aws:ec2/subnet:Subnet", "aws:ec2/subnet:Subnet", "aws:ec2/vpc:Vpc",
+        "aws:kms/key:Key", "pulumi:providers:aws",
+    ]  # fmt: skip
+    own_urns = set(own)
+    subnet_urns = {u for u, r in own.items() if r["type"] == "aws:ec2/subnet:Subnet"}
+    expected = _dev_with(vpc, subnets, key)["resources"]
+    # A mount target per subnet, named by the subnet's position in the list (its id is an Output).
+    new_name = {
+        urn: urn.replace(f"-mount-{subnet}", f"-mount-subnet-{i}")
+        for urn in expected
+        for i, subnet in enumerate(subnets)
+        if urn.endswith(f"-mount-{subnet}")
+    }
+    assert len(new_name) == len(subnets)
+    old_name = {new: old for old, new in new_name.items()}
+    platform = {u: r for u, r in got.items() if u not in own_urns}
+    assert sorted(platform) == sorted(new_name.get(u, u) for u in expected)
+    top = [r for r in platform.values() if r["parent"].endswith("multiarch:index:BuildPlatform::multiarch")]
+    for urn, declared in platform.items():
+        want = expected[old_name.get(urn, urn)]
+        assert declared["inputs"] == want["inputs"], urn
+        assert set(want["dependencies"]) <= set(declared["dependencies"]), urn
+    # The component's top-level resources wait for the checks (so, through their parents, all of it).
+    assert top and all(subnet_urns | {u for u, r in own.items() if r["name"] == "team-vpc"} <= set(r["dependencies"])
+                       for r in top)  # fmt: skip
+    (cluster,) = [r for r in platform.values() if r["type"] == "aws:eks/cluster:Cluster"]
+    assert cluster["inputs"]["vpcConfig"]["subnetIds"] == sorted(subnets)
+    mounts = [r for r in platform.values() if r["type"] == "aws:efs/mountTarget:MountTarget"]
+    assert sorted(m["inputs"]["subnetId"] for m in mounts) == sorted(subnets)
+    assert all(subnet_urns <= set(m["dependencies"]) for m in mounts)
+
+
+def test_an_id_that_resolves_wrong_fails_with_the_stack_files_line_before_anything_uses_it(
+    consumers: dict[str, Any],
+) -> None:
+    vpc, subnets, key = _network_ids()
+    late = consumers["network-mistaken"]
+    arn = f"arn:aws:ec2:eu-west-3:{mocks.ACCOUNT_ID}:team-private-b"  # the mock cloud's ARN of that subnet
+    dev = stackfile.load("dev")
+    config = json.loads(json.dumps(dev.config))
+    config["multiarch:cluster"].update(vpcId=vpc, subnetIds=[subnets[0], arn, subnets[2]])
+    config["multiarch:storage"]["efs"]["kmsKeyId"] = key
+    with pytest.raises(settings.ConfigError) as early:
+        settings.from_config(config, stack="dev", secret_keys=dev.secret_keys)
+    assert (
+        late["errors"]
+        == early.value.errors
+        == [
+            f"multiarch:cluster.subnetIds: {arn!r} not subnet ids: expected subnet- and 8 or 17 lowercase hexadecimal "
+            "digits (EC2 resource IDs)"
+        ]
+    )
+    # Registered: the team's own resources and the component, nothing under it.
+    assert [t for t, _ in late["declared"] if not t.startswith(("aws:ec2/", "aws:kms/", "pulumi:providers:aws"))] == [
+        "multiarch:index:BuildPlatform"
+    ]

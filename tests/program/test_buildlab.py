@@ -2,15 +2,20 @@
 
 from __future__ import annotations
 
+import contextlib
+import io
 import json
 import os
 import re
+import subprocess
+from pathlib import Path
 from typing import Any
 
 import pytest
+import yaml
 
 from components import binfmt, pipelines, runner
-from tools import buildlab
+from tools import buildlab, stackfile
 from tools.buildlab import report
 
 WS = {"source": buildlab.Workspace("/lab/source"), "dockerconfig": buildlab.Workspace(None)}
@@ -148,11 +153,26 @@ def test_the_lab_can_run_where_it_is_required() -> None:
         assert LAB_MISSING == [], f"the build lab cannot run: missing {LAB_MISSING}; run make buildlab-deps"
 
 
+def out_of_tree(where: Path, name: str, drop: tuple[str, ...]) -> Path:
+    """openshift-dev's stack file without the keys in `drop`, written outside stacks/ (a platform
+    team's own stack file): `Pulumi.<name>.yaml`."""
+    doc = yaml.safe_load((stackfile.STACKS / "Pulumi.openshift-dev.yaml").read_text())
+    doc["config"] = {k: v for k, v in doc["config"].items() if k not in drop}
+    path = where / f"Pulumi.{name}.yaml"
+    path.write_text(yaml.safe_dump(doc, sort_keys=False))
+    return path
+
+
+RUNNER_ONLY = ("ci-lab-runner", ("multiarch:pipelines",))
+PIPELINES_ONLY = ("ci-lab-pipelines", ("multiarch:gitlabRunner", "multiarch:gitlabRunnerToken"))
+
+
 @pytest.fixture(scope="module")
 def lab(
     request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory
 ) -> tuple[dict[str, Any], list[str], dict[str, Any], dict[str, Any]]:
-    """One lab run of dev and openshift-dev (both paths), and the machine's state around it."""
+    """One lab run, from the command line: dev (both paths) and two stack files outside stacks/,
+    openshift-dev with only the runner and with only pipelines; and the machine's state around it."""
     if LAB_MISSING and not REQUIRED:
         pytest.skip(f"needs root and the lab's tools (make buildlab-deps): missing {LAB_MISSING}")
     if os.environ.get("PYTEST_XDIST_WORKER"):
@@ -160,11 +180,50 @@ def lab(
         users = [i.nodeid for i in request.session.items if "lab" in getattr(i, "fixturenames", ())]
         assert users and all(u.endswith("@buildlab") for u in users), f"pytest-xdist is not grouping {users}"
     before = _machine_state()
-    said: list[str] = []
+    elsewhere = tmp_path_factory.mktemp("team-stacks")
+    files = [str(out_of_tree(elsewhere, name, drop)) for name, drop in (RUNNER_ONLY, PIPELINES_ONLY)]
     out = tmp_path_factory.mktemp("lab")
-    summary = buildlab.lab_run(["dev", "openshift-dev"], out, said.append)
-    assert json.loads((out / "summary.json").read_text())["stacks"] == ["dev", "openshift-dev"]
-    return summary, said, before, _machine_state()
+    printed = io.StringIO()
+    with contextlib.redirect_stdout(printed):
+        assert buildlab.main(["dev", *files, "--out", str(out)]) == 0
+    summary = json.loads((out / "summary.json").read_text())
+    assert summary["stacks"] == ["dev", "ci-lab-runner", "ci-lab-pipelines"]
+    assert summary["paths"] == {
+        "dev": ["tekton", "gitlab"],
+        "ci-lab-runner": ["gitlab"],
+        "ci-lab-pipelines": ["tekton"],
+    }
+    return summary, printed.getvalue().splitlines(), before, _machine_state()
+
+
+def test_a_stack_with_neither_build_path_exits_2_with_one_line(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    neither = out_of_tree(tmp_path, "ci-lab-neither", (*RUNNER_ONLY[1], *PIPELINES_ONLY[1]))
+    assert buildlab.main([str(neither), "--out", str(tmp_path / "out")]) == 2
+    err = capsys.readouterr().err
+    assert err == (
+        "error: ci-lab-neither: no build path to run (neither multiarch:pipelines nor multiarch:gitlabRunner)\n"
+    )
+    assert not (tmp_path / "out").exists()
+
+
+def test_make_buildlab_runs_what_the_readme_says() -> None:
+    """`make buildlab` runs the lab on the stacks the README and the build lab's page name (the
+    lab's own default)."""
+    said = []
+    for page, pattern in (
+        ("README.md", r"`make buildlab` runs the build paths of `([^`]+)` for real"),
+        ("docs/build.md", r"`make buildlab` \(or `\./venv/bin/python -m tools\.buildlab\s+\[STACK \.\.\.\] \[--out DIR\]`, "
+                          r"default `([^`]+)`"),
+    ):  # fmt: skip
+        found = re.search(pattern, (stackfile.ROOT / page).read_text())
+        assert found, page
+        said.append(found[1].split())
+    assert said == [list(buildlab.DEFAULT_STACKS)] * 2
+    dry = subprocess.run(["make", "-n", "buildlab"], cwd=stackfile.ROOT, capture_output=True, text=True, check=True)
+    (command,) = [line for line in dry.stdout.splitlines() if "-m tools.buildlab" in line]
+    assert command.split("-m tools.buildlab", 1)[1].split() == list(buildlab.DEFAULT_STACKS)
 
 
 IMAGES = {
@@ -176,7 +235,8 @@ IMAGES = {
 @pytest.mark.xdist_group("buildlab")  # one worker: the machine's binfmt handlers and the lab's tools
 def test_the_tekton_path_builds_a_true_index_for_each_stack(lab: Any) -> None:
     summary, said, _, _ = lab
-    for stack in ("dev", "openshift-dev"):
+    assert sorted(summary["tekton"]) == ["ci-lab-pipelines", "dev"]  # the stacks with pipelines, no other
+    for stack in ("dev", "ci-lab-pipelines"):
         t = summary["tekton"][stack]
         assert t["checks"]["platforms"] == ["linux/amd64", "linux/arm64"]
         # What tools.pins would pin: the served index's sha256 (the lab compares the two).
@@ -205,7 +265,8 @@ def test_the_tekton_path_builds_a_true_index_for_each_stack(lab: Any) -> None:
 def test_the_gitlab_path_builds_a_true_index_for_each_stack(lab: Any) -> None:
     summary, _, _, _ = lab
     runs = summary["gitlab"]["runs"]
-    assert set(runs) == {"cold", "warm", "openshift-dev"}
+    assert set(runs) == {"cold", "warm", "ci-lab-runner"}  # dev's twice, then the runner-only stack's
+    assert {r["stack"] for r in runs.values()} == {"dev", "ci-lab-runner"}
     for run in runs.values():
         # group/MyApp's image, lowercased; a tag with ARCH and OS in it, untouched.
         assert run["image"].split("/", 1)[1] == f"group/myapp/myapp:{run['tag']}" and run["tag"].endswith("-ARCH-OS")

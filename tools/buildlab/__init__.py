@@ -2,8 +2,11 @@
 
     python -m tools.buildlab [STACK ...] [--out DIR]    (make buildlab; root; tools from make buildlab-deps)
 
-For each stack (default: dev and openshift-dev) it plans the stack offline and runs both of its
-build paths here, on this machine's buildah, against a registry (distribution v2) on 127.0.0.1:
+For each stack (a name or a stack file's path, as `tools.plan` takes them; default: dev and
+openshift-dev) it plans the stack offline and runs the build paths it has (Tekton when it has
+`multiarch:pipelines`, GitLab when it has `multiarch:gitlabRunner`; a stack with neither exits 2
+before the machine is touched) here, on this machine's buildah, against a registry (distribution
+v2) on 127.0.0.1:
 
 - **Tekton**: the generated Pipeline's Tasks in DAG order (clone, every build at once, push). Each
   step's `script` is the generated Task's, with Tekton's substitutions done by `substitute()` (the
@@ -43,7 +46,7 @@ verified), `paths` (the Tekton path and the GitLab path run) and `command` (the 
 line).
 """
 
-from tools.buildlab.command import lab_run, main
+from tools.buildlab.command import DEFAULT_STACKS, choose, lab_run, main
 from tools.buildlab.lab import FOREIGN, HOST_ARCH, LabError
 from tools.buildlab.machine import BINFMT, missing_tools
 from tools.buildlab.registry import CERTS_D, REGISTRY_PIDS
@@ -53,11 +56,13 @@ from tools.buildlab.tekton import Workspace, dag, expand_args, substitute, task_
 __all__ = [
     "BINFMT",
     "CERTS_D",
+    "DEFAULT_STACKS",
     "FOREIGN",
     "HOST_ARCH",
     "REGISTRY_PIDS",
     "LabError",
     "Workspace",
+    "choose",
     "dag",
     "expand_args",
     "job_node",

@@ -1,8 +1,8 @@
 """Build lab: run the stacks' generated build paths for real on this machine, and prove the results.
 
-One lab run (`lab_run`, documented in `tools/buildlab/__init__.py`): the stacks planned, the
-machine set up, both paths run and proven, the machine left as found, the summary written; and
-the command line of `python -m tools.buildlab`.
+One lab run (`lab_run`, documented in `tools/buildlab/__init__.py`): the stacks planned and the
+build paths each has chosen (`choose`), the machine set up, those paths run and proven, the
+machine left as found, the summary written; and the command line of `python -m tools.buildlab`.
 """
 
 from __future__ import annotations
@@ -21,21 +21,52 @@ from typing import Any
 from tools import plan, stackfile
 from tools.buildlab.lab import FOREIGN, HOST_ARCH, LabError
 from tools.buildlab.machine import Env, base_images, binfmt_ready, missing_tools, qemu_registered, sample_project
-from tools.buildlab.paths import gitlab_path, stack_paths, tekton_path
+from tools.buildlab.paths import StackPaths, gitlab_path, stack_paths, tekton_path
 from tools.buildlab.registry import registry
 from tools.buildlab.report import report
 
 DEFAULT_STACKS = ("dev", "openshift-dev")
 
 
+def choose(stacks: Sequence[str]) -> list[StackPaths]:
+    """Each stack (a name or a stack file's path, as `tools.plan` takes them) planned, with the build
+    paths it has: Tekton (`multiarch:pipelines`), GitLab (`multiarch:gitlabRunner`) or both. A stack
+    with neither, or two stacks of one name, is an error (exit 2) before the machine is touched."""
+    paths = [stack_paths(s) for s in stacks]
+    names = [p.stack for p in paths]
+    twice = sorted({n for n in names if names.count(n) > 1})
+    if twice:
+        raise LabError(f"two stacks named {', '.join(twice)}: the lab names its runs by stack", exit_code=2)
+    neither = [p.stack for p in paths if p.pipeline is None and p.gitlab is None]
+    if neither:
+        raise LabError(
+            f"{', '.join(neither)}: no build path to run (neither multiarch:pipelines nor multiarch:gitlabRunner)",
+            exit_code=2,
+        )
+    return paths
+
+
+def path_names(p: StackPaths) -> list[str]:
+    return [name for name, on in (("tekton", p.pipeline is not None), ("gitlab", p.gitlab is not None)) if on]
+
+
 def lab_run(stacks: Sequence[str], out: Path, say: Callable[[str], None]) -> dict[str, Any]:
+    paths = choose(stacks)
     missing = missing_tools()
     if missing:
         raise LabError(f"missing: {', '.join(missing)}; run `make buildlab-deps` (Debian, as root)", exit_code=2)
-    paths = [stack_paths(s) for s in stacks]
-    log = [f"plan: {p.stack}: Pipeline tasks {[t['name'] for t in p.pipeline['tasks']]}" for p in paths]
+    log = [
+        f"plan: {p.stack}: "
+        + "; ".join(
+            ([f"Pipeline tasks {[t['name'] for t in p.pipeline['tasks']]}"] if p.pipeline is not None else [])
+            + (["the GitLab CI/CD component"] if p.gitlab is not None else [])
+        )
+        for p in paths
+    ]
     log.append("steps and jobs run on this machine's buildah and git, not in the step and job images")
-    summary: dict[str, Any] = {"stacks": list(stacks), "machine": " ".join(platform.uname()), "host": HOST_ARCH}
+    summary: dict[str, Any] = {"stacks": [p.stack for p in paths], "machine": " ".join(platform.uname())}
+    summary["paths"] = {p.stack: path_names(p) for p in paths}
+    summary["host"] = HOST_ARCH
     summary["date"] = datetime.datetime.now(datetime.UTC).isoformat(timespec="seconds")
     readiness: dict[str, Any] = {}
 
@@ -53,7 +84,8 @@ def lab_run(stacks: Sequence[str], out: Path, say: Callable[[str], None]) -> dic
             # path, with the same layer cache.
             gitlab = [p.gitlab for p in paths if p.gitlab is not None]
             summary["gitlab"] = gitlab_path(env, lab, repo, gitlab, log) if gitlab else {}
-            summary["tekton"] = tekton_path(env, paths, repo, log)
+            tekton = [p for p in paths if p.pipeline is not None]
+            summary["tekton"] = tekton_path(env, tekton, repo, log) if tekton else {}
             summary["steps"] = env.runs
         summary["binfmtReadiness"] = readiness
         summary["log"] = log
@@ -68,7 +100,9 @@ def lab_run(stacks: Sequence[str], out: Path, say: Callable[[str], None]) -> dic
 
 def main(argv: Sequence[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m tools.buildlab", description=__doc__.split("\n\n")[0])
-    parser.add_argument("stacks", nargs="*", default=list(DEFAULT_STACKS))
+    parser.add_argument(
+        "stacks", nargs="*", default=list(DEFAULT_STACKS), metavar="STACK", help="a stack name or a stack file's path"
+    )
     parser.add_argument("--out", type=Path, default=stackfile.ROOT / "build" / "buildlab")
     args = parser.parse_args(argv)
     try:

@@ -40,23 +40,27 @@ class GitLabStack:
 
 @dataclass
 class StackPaths:
-    """What the lab takes from a stack's plan: its Tekton objects and run template, its GitLab side."""
+    """What the lab takes from a stack's plan: its Tekton objects and run template (None: no
+    pipelines), its GitLab side (None: no runner). `stack` is the stack's name, also when it was
+    given as a stack file's path."""
 
     stack: str
     tasks: dict[str, dict[str, Any]]
-    pipeline: dict[str, Any]
-    run: dict[str, Any]
+    pipeline: dict[str, Any] | None
+    run: dict[str, Any] | None
     gitlab: GitLabStack | None
 
 
 def stack_paths(stack: str) -> StackPaths:
+    """A stack's build paths, from its offline plan: `stack` a name or a stack file's path."""
     planned = plan.make(stack, policies=False)
     rec = planned.recording
+    name = planned.stack.name
     tasks = {
         r.plain_inputs["metadata"]["name"]: r.plain_inputs["spec"] for r in rec.by_type("kubernetes:tekton.dev/v1:Task")
     }
-    (pipeline,) = [r.plain_inputs["spec"] for r in rec.by_type("kubernetes:tekton.dev/v1:Pipeline")]
-    (template,) = [
+    pipelines = [r.plain_inputs["spec"] for r in rec.by_type("kubernetes:tekton.dev/v1:Pipeline")]
+    templates = [
         r.plain_inputs["data"][names.PIPELINE_RUN_TEMPLATE_KEY]
         for r in rec.by_type("kubernetes:core/v1:ConfigMap")
         if r.plain_inputs["metadata"]["name"] == names.PIPELINE_RUN_TEMPLATE
@@ -67,8 +71,10 @@ def stack_paths(stack: str) -> StackPaths:
         release = next(
             r for r in rec.by_type("kubernetes:helm.sh/v3:Release") if r.plain_inputs["chart"] == "gitlab-runner"
         )
-        gitlab = GitLabStack(stack, component, runner_config(release.plain_inputs["values"]))
-    return StackPaths(stack, tasks, pipeline, yaml.safe_load(template), gitlab)
+        gitlab = GitLabStack(name, component, runner_config(release.plain_inputs["values"]))
+    pipeline = pipelines[0] if pipelines else None
+    run = yaml.safe_load(templates[0]) if templates else None
+    return StackPaths(name, tasks, pipeline, run, gitlab)
 
 
 # --- the Tekton path ------------------------------------------------------------------------------
@@ -151,6 +157,7 @@ def tekton_path(env: Env, paths: Sequence[StackPaths], repo: Path, log: list[str
     """Every stack's Pipeline run, each task on its pinned node, with the GitLab path's layer cache."""
     out: dict[str, Any] = {}
     for p in paths:
+        assert p.pipeline is not None and p.run is not None, f"{p.stack} has no pipelines"  # command.py's choice
         image = f"{env.registry}/lab/tekton-{p.stack}:latest"
         params = {
             "git-url": f"file://{repo}",
