@@ -107,11 +107,16 @@ def test_changing_an_instance_type_replaces_that_node_group_only(tmp_path: Path)
     code, out, _ = run_diff("dev", changed(tmp_path, "dev", pool(0, instanceType="m5a.4xlarge")))
     assert code == diff.EXIT_SAFE
     rows = re.findall(r"^  (\w+) +(\S+) (\S+)", out, re.M)
-    assert [r for r in rows if r[0] != "context"] == [("replace", NODE_GROUP, "build-multiarch-pools-x86")]
+    # The node group is replaced; the runner's config.toml follows the pools' largest nodes (the
+    # most a job may request), an update of its Helm release.
+    assert [r for r in rows if r[0] != "context"] == [
+        ("replace", NODE_GROUP, "build-multiarch-pools-x86"),
+        ("update", "kubernetes:helm.sh/v3:Release", "gitlab-runner"),
+    ]
     assert 'instanceTypes: ["m5a.2xlarge"] → ["m5a.4xlarge"]' in out
     assert "forces replacement: instanceTypes: an EKS managed node group cannot change this in place [TF-AWS]" in out
     assert "up to 3 node(s) of pool x86 are drained, and builds running on pool x86 are interrupted" in out
-    assert "Summary: 1 to replace, 0 to update, 0 to create, 0 to delete" in out
+    assert "Summary: 1 to replace, 1 to update, 0 to create, 0 to delete" in out
 
 
 def test_renaming_the_storage_class_replaces_the_class_and_leaves_the_file_system(tmp_path: Path) -> None:
@@ -455,8 +460,8 @@ def test_the_terraform_report_counts_a_replacement_as_a_delete_and_a_create(tmp_
 
     code, _, _ = run_diff("dev", changed(tmp_path, "dev", both), "--terraform-report", str(report))
     assert code == diff.EXIT_SAFE
-    assert json.loads(report.read_text()) == {
-        "create": 1, "update": 1, "delete": 1, "costComplete": True, "costIncomplete": ""
+    assert json.loads(report.read_text()) == {  # the node group's maxSize, and the runner's config.toml
+        "create": 1, "update": 2, "delete": 1, "costComplete": True, "costIncomplete": ""
     }  # fmt: skip
 
 
