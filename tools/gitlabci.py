@@ -9,8 +9,11 @@ runs jobs with a shell executor. The tests expand the CI/CD component with it as
 includes it, and the build lab runs the component's jobs with it on this machine's buildah.
 
 `Project` is a throwaway git project: a consumer's `.gitlab-ci.yml`, the component under
-`templates/`, a remote (so `CI_PROJECT_NAME` and friends are a real project's). What it cannot
-tell: GitLab refuses an input the component does not declare; gitlab-ci-local ignores it.
+`templates/`, a remote (so `CI_PROJECT_NAME` and friends are a real project's), from a mapping or
+from a consumer project on disk (`Project.copy`). `pipeline_source` gives the predefined variables
+of a branch, default-branch, tag, merge request or scheduled pipeline, as GitLab sets them (a tag
+or merge request pipeline has no `CI_COMMIT_BRANCH`). What it cannot tell: GitLab refuses an input
+the component does not declare; gitlab-ci-local ignores it.
 
     python -m tools.gitlabci COMPONENT [--input name=value ...]   # the jobs an include adds
 """
@@ -20,6 +23,7 @@ from __future__ import annotations
 import argparse
 import json
 import os
+import re
 import shutil
 import subprocess
 import sys
@@ -51,6 +55,60 @@ def missing() -> list[str]:
     return out
 
 
+# The predefined variables of each kind of pipeline that differ from a default-branch push
+# (gitlab-ci-local's own: branch `main`, source `push`), and those the kind does not have.
+PIPELINE_SOURCES: dict[str, tuple[dict[str, str], tuple[str, ...]]] = {
+    "default-branch": ({}, ()),
+    "branch": (
+        {
+            "CI_COMMIT_BRANCH": "feature/login",
+            "CI_COMMIT_REF_NAME": "feature/login",
+            "CI_COMMIT_REF_SLUG": "feature-login",
+        },
+        (),
+    ),
+    "tag": (
+        {"CI_COMMIT_TAG": "v2.0.0", "CI_COMMIT_REF_NAME": "v2.0.0", "CI_COMMIT_REF_SLUG": "v2-0-0"},
+        ("CI_COMMIT_BRANCH",),
+    ),
+    "merge-request": (
+        {
+            "CI_PIPELINE_SOURCE": "merge_request_event",
+            "CI_MERGE_REQUEST_IID": "7",
+            "CI_MERGE_REQUEST_SOURCE_BRANCH_NAME": "feature/login",
+            "CI_COMMIT_REF_NAME": "feature/login",
+            "CI_COMMIT_REF_SLUG": "feature-login",
+        },
+        ("CI_COMMIT_BRANCH",),
+    ),
+    "schedule": ({"CI_PIPELINE_SOURCE": "schedule"}, ()),
+}
+
+
+def pipeline_source(kind: str) -> tuple[dict[str, str], tuple[str, ...]]:
+    """(variables, unset) of a kind of pipeline: `PIPELINE_SOURCES`."""
+    if kind not in PIPELINE_SOURCES:
+        raise ValueError(f"pipeline kind {kind!r}: expected one of {', '.join(PIPELINE_SOURCES)}")
+    variables, unset = PIPELINE_SOURCES[kind]
+    return dict(variables), unset
+
+
+@dataclass
+class PipelineRun:
+    """A whole pipeline run by gitlab-ci-local (its stages, needs and failures, as GitLab runs them)."""
+
+    exit_code: int
+    output: str
+
+    def started(self) -> list[str]:
+        """The jobs that started, in order."""
+        return re.findall(r"^(\S+(?: \S+)*?) +starting ", self.output, re.MULTILINE)
+
+    def results(self) -> dict[str, str]:
+        """Each job that ran: PASS, FAIL or WARN (failed, allowed to)."""
+        return {m[1]: m[0] for m in re.findall(r"^ (PASS|FAIL|WARN) +(\S+)", self.output, re.MULTILINE)}
+
+
 @dataclass
 class JobRun:
     job: str
@@ -63,6 +121,9 @@ class JobRun:
         return [line.split(prefix, 1)[1] for line in self.output.splitlines() if prefix in line]
 
 
+GIT = ["git", "-c", "user.name=multiarch", "-c", "user.email=multiarch@example.invalid"]
+
+
 class Project:
     """A git project with a consumer pipeline and the component, run through gitlab-ci-local."""
 
@@ -72,7 +133,7 @@ class Project:
         for name, text in {**files, ".gitlab-ci.yml": yaml.safe_dump(dict(pipeline), sort_keys=False)}.items():
             (root / name).parent.mkdir(parents=True, exist_ok=True)
             (root / name).write_text(text)
-        git = ["git", "-c", "user.name=multiarch", "-c", "user.email=multiarch@example.invalid"]
+        git = GIT
         for args in (
             ["init", "-q", "-b", "main"],
             ["add", "-A"],
@@ -83,41 +144,93 @@ class Project:
         ):
             subprocess.run([*git, *args], cwd=root, capture_output=True, check=True)
 
+    def commit(self, message: str) -> None:
+        """Commit what changed (gitlab-ci-local reads the commit's files)."""
+        for args in (["add", "-A"], ["commit", "-q", "--allow-empty", "-m", message]):
+            subprocess.run([*GIT, *args], cwd=self.root, capture_output=True, check=True)
+
+    @classmethod
+    def copy(
+        cls,
+        source: Path,
+        root: Path,
+        files: Mapping[str, str] | None = None,
+        replace: Mapping[str, str] | None = None,
+        remote: str = REMOTE,
+    ) -> Project:
+        """A consumer project on disk (its `.gitlab-ci.yml` and files), with `files` added (the
+        component) and each `replace` key replaced by its value in every file (a lab's addresses)."""
+        texts = {str(p.relative_to(source)): p.read_text() for p in sorted(source.rglob("*")) if p.is_file()}
+        for key, value in (replace or {}).items():
+            texts = {name: text.replace(key, value) for name, text in texts.items()}
+        pipeline = yaml.safe_load(texts.pop(".gitlab-ci.yml"))
+        return cls(root, pipeline, {**texts, **(files or {})}, remote)
+
     def cli(
-        self, *args: str, variables: Mapping[str, str] | None = None, timeout: float = 600
+        self,
+        *args: str,
+        variables: Mapping[str, str] | None = None,
+        unset: Sequence[str] = (),
+        timeout: float = 600,
     ) -> subprocess.CompletedProcess[str]:
         lacking = missing()
         if lacking:
             raise GitLabCIError(f"gitlab-ci-local cannot run here: missing {', '.join(lacking)}")
         argv = [str(NODE), str(CLI), *args]
+        given = [*(variables or {}), *unset]
+        if given:  # a pipeline's own predefined variables, set on purpose: no warning in the output
+            argv += ["--ignore-predefined-vars", ",".join(given)]
         for key, value in (variables or {}).items():
             argv += ["--variable", f"{key}={value}"]
+        for key in unset:
+            argv += ["--unset-variable", key]
         env = {**os.environ, "PATH": f"{NODE.parent}{os.pathsep}{os.environ.get('PATH', '')}"}
         return subprocess.run(
             argv, cwd=self.root, capture_output=True, text=True, timeout=timeout, env=env, check=False
         )
 
-    def _checked(self, *args: str) -> str:
-        proc = self.cli(*args)
+    def _checked(self, *args: str, variables: Mapping[str, str] | None = None, unset: Sequence[str] = ()) -> str:
+        proc = self.cli(*args, variables=variables, unset=unset)
         if proc.returncode != 0:
             message = [line for line in (proc.stdout + proc.stderr).splitlines() if "is invalid" in line]
             raise GitLabCIError(message[-1] if message else (proc.stdout + proc.stderr).strip()[-1000:])
         return proc.stdout
 
-    def preview(self) -> dict[str, Any]:
+    def preview(self, variables: Mapping[str, str] | None = None, unset: Sequence[str] = ()) -> dict[str, Any]:
         """The pipeline with includes, inputs, extends and references expanded (before the matrix)."""
-        doc = yaml.safe_load(self._checked("--preview"))
+        doc = yaml.safe_load(self._checked("--preview", variables=variables, unset=unset))
         assert isinstance(doc, dict)
         return doc
 
-    def jobs(self) -> dict[str, dict[str, Any]]:
+    def jobs(self, variables: Mapping[str, str] | None = None, unset: Sequence[str] = ()) -> dict[str, dict[str, Any]]:
         """Every job after matrix expansion, by name, with its `when` (never: not in the pipeline)."""
-        return {j["name"]: j for j in json.loads(self._checked("--list-json"))}
+        return {j["name"]: j for j in json.loads(self._checked("--list-json", variables=variables, unset=unset))}
 
-    def run(self, job: str, variables: Mapping[str, str] | None = None, timeout: float = 600) -> JobRun:
-        """Run one job with the shell executor (its artifacts stay for the jobs that need it)."""
-        proc = self.cli("--force-shell-executor", job, variables=variables, timeout=timeout)
-        return JobRun(job, proc.returncode, proc.stdout + proc.stderr)
+    def run(
+        self,
+        job: str,
+        variables: Mapping[str, str] | None = None,
+        timeout: float = 600,
+        unset: Sequence[str] = (),
+        validated: bool = False,
+    ) -> JobRun:
+        """Run one job with the shell executor (its artifacts stay for the jobs that need it).
+        `validated`: this pipeline file was already checked against GitLab's schema (`jobs`), so
+        gitlab-ci-local does not check it again (half a second a job)."""
+        schema = ["--no-json-schema-validation"] if validated else []
+        proc = self.cli("--force-shell-executor", *schema, job, variables=variables, unset=unset, timeout=timeout)
+        output = proc.stdout + proc.stderr
+        # gitlab-ci-local exits 0 when the job failed and was allowed to: the job's own line says.
+        failed = re.findall(rf"^{re.escape(job)} finished in [0-9.]+ (?:ms|s|min)\s+(?:FAIL|WARN) (\d+)", output, re.M)
+        return JobRun(job, int(failed[-1]) if failed and proc.returncode == 0 else proc.returncode, output)
+
+    def pipeline(
+        self, variables: Mapping[str, str] | None = None, unset: Sequence[str] = (), timeout: float = 600
+    ) -> PipelineRun:
+        """Run the whole pipeline with the shell executor: stages in order, `needs`, and no later
+        stage after a failure, as GitLab runs them."""
+        proc = self.cli("--force-shell-executor", variables=variables, unset=unset, timeout=timeout)
+        return PipelineRun(proc.returncode, proc.stdout + proc.stderr)
 
 
 def include(

@@ -80,7 +80,8 @@ def build_task() -> dict[str, Any]:
                 "name": "cache-repository",
                 "type": "string",
                 "default": "",
-                "description": "registry repository of the layer cache (--cache-from/--cache-to); empty: none",
+                "description": "registry repository of the layer cache, -<arch> appended (--cache-from/--cache-to); "
+                "empty: none",
             },
         ],
         "workspaces": [
@@ -102,8 +103,10 @@ def build_task() -> dict[str, Any]:
                     + "\nfi\n"
                     + REGISTRY_AUTH
                     + "cache=()\n"
+                    # One cache repository per arch: buildah's cache key has no platform.
                     'if [[ -n "$(params.cache-repository)" ]]; then\n'
-                    '  cache=(--cache-from "$(params.cache-repository)" --cache-to "$(params.cache-repository)")\n'
+                    '  cache_repository="$(params.cache-repository)-$ARCH"\n'
+                    '  cache=(--cache-from "$cache_repository" --cache-to "$cache_repository")\n'
                     "fi\n"
                     "src=$(workspaces.source.path)/src\n"
                     "ref=localhost/image:$ARCH\n"
@@ -229,7 +232,8 @@ def pipeline(arches: Sequence[arch.Arch], native: Sequence[arch.Arch] = arch.ARC
                 "name": "cache-repository",
                 "type": "string",
                 "default": "",
-                "description": "registry repository of the builds' layer cache (<image>/cache); empty: none",
+                "description": "registry repository of the builds' layer cache, -<arch> appended per build "
+                "(<image>/cache); empty: none",
             },
         ],
         "workspaces": [

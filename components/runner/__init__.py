@@ -21,29 +21,27 @@ that service account alone, the way seed 001 grants `pipelines-scc` to its pipel
 account, but with a namespaced Role.
 
 `ci_component` is the GitLab CI/CD component the stack publishes (`templates/build-multi-arch.yml`):
-one buildah build job per arch, each pinned to its arch's nodes, tolerating its pools' taints,
-proving it ran natively and built its arch, and a buildah manifest job that checks every slot.
+per include (named by its `name` input), one buildah build job per arch, each pinned to its arch's
+nodes and tolerating its pools' taints in its own variables, proving it ran natively and built
+its arch, and a buildah manifest job that publishes an index of exactly the `arches` input's
+images, each checked against its slot. The runner lets those jobs raise their own requests and
+limits up to what the smallest arch's largest build node leaves them (`resource_overwrite_max`).
 
 `config.py` holds the runner's config.toml, its chart values and OpenShift's SCC (pure),
-`cicomponent.py` the CI/CD component (pure), `component.py` the release's component.
+`cicomponent.py` the CI/CD component's jobs, `ciinputs.py` its inputs, `ciscripts.py` its shell
+(all pure), `component.py` the release's component.
 """
 
 from .cicomponent import (
-    ARCHES_DIR,
-    BUILD_FIX,
-    BUILD_JOB,
     COMPONENT_PATH,
-    JOB_PREFIX,
-    LOGIN,
-    LOWERCASE,
     MANIFEST_JOB,
-    MANIFEST_LIST,
     TOLERATION_VARIABLE,
-    build_script,
+    build_job,
     ci_component,
-    component_inputs,
-    manifest_script,
+    manifest_job,
 )
+from .ciinputs import DEFAULT_NAME, PUSH_SOURCES, component_inputs
+from .ciscripts import ARCHES_DIR, BUILD_FIX, build_script, manifest_script
 from .component import (
     GitLabRunnerArgs,
     GitLabRunnerRelease,
@@ -55,12 +53,14 @@ from .config import (
     CLASS_VARIABLE,
     JOBS_SERVICE_ACCOUNT,
     OPENSHIFT_MANAGER_VALUES,
+    OVERWRITE_KEYS,
     SECRET_NAME,
     ci_toleration,
     config_toml,
     helm_values,
     jobs_scc,
     jobs_scc_name,
+    resource_overwrite_max,
     selectors_allowed,
     tolerations_allowed,
 )
@@ -71,20 +71,19 @@ __all__ = [
     "BUILDAH_CAPABILITIES",
     "BUILD_CONTAINER_SECURITY_CONTEXT",
     "BUILD_FIX",
-    "BUILD_JOB",
     "CLASS_VARIABLE",
     "COMPONENT_PATH",
+    "DEFAULT_NAME",
     "JOBS_SERVICE_ACCOUNT",
-    "JOB_PREFIX",
-    "LOGIN",
-    "LOWERCASE",
     "MANIFEST_JOB",
-    "MANIFEST_LIST",
     "OPENSHIFT_MANAGER_VALUES",
+    "OVERWRITE_KEYS",
+    "PUSH_SOURCES",
     "SECRET_NAME",
     "TOLERATION_VARIABLE",
     "GitLabRunnerArgs",
     "GitLabRunnerRelease",
+    "build_job",
     "build_script",
     "ci_component",
     "ci_toleration",
@@ -93,7 +92,9 @@ __all__ = [
     "helm_values",
     "jobs_scc",
     "jobs_scc_name",
+    "manifest_job",
     "manifest_script",
+    "resource_overwrite_max",
     "selectors_allowed",
     "tolerations_allowed",
 ]

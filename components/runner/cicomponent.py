@@ -1,7 +1,15 @@
-"""The GitLab CI/CD component the stack publishes (`templates/build-multi-arch.yml`): one buildah
-build job per arch, each pinned to its arch's nodes and tolerating its pools' taints, and a
-manifest job that checks every slot. Include-safe: only its own jobs, which inherit no `default:`.
-Pure."""
+"""The GitLab CI/CD component the stack publishes (`templates/build-multi-arch.yml`): per include,
+one buildah build job per arch (`<name>-build-<arch>`), each pinned to its arch's nodes and
+tolerating its pools' taints in its own `variables`, and a manifest job (`<name>-manifest`) that
+publishes an index of exactly the `arches` input's images. Pure.
+
+Include-safe: only its own jobs, prefixed by the `name` input (so a pipeline may include it once
+per image), which inherit no `default:` and set their own `interruptible` and `retry`; no
+workflow, global variables or stages of its own. Placement never lives in `rules:`, which a team
+overrides to choose when jobs run: each arch has a job of its own. Every job is whole by itself
+(the only `extends` is the `start-early` switch), since a team's `extends:` on a job replaces the
+component's. The shell is `ciscripts`; the inputs `ciinputs`.
+"""
 
 from __future__ import annotations
 
@@ -10,137 +18,115 @@ from typing import Any
 
 import yaml
 
-from .. import arch, buildscript, versions
+from .. import arch
 from ..computeclass import CLASS_LABEL
 from ..scheduling import TaintLike
+from . import ciinputs, ciscripts
 from .config import CLASS_VARIABLE, ci_toleration
 
-# --- the CI/CD component -------------------------------------------------------------------------
-# Include-safe: only its own `multiarch-` jobs, which inherit no `default:` (a consumer's
-# before_script, after_script, cache or image would reach them otherwise); no workflow, global
-# variables or stages of its own; typed inputs whose defaults come from the stack.
 COMPONENT_PATH = "templates/build-multi-arch.yml"  # GitLab's catalog layout: templates/<name>.yml
-
-
-JOB_PREFIX = "multiarch-"
-
-
-BUILD_JOB = f"{JOB_PREFIX}build"
-
-
-MANIFEST_JOB = f"{JOB_PREFIX}manifest"
-
-
-ARCHES_DIR = "multiarch-arches"  # what the build jobs built, handed to the manifest job as artifacts
-
-
-MANIFEST_LIST = "multiarch-list"
-
-
 TOLERATION_VARIABLE = "KUBERNETES_NODE_TOLERATIONS_{}"
+NAME = "$[[ inputs.name ]]"
 
 
-LOGIN = (
-    'echo "${CI_REGISTRY_PASSWORD}" | buildah login --username "${CI_REGISTRY_USER}" --password-stdin "${CI_REGISTRY}"'
-)
+def build_job(a: str, name: str = ciinputs.DEFAULT_NAME) -> str:
+    """The build job of arch `a` in an include named `name`."""
+    return f"{name}-build-{a}"
 
 
-# Repository names are lowercase: project `group/MyApp` makes `.../MyApp` of the default image name.
-LOWERCASE = "MULTIARCH_IMAGE=\"$(printf '%s' \"${MULTIARCH_IMAGE}\" | tr '[:upper:]' '[:lower:]')\""
+def manifest_job(name: str = ciinputs.DEFAULT_NAME) -> str:
+    return f"{name}-manifest"
 
 
-BUILD_FIX = (
-    "its KUBERNETES_NODE_SELECTOR_ARCH must reach the runner (tags of the multi-arch runner, whose "
-    "node_selector_overwrite_allowed accepts kubernetes.io/arch)"
-)
+MANIFEST_JOB = manifest_job()
 
 
-def component_inputs(arches: Sequence[arch.Arch], tags: Sequence[str]) -> dict[str, dict[str, Any]]:
-    """The component's typed, documented inputs; the stack gives the defaults of arches and tags."""
-    return {
-        "stage": {"default": "build", "description": "The stage of the component's jobs (one of yours)."},
-        "tags": {
-            "type": "array",
-            "default": list(tags),
-            "description": "Runner tags: the tags of the stack's multi-arch runner.",
-        },
-        "arches": {
-            "type": "array",
-            "default": list(arches),
-            "description": "Architectures to build, one native job each (amd64, arm64): the stack's pools.",
-        },
-        "image-name": {
-            "default": "${CI_PROJECT_NAME}",
-            "description": "Image name under the registry (lowercased); each arch is pushed as <name>-<arch>.",
-        },
-        "image-tag": {"default": "${CI_COMMIT_SHORT_SHA}", "description": "Image tag."},
-        "registry": {
-            "default": "${CI_REGISTRY_IMAGE}",
-            "description": "Target repository prefix (the project's GitLab registry, logged in with the job token).",
-        },
-        "dockerfile": {"default": "Dockerfile", "description": "Dockerfile or Containerfile path."},
-        "context": {"default": ".", "description": "Build context directory."},
-        "push": {
-            "type": "boolean",
-            "default": True,
-            "description": "Push each arch's image and the manifest list (false: build only, no manifest job).",
-        },
-        "cache": {
-            "type": "boolean",
-            "default": True,
-            "description": "Cache image layers in a registry repository (nodes are ephemeral); false: none.",
-        },
-        "cache-repository": {
-            "default": "",
-            "description": "The layer cache's repository; empty: <registry>/<image-name>/cache.",
-        },
-    }
+def _input(key: str) -> str:
+    return f"$[[ inputs.{key} ]]"
 
 
-def _image_variables() -> dict[str, str]:
+def _listed(key: str) -> str:
+    """A list input as a job variable's text (`ciscripts.multiarch_list` reads it back)."""
+    return f"<{_input(key)}>"
+
+
+def _push_on() -> str:
+    """Whether each pipeline source pushes, as one variable both the rules and the shell read."""
+    sources = " ".join(f"{s}={_input('push-' + s)}" for s in ciinputs.PUSH_SOURCES)
+    return f"push={_input('push')} {sources}"
+
+
+def _common_variables(arches: Sequence[arch.Arch]) -> dict[str, str]:
     return {
         "STORAGE_DRIVER": "vfs",
         "BUILDAH_ISOLATION": "chroot",
-        "MULTIARCH_IMAGE": "$[[ inputs.registry ]]/$[[ inputs.image-name ]]",
-        "MULTIARCH_TAG": "$[[ inputs.image-tag ]]",
+        "MULTIARCH_NAME": NAME,
+        "MULTIARCH_ARCHES": _listed("arches"),
+        "MULTIARCH_ALLOWED_ARCHES": " ".join(arches),
+        "MULTIARCH_IMAGE": _input("image"),
+        "MULTIARCH_TAG": _input("image-tag"),
+        "MULTIARCH_EXTRA_TAGS": _listed("extra-tags"),
+        "MULTIARCH_DEFAULT_BRANCH_TAGS": _listed("default-branch-tags"),
+        "MULTIARCH_PUSH_ON": _push_on(),
+        "MULTIARCH_REGISTRY": _input("registry"),
+        "MULTIARCH_REGISTRY_USER_VARIABLE": _input("registry-user-variable"),
+        "MULTIARCH_REGISTRY_PASSWORD_VARIABLE": _input("registry-password-variable"),
+        "MULTIARCH_REGISTRY_PASSWORD_COMMAND_VARIABLE": _input("registry-password-command-variable"),
     }
 
 
-def _toleration_variables(taints: Sequence[TaintLike]) -> dict[str, str]:
-    return {TOLERATION_VARIABLE.format(i): ci_toleration(t) for i, t in enumerate(dict.fromkeys(taints))}
+def _build_variables() -> dict[str, str]:
+    return {
+        "MULTIARCH_DOCKERFILE": _input("dockerfile"),
+        "MULTIARCH_CONTEXT": _input("context"),
+        "MULTIARCH_TARGET": _input("target"),
+        "MULTIARCH_BUILD_ARGS": _listed("build-args"),
+        "MULTIARCH_BUILD_SECRETS": _listed("build-secrets"),
+        # In strings: a variable's value is text.
+        "MULTIARCH_LABELS": f"labels-{_input('labels')}",
+        "MULTIARCH_CACHE": f"cache-{_input('cache')}",
+        "MULTIARCH_CACHE_REPOSITORY": _input("cache-repository"),
+    }
 
 
-def build_script() -> list[str]:
-    """The build job's script: one arch, natively, its image checked, then pushed when asked."""
-    return [
-        LOWERCASE,
-        'ref="${MULTIARCH_IMAGE}-${ARCH}:${MULTIARCH_TAG}"',
-        buildscript.native_check("build job", BUILD_FIX),
-        'set --; if [ "${MULTIARCH_CACHE}" = "cache-true" ]; then '
-        'cache="${MULTIARCH_CACHE_REPOSITORY:-${MULTIARCH_IMAGE}/cache}"; '
-        'set -- --cache-from "${cache}" --cache-to "${cache}"; fi',
-        'buildah build --platform "linux/${ARCH}" --layers "$@" --file "${MULTIARCH_DOCKERFILE}" '
-        '--tag "${ref}" "${MULTIARCH_CONTEXT}"',
-        buildscript.image_check(),
-        'if [ "${MULTIARCH_PUSH}" = "push-true" ]; then buildah push "${ref}"; fi',
-        f"mkdir -p {ARCHES_DIR} && touch {ARCHES_DIR}/${{ARCH}}",
+def _selected(a: str) -> dict[str, str]:
+    """This arch's job is left out when the arches input names others but not it. An empty list
+    leaves every job in, and each fails its first step saying so."""
+    return {
+        "if": f"$MULTIARCH_ARCHES =~ /[a-z0-9]/ && $MULTIARCH_ARCHES !~ /[^a-z0-9]{a}[^a-z0-9]/",
+        "when": "never",
+    }
+
+
+def _push_rules() -> list[dict[str, str]]:
+    """The manifest job is left out of a pipeline that does not push (the shell decides the same)."""
+
+    def off(source: str) -> str:
+        return f"$MULTIARCH_PUSH_ON !~ /(^| ){source}=true( |$)/"
+
+    mr, schedule = '$CI_PIPELINE_SOURCE == "merge_request_event"', '$CI_PIPELINE_SOURCE == "schedule"'
+    neither = '$CI_PIPELINE_SOURCE != "merge_request_event" && $CI_PIPELINE_SOURCE != "schedule"'
+    conditions = [
+        "$MULTIARCH_PUSH_ON =~ /(^| )push=false( |$)/",
+        f"{mr} && {off('merge-requests')}",
+        f"{schedule} && {off('schedules')}",
+        f"{neither} && $CI_COMMIT_TAG && {off('tags')}",
+        f"{neither} && $CI_COMMIT_BRANCH == $CI_DEFAULT_BRANCH && {off('default-branch')}",
+        f"{neither} && $CI_COMMIT_BRANCH && $CI_COMMIT_BRANCH != $CI_DEFAULT_BRANCH && {off('branches')}",
     ]
+    return [{"if": c, "when": "never"} for c in conditions]
 
 
-def manifest_script() -> list[str]:
-    """The manifest job's script: every built arch's image, with its own platform, each checked
-    against its slot, then the list pushed."""
-    return [
-        LOWERCASE,
-        f"buildah manifest create {MANIFEST_LIST}",
-        f"for built in {ARCHES_DIR}/*; do\n"
-        '  slot="$(basename "${built}")"\n'
-        '  ref="${MULTIARCH_IMAGE}-${slot}:${MULTIARCH_TAG}"\n'
-        f'  buildah manifest add {MANIFEST_LIST} "docker://${{ref}}"\n'
-        + "\n".join(f"  {line}" for line in buildscript.slot_check(MANIFEST_LIST).splitlines())
-        + "\ndone",
-        f'buildah manifest push --all {MANIFEST_LIST} "docker://${{MULTIARCH_IMAGE}}:${{MULTIARCH_TAG}}"',
-    ]
+def _common_job(timeout: str) -> dict[str, Any]:
+    return {
+        "stage": _input("stage"),
+        "tags": _input("tags"),
+        "image": {"name": _input("builder-image")},
+        "inherit": {"default": False},
+        "interruptible": _input("interruptible"),
+        "retry": {"max": _input("retry"), "when": ["runner_system_failure"]},
+        "timeout": timeout,
+    }
 
 
 class _Dumper(yaml.SafeDumper):
@@ -161,77 +147,53 @@ def ci_component(
     classes: Mapping[arch.Arch, str] | None = None,
     timeout: str = "1h",
 ) -> str:
-    """The CI/CD component: `spec: inputs:`, then a buildah build job per arch (a matrix over the
-    `arches` input, each pinned to its nodes, selecting its GKE ComputeClass (`classes`) and
-    tolerating its pools' `taints`) and the manifest job, which needs exactly those and runs on
-    `default_arch`. Every job ends within `timeout` (Karpenter's terminationGracePeriod follows it)."""
+    """The CI/CD component: `spec: inputs:`, then a buildah build job per arch of the stack (each
+    pinned to its nodes, selecting its GKE ComputeClass (`classes`) and tolerating its pools'
+    `taints`) and the manifest job, on `default_arch`. Every job ends within `timeout`
+    (Karpenter's terminationGracePeriod follows it)."""
     taints = taints or {}
     classes = classes or {}
 
-    def node_variables(a: arch.Arch) -> dict[str, str]:
-        out = _toleration_variables(taints.get(a, ()))
+    def placement(a: arch.Arch) -> dict[str, str]:
+        out = {"KUBERNETES_NODE_SELECTOR_ARCH": f"{arch.ARCH_LABEL}={a}"}
+        out |= {TOLERATION_VARIABLE.format(i): ci_toleration(t) for i, t in enumerate(dict.fromkeys(taints.get(a, ())))}
         if a in classes:
             out[CLASS_VARIABLE] = f"{CLASS_LABEL}={classes[a]}"
         return out
 
-    build: dict[str, Any] = {
-        "stage": "$[[ inputs.stage ]]",
-        "tags": "$[[ inputs.tags ]]",
-        "image": {"name": versions.BUILDAH_IMAGE},
-        "inherit": {"default": False},
-        "needs": [],
-        "timeout": timeout,
-        "parallel": {"matrix": [{"ARCH": "$[[ inputs.arches ]]"}]},
-        "variables": {
-            "KUBERNETES_NODE_SELECTOR_ARCH": f"{arch.ARCH_LABEL}=${{ARCH}}",
-            **_image_variables(),
-            "MULTIARCH_DOCKERFILE": "$[[ inputs.dockerfile ]]",
-            "MULTIARCH_CONTEXT": "$[[ inputs.context ]]",
-            "MULTIARCH_PUSH": "push-$[[ inputs.push ]]",  # in a string: a variable's value is text
-            "MULTIARCH_CACHE": "cache-$[[ inputs.cache ]]",
-            "MULTIARCH_CACHE_REPOSITORY": "$[[ inputs.cache-repository ]]",
-        },
-    }
-    placed = [a for a in arch.ARCHES if node_variables(a)]
-    if placed:
-        # Each arch's job tolerates its own pools' taints and selects its own class, and no other
-        # arch's (rules see the matrix).
-        build["rules"] = [{"if": f'$ARCH == "{a}"', "variables": node_variables(a)} for a in placed] + [
-            {"when": "on_success"}
-        ]
-    build.update(
-        {
-            "before_script": [LOGIN],
-            "script": build_script(),
-            "artifacts": {"paths": [f"{ARCHES_DIR}/"], "expire_in": "1 day"},
-        }
-    )
+    before = [ciscripts.FUNCTIONS, ciscripts.CHECK, ciscripts.LOGIN]
     jobs: dict[str, Any] = {
-        BUILD_JOB: build,
-        # push: false leaves no manifest job (a hidden job of that name is never run).
-        f".{MANIFEST_JOB}-false": {"rules": [{"when": "never"}]},
-        f".{MANIFEST_JOB}-true": {},
-        MANIFEST_JOB: {
-            "extends": f".{MANIFEST_JOB}-$[[ inputs.push ]]",
-            "stage": "$[[ inputs.stage ]]",
-            "tags": "$[[ inputs.tags ]]",
-            "image": {"name": versions.BUILDAH_IMAGE},
-            "inherit": {"default": False},
-            "needs": [BUILD_JOB],
-            "timeout": timeout,
-            "variables": {
-                "KUBERNETES_NODE_SELECTOR_ARCH": f"{arch.ARCH_LABEL}={default_arch}",
-                **node_variables(default_arch),
-                **_image_variables(),
-            },
-            "before_script": [LOGIN],
-            "script": manifest_script(),
-        },
+        # start-early: true gives the builds `needs: []` (they start with the pipeline).
+        f".{NAME}-start-early-true": {"needs": []},
+        f".{NAME}-start-early-false": {},
+    }
+    for a in arches:
+        jobs[build_job(a, NAME)] = {
+            "extends": f".{NAME}-start-early-{_input('start-early')}",
+            **_common_job(timeout),
+            "variables": {"ARCH": a, **placement(a), **_common_variables(arches), **_build_variables()},
+            "rules": [_selected(a), _input("rules")],  # GitLab flattens the nested list of rules
+            "before_script": [*before, ciscripts.CHECK_BUILD, "multiarch_login"],
+            "script": ciscripts.build_script(),
+            "artifacts": {"paths": [f"{ciscripts.ARCHES_DIR}/{NAME}/"], "expire_in": "1 day"},
+        }
+    jobs[manifest_job(NAME)] = {
+        **_common_job(timeout),
+        # Every arch's build, each optional (an arch the input leaves out has no job): the script
+        # then requires exactly the arches input's.
+        "needs": [{"job": build_job(a, NAME), "optional": True} for a in arches],
+        "variables": {**placement(default_arch), **_common_variables(arches)},
+        "rules": [*_push_rules(), _input("rules")],
+        "before_script": before,
+        "script": ciscripts.manifest_script(),
     }
     header = (
-        "# Generated by multiarch (pulumi_multiarch/runner.py): a GitLab CI/CD component (buildah).\n"
+        "# Generated by multiarch (pulumi_multiarch/runner/cicomponent.py): a GitLab CI/CD component (buildah).\n"
         f"# include: component: <host>/<project>/build-multi-arch@<version>, or include: local: {COMPONENT_PATH}\n"
     )
     return header + yaml.dump_all(
-        [{"spec": {"inputs": component_inputs(arches, tags)}}, jobs], Dumper=_Dumper, sort_keys=False, width=200
+        [{"spec": {"inputs": ciinputs.component_inputs(arches, tags)}}, jobs],
+        Dumper=_Dumper,
+        sort_keys=False,
+        width=200,
     )

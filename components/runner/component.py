@@ -27,6 +27,8 @@ class GitLabRunnerArgs:
     default_arch: arch.Arch = "amd64"  # where jobs that name no arch run
     taints: Sequence[TaintLike] = field(default_factory=tuple)  # every build pool's, which jobs may tolerate
     classes: Mapping[arch.Arch, str] = field(default_factory=dict)  # gke compute-class: arch -> ComputeClass
+    # The most a job may request or limit itself to (config.resource_overwrite_max); empty: no overwrite.
+    overwrite_max: Mapping[str, str] = field(default_factory=dict)
 
 
 class GitLabRunnerRelease(pulumi.ComponentResource):
@@ -67,6 +69,7 @@ class GitLabRunnerRelease(pulumi.ComponentResource):
                 default_arch=args.default_arch,
                 taints=args.taints,
                 classes=args.classes,
+                overwrite_max=args.overwrite_max,
             ),
             value_yaml_files=[pulumi.StringAsset(yaml.safe_dump(OPENSHIFT_MANAGER_VALUES))] if openshift else None,
             atomic=True,

@@ -12,8 +12,12 @@ import tomli_w
 
 from .. import arch, scheduling
 from ..computeclass import CLASS_LABEL
+from ..placement import pool_nodes, unfit_by_rules
+from ..placement.shapes import UNKNOWN
+from ..placement.workloads import cpu_m, idle_pods, memory_mib
 from ..scheduling import TaintLike
 from ..settings import GitLabRunner as RunnerSettings
+from ..settings import Settings
 
 # The manager may run on either arch; on GKE, arm64 nodes carry GKE's own taint.
 ARM64_TOLERATION = scheduling.toleration(arch.GKE_ARM64_TAINT)
@@ -97,16 +101,58 @@ def selectors_allowed(runner: RunnerSettings, classes: Mapping[arch.Arch, str]) 
     return f"(?:{runner.node_selector_overwrite_allowed})|^{re.escape(CLASS_LABEL)}=(?:{named})$"
 
 
+# What a job may raise with KUBERNETES_CPU_REQUEST, KUBERNETES_CPU_LIMIT, KUBERNETES_MEMORY_REQUEST
+# and KUBERNETES_MEMORY_LIMIT: without a maximum the runner ignores the variable.
+OVERWRITE_KEYS = {
+    "cpu": ("cpu_request_overwrite_max_allowed", "cpu_limit_overwrite_max_allowed"),
+    "memory": ("memory_request_overwrite_max_allowed", "memory_limit_overwrite_max_allowed"),
+}
+
+
+def resource_overwrite_max(settings: Settings) -> dict[str, str]:
+    """The most a build job may request (and limit itself to): what a build node leaves one job's
+    build container, after the node's DaemonSets and the job's helper container. Per arch, its
+    pools' largest node (the most CPU, then memory); then the smallest across arches, since one
+    runner serves every arch and the same variables reach every arch's job: a value the runner
+    accepts schedules on every arch, and one above it fails the job instead of leaving it Pending.
+    Empty (no overwrite) when no build pool's size is known."""
+    daemonsets, _ = idle_pods(settings)
+    helper = scheduling.RUNNER_HELPER_REQUESTS
+    largest: dict[str, tuple[int, int]] = {}
+    for pool in pool_nodes(settings):
+        if pool.system:
+            continue
+        for shape in pool.shapes:
+            if shape.cpu_m >= UNKNOWN:
+                continue  # a type the catalog cannot size (unlistedInstanceType)
+            on_node = [d for d in daemonsets if unfit_by_rules(d, shape) is None]
+            left = (
+                shape.cpu_m - sum(d.cpu_m for d in on_node) - cpu_m(helper["cpu"]),
+                shape.memory_mib - sum(d.memory_mib for d in on_node) - memory_mib(helper["memory"]),
+            )
+            largest[pool.arch] = max(largest.get(pool.arch, left), left)
+    if not largest:
+        return {}
+    cpu = min(c for c, _ in largest.values())
+    memory = min(m for _, m in largest.values())
+    return {
+        **dict.fromkeys(OVERWRITE_KEYS["cpu"], f"{cpu}m"),
+        **dict.fromkeys(OVERWRITE_KEYS["memory"], f"{memory}Mi"),
+    }
+
+
 def config_toml(
     runner: RunnerSettings,
     default_arch: arch.Arch = "amd64",
     openshift: bool = False,
     taints: Sequence[TaintLike] = (),
     classes: Mapping[arch.Arch, str] | None = None,
+    overwrite_max: Mapping[str, str] | None = None,
 ) -> str:
     """The runner's config.toml template (the chart merges it with the registered token).
     `taints`: every build pool's, which jobs may tolerate; `default_arch`: where jobs that name no
-    arch run; `classes`: GKE ComputeClasses by arch, which jobs select."""
+    arch run; `classes`: GKE ComputeClasses by arch, which jobs select; `overwrite_max`: the most a
+    job may request (`resource_overwrite_max`)."""
     r = runner.build_resources
     classes = classes or {}
     kubernetes: dict[str, Any] = {"service_account": JOBS_SERVICE_ACCOUNT} if openshift else {}
@@ -132,6 +178,7 @@ def config_toml(
                         "memory_request": r.memory_request,
                         "cpu_limit": r.cpu_limit,
                         "memory_limit": r.memory_limit,
+                        **dict(overwrite_max or {}),
                         "helper_cpu_request": scheduling.RUNNER_HELPER_REQUESTS["cpu"],
                         "helper_memory_request": scheduling.RUNNER_HELPER_REQUESTS["memory"],
                         # No autoscaler may evict a running job (Karpenter, Cluster Autoscaler).
@@ -151,6 +198,7 @@ def helm_values(
     default_arch: arch.Arch = "amd64",
     taints: Sequence[TaintLike] = (),
     classes: Mapping[arch.Arch, str] | None = None,
+    overwrite_max: Mapping[str, str] | None = None,
 ) -> dict[str, Any]:
     """Chart values: no token anywhere here, only the name of the Secret that holds it.
 
@@ -164,7 +212,12 @@ def helm_values(
         "runners": {
             "secret": SECRET_NAME,
             "config": config_toml(
-                runner, default_arch=default_arch, openshift=openshift, taints=taints, classes=classes
+                runner,
+                default_arch=default_arch,
+                openshift=openshift,
+                taints=taints,
+                classes=classes,
+                overwrite_max=overwrite_max,
             ),
         },
         # The runner image is multi-arch: the manager may land on either pool (and tolerates GKE's taint).

@@ -45,6 +45,7 @@ def build(
                 default_arch=settings.default_job_arch,
                 taints=[t for pool_taints in taints.values() for t in pool_taints],
                 classes=platform.compute_classes,
+                overwrite_max=runner.resource_overwrite_max(settings),
             ),
             opts=in_cluster,
         )

@@ -194,3 +194,62 @@ def test_jobs_may_tolerate_exactly_the_build_pools_taints(
         assert allowed is not None and re.search(allowed, value), value  # the runner's Go regexp.MatchString
     for value in refused:
         assert allowed is None or not re.search(allowed, value), value
+
+
+# --- per-job resource overrides up to the build pools' nodes ---------------------------------------
+
+
+def _settings(pools: list[dict[str, Any]]) -> settings.Settings:
+    raw = {
+        "platform": "eks",
+        "cluster": {"name": "b", "subnetIds": EKS_CONFIG["multiarch:cluster"]["subnetIds"]},
+        "nodePools": pools,
+        "gitlabRunner": RUNNER,
+    }
+    return settings.parse(raw, stack="t", aws_region="eu-west-3", gitlab_runner_token=TOKEN)
+
+
+def test_jobs_may_raise_their_resources_up_to_what_the_build_nodes_leave(rec: mockengine.Recording) -> None:
+    values = rec.one("kubernetes:helm.sh/v3:Release", "gitlab-runner").plain_inputs["values"]
+    kube = tomllib.loads(values["runners"]["config"])["runners"][0]["kubernetes"]
+    # m5a.2xlarge and m6g.2xlarge: 8 vCPU, 32 GiB, less the EKS AMI's reservation, the platform's
+    # DaemonSets on them and the helper's 100m and 128Mi (dev's 7650m: its qemu DaemonSet too).
+    assert {k: kube[k] for k in kube if k.endswith("_overwrite_max_allowed")} == {
+        "cpu_request_overwrite_max_allowed": "7660m",
+        "cpu_limit_overwrite_max_allowed": "7660m",
+        "memory_request_overwrite_max_allowed": "29130Mi",
+        "memory_limit_overwrite_max_allowed": "29130Mi",
+    }
+    assert set(runner.OVERWRITE_KEYS["cpu"] + runner.OVERWRITE_KEYS["memory"]) <= set(kube)
+
+
+def test_the_maximum_is_the_smallest_archs_largest_node() -> None:
+    small_arm = _settings([
+        {"name": "x86", "arch": "amd64", "instanceType": "m5a.4xlarge", "minSize": 1, "maxSize": 3},
+        {"name": "arm64", "arch": "arm64", "instanceType": "m6g.xlarge", "minSize": 0, "maxSize": 5},
+        {"name": "arm64-big", "arch": "arm64", "instanceType": "m6g.2xlarge", "minSize": 0, "maxSize": 5},
+    ])  # fmt: skip
+    same = _settings([
+        {"name": "x86", "arch": "amd64", "instanceType": "m5a.2xlarge", "minSize": 1, "maxSize": 3},
+        {"name": "arm64", "arch": "arm64", "instanceType": "m6g.2xlarge", "minSize": 0, "maxSize": 5},
+    ])  # fmt: skip
+    # arm64's largest node (m6g.2xlarge) is smaller than amd64's (m5a.4xlarge): arm64's decides.
+    assert runner.resource_overwrite_max(small_arm) == runner.resource_overwrite_max(same)
+    bigger = _settings([
+        {"name": "x86", "arch": "amd64", "instanceType": "m5a.4xlarge", "minSize": 1, "maxSize": 3},
+        {"name": "arm64", "arch": "arm64", "instanceType": "m6g.4xlarge", "minSize": 0, "maxSize": 5},
+    ])  # fmt: skip
+    assert int(runner.resource_overwrite_max(bigger)["cpu_request_overwrite_max_allowed"][:-1]) > 15000
+
+
+def test_the_docs_show_each_stacks_maximum() -> None:
+    from tests.conftest import ROOT
+    from tools import plan
+
+    page = (ROOT / "docs" / "gitlab.md").read_text()
+    for stack in ("dev", "karpenter-dev", "gke-computeclass-dev", "openshift-dev"):
+        release = plan.make(stack, policies=False).recording.one("kubernetes:helm.sh/v3:Release", "gitlab-runner")
+        kube = tomllib.loads(release.plain_inputs["values"]["runners"]["config"])["runners"][0]["kubernetes"]
+        cpu, memory = kube["cpu_request_overwrite_max_allowed"], kube["memory_request_overwrite_max_allowed"]
+        (row,) = [line for line in page.splitlines() if line.startswith(f"| `{stack}` |")]
+        assert row.endswith(f"| `{cpu}` | `{memory}` |"), row

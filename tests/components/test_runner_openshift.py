@@ -122,12 +122,13 @@ def test_other_platforms_have_no_jobs_account_or_scc() -> None:
 def test_the_ci_component_is_the_same_buildah_component_on_every_platform(rec: mockengine.Recording) -> None:
     dev = plan.make("dev", policies=False).recording
     assert rec.outputs["gitlabCiTemplate"] == dev.outputs["gitlabCiTemplate"]  # no taints on either: the same
-    _, jobs = yaml.safe_load_all(rec.outputs["gitlabCiTemplate"])
-    for name in (runner.BUILD_JOB, runner.MANIFEST_JOB):
-        assert jobs[name]["image"] == {"name": versions.BUILDAH_IMAGE}
+    spec, jobs = yaml.safe_load_all(rec.outputs["gitlabCiTemplate"])
+    assert spec["spec"]["inputs"]["builder-image"]["default"] == versions.BUILDAH_IMAGE
+    for name in ("$[[ inputs.name ]]-build-arm64", "$[[ inputs.name ]]-manifest"):
+        assert jobs[name]["image"] == {"name": "$[[ inputs.builder-image ]]"}
         assert jobs[name]["variables"]["STORAGE_DRIVER"] == "vfs"
         assert jobs[name]["variables"]["BUILDAH_ISOLATION"] == "chroot"
-        assert "--password-stdin" in jobs[name]["before_script"][0]
+        assert "--password-stdin" in "\n".join(jobs[name]["before_script"])
 
 
 # --- the SCC against its vendored CRD ----------------------------------------------------------

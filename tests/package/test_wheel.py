@@ -207,7 +207,9 @@ def test_the_readme_shows_the_examples_the_tests_run() -> None:
         assert f"```{fence}\n{path.read_text()}```" in section, path
     assert f"Version {components.__version__} (" in section
     changelog = (ROOT / "CHANGELOG.md").read_text()
-    assert f"## {components.__version__} (" in changelog and "BuildPlatform" in changelog.split("\n## ", 2)[1]
+    # The version's own section (an Unreleased one may come first).
+    assert f"## {components.__version__} (" in changelog
+    assert "BuildPlatform" in changelog.split(f"## {components.__version__} (", 1)[1].split("\n## ", 1)[0]
     assert all(f"@v{components.__version__}" in p.read_text() for p in (common.TS_EXAMPLE, common.YAML_EXAMPLE))
 
 

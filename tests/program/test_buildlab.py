@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import contextlib
-import io
 import json
 import os
 import re
@@ -15,6 +13,7 @@ import pytest
 import yaml
 
 from components import binfmt, pipelines, runner
+from tests.program import consumers
 from tools import buildlab, stackfile
 from tools.buildlab import report
 
@@ -171,8 +170,9 @@ PIPELINES_ONLY = ("ci-lab-pipelines", ("multiarch:gitlabRunner", "multiarch:gitl
 def lab(
     request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory
 ) -> tuple[dict[str, Any], list[str], dict[str, Any], dict[str, Any]]:
-    """One lab run, from the command line: dev (both paths) and two stack files outside stacks/,
-    openshift-dev with only the runner and with only pipelines; and the machine's state around it."""
+    """One lab run: dev (both paths) and two stack files outside stacks/, openshift-dev with only
+    the runner and with only pipelines; then the consumer projects that build; and the machine's
+    state around it."""
     if LAB_MISSING and not REQUIRED:
         pytest.skip(f"needs root and the lab's tools (make buildlab-deps): missing {LAB_MISSING}")
     if os.environ.get("PYTEST_XDIST_WORKER"):
@@ -183,17 +183,16 @@ def lab(
     elsewhere = tmp_path_factory.mktemp("team-stacks")
     files = [str(out_of_tree(elsewhere, name, drop)) for name, drop in (RUNNER_ONLY, PIPELINES_ONLY)]
     out = tmp_path_factory.mktemp("lab")
-    printed = io.StringIO()
-    with contextlib.redirect_stdout(printed):
-        assert buildlab.main(["dev", *files, "--out", str(out)]) == 0
-    summary = json.loads((out / "summary.json").read_text())
+    said: list[str] = []
+    summary = buildlab.lab_run(["dev", *files], out, said.append, consumers=consumers.run)
+    assert json.loads((out / "summary.json").read_text())["stacks"] == summary["stacks"]
     assert summary["stacks"] == ["dev", "ci-lab-runner", "ci-lab-pipelines"]
     assert summary["paths"] == {
         "dev": ["tekton", "gitlab"],
         "ci-lab-runner": ["gitlab"],
         "ci-lab-pipelines": ["tekton"],
     }
-    return summary, printed.getvalue().splitlines(), before, _machine_state()
+    return summary, said, before, _machine_state()
 
 
 def test_a_stack_with_neither_build_path_exits_2_with_one_line(
@@ -261,6 +260,9 @@ def test_the_tekton_path_builds_a_true_index_for_each_stack(lab: Any) -> None:
     assert f"emulated is {cpu['arm64'] / cpu['amd64']:.1f}x slower" in "\n".join(said)
 
 
+BUILDS = {a: runner.build_job(a) for a in ("amd64", "arm64")}
+
+
 @pytest.mark.xdist_group("buildlab")
 def test_the_gitlab_path_builds_a_true_index_for_each_stack(lab: Any) -> None:
     summary, _, _, _ = lab
@@ -268,15 +270,15 @@ def test_the_gitlab_path_builds_a_true_index_for_each_stack(lab: Any) -> None:
     assert set(runs) == {"cold", "warm", "ci-lab-runner"}  # dev's twice, then the runner-only stack's
     assert {r["stack"] for r in runs.values()} == {"dev", "ci-lab-runner"}
     for run in runs.values():
-        # group/MyApp's image, lowercased; a tag with ARCH and OS in it, untouched.
-        assert run["image"].split("/", 1)[1] == f"group/myapp/myapp:{run['tag']}" and run["tag"].endswith("-ARCH-OS")
+        # At $CI_REGISTRY_IMAGE itself (group/MyApp's, lowercased); a tag with ARCH and OS in it, untouched.
+        assert run["image"].split("/", 1)[1] == f"group/myapp:{run['tag']}" and run["tag"].endswith("-ARCH-OS")
         assert run["checks"]["platforms"] == ["linux/amd64", "linux/arm64"]
         assert run["checks"]["images"] == IMAGES
         jobs = run["jobs"]
         assert {j: (r["exitCode"], r["node"]) for j, r in jobs.items()} == {
-            "multiarch-build: [amd64]": (0, "amd64"),
-            "multiarch-build: [arm64]": (0, "arm64"),
-            "multiarch-manifest": (0, "amd64"),
+            BUILDS["amd64"]: (0, "amd64"),
+            BUILDS["arm64"]: (0, "arm64"),
+            runner.MANIFEST_JOB: (0, "amd64"),
         }
 
 
@@ -288,15 +290,20 @@ def test_a_warm_rebuild_takes_at_most_thirty_percent_of_the_cold_one(lab: Any) -
         t = cold_warm[a]
         assert t["warm"] <= 0.3 * t["cold"], (a, t)
         assert f"gitlab build {a}: cold {t['cold']:.1f} s, warm {t['warm']:.1f} s" in "\n".join(said)
-    warm = summary["gitlab"]["runs"]["warm"]["jobs"]["multiarch-build: [arm64]"]["output"]
-    assert any("cache" in line.lower() for line in warm)  # the expensive layer came from the registry cache
+    warm = summary["gitlab"]["runs"]["warm"]["jobs"][BUILDS["arm64"]]["output"]
+    # The expensive layer came from the arch's own registry cache.
+    assert any(
+        line.startswith("--> Cache pulled from remote ") and "/group/myapp/cache-arm64:" in line for line in warm
+    )
+    # Each arch its own cache repository (buildah's cache key has no platform).
+    assert sorted(summary["gitlab"]["caches"]) == ["group/myapp/cache-amd64", "group/myapp/cache-arm64"]
 
 
 @pytest.mark.xdist_group("buildlab")
 def test_a_job_on_the_wrong_arch_fails_loudly_and_pushes_nothing(lab: Any) -> None:
     summary, _, _, _ = lab
     wrong = summary["gitlab"]["wrongArch"]
-    assert (wrong["job"], wrong["node"], wrong["exitCode"]) == ("multiarch-build: [arm64]", "amd64", 1)
+    assert (wrong["job"], wrong["node"], wrong["exitCode"]) == (BUILDS["arm64"], "amd64", 1)
     assert wrong["pushed"] == []
     (said,) = [line for line in wrong["output"] if line.startswith("multiarch:")]
     assert said == (
@@ -306,6 +313,136 @@ def test_a_job_on_the_wrong_arch_fails_loudly_and_pushes_nothing(lab: Any) -> No
     slot = summary["gitlab"]["wrongSlot"]
     assert slot["exitCode"] == 1
     assert slot["said"].startswith("multiarch: the arm64 slot of the manifest list got an amd64 image (")
+
+
+# --- the consumer projects that build (tests/consumers/, tests/program/consumers.py) ----------------
+
+BOTH = ["linux/amd64", "linux/arm64"]
+
+
+def _arches(index: dict[str, Any]) -> dict[str, str]:
+    return {p: i["architecture"] for p, i in index["images"].items()}
+
+
+@pytest.mark.xdist_group("buildlab")
+def test_the_plain_consumer_deploys_what_was_published(lab: Any) -> None:
+    """Defect 8: the deploy's $CI_REGISTRY_IMAGE:$CI_COMMIT_SHORT_SHA is a complete index, each
+    arch a tag of the same repository; one repository for the image, one cache per arch."""
+    plain = lab[0]["consumers"]["plain"]
+    assert plain["passed"]
+    deployed = plain["deployed"]
+    assert deployed["pushed"] and deployed["platforms"] == BOTH
+    assert _arches(deployed) == {"linux/amd64": "amd64", "linux/arm64": "arm64"}
+    short = plain["short"]
+    assert plain["repositories"] == {
+        "group/plain": sorted([short, f"{short}-amd64", f"{short}-arm64"]),
+        "group/plain/cache-amd64": plain["repositories"]["group/plain/cache-amd64"],
+        "group/plain/cache-arm64": plain["repositories"]["group/plain/cache-arm64"],
+    }
+    labels = deployed["images"]["linux/arm64"]["labels"]
+    assert labels["org.opencontainers.image.revision"] == plain["sha"]
+    assert labels["org.opencontainers.image.source"] == "https://gitlab.example.com/group/plain"
+
+
+@pytest.mark.xdist_group("buildlab")
+def test_two_images_in_one_pipeline_are_both_published_complete(lab: Any) -> None:
+    """Defects 1, 5 and 13: api and worker each get their index; the worker (FROM scratch, the same
+    layer on both arches, amd64 built first) is a true arm64 image in its arm64 slot; the two
+    manifest jobs shared one node's storage."""
+    two = lab[0]["consumers"]["two-images"]
+    assert two["passed"], two["said"]
+    assert set(two["jobs"]) == {
+        f"{n}-{j}" for n in ("api", "worker") for j in ("build-amd64", "build-arm64", "manifest")
+    }
+    for name in ("api", "worker"):
+        index = two["indexes"][name]
+        assert index["pushed"] and index["platforms"] == BOTH, name
+        assert _arches(index) == {"linux/amd64": "amd64", "linux/arm64": "arm64"}, name
+        assert two["jobs"][f"{name}-manifest"]["node"] == "amd64"
+    assert two["indexes"]["worker"]["images"]["linux/arm64"]["files"]["worker.txt"] == "worker\n"
+    assert {"group/two-images/api", "group/two-images/worker", "group/two-images/worker/cache-arm64"} <= set(
+        two["repositories"]
+    )
+
+
+@pytest.mark.xdist_group("buildlab")
+def test_another_registry_gets_the_image_its_args_its_tags_and_no_secret(lab: Any) -> None:
+    """Defects 7 and 9: pushed to the Harbor-like registry with its login (by variable names),
+    from the service's Containerfile, its runtime stage, APP_VERSION as a build arg, the npm token
+    as a build secret that no log shows; tags <branch>-<sha> and latest; OCI labels; nothing in
+    the project's GitLab registry."""
+    other = lab[0]["consumers"]["other-registry"]
+    assert other["passed"], [r["output"][-5:] for r in other["jobs"].values()]
+    for tag, index in other["tags"].items():
+        assert index["pushed"] and index["platforms"] == BOTH, tag
+        for platform, image in index["images"].items():
+            assert image["files"]["version"] == "2.4.1\n", platform  # the build arg, through the secret's step
+            assert image["files"]["srv/index.html"] == "<h1>web</h1>\n"
+            labels = image["labels"]
+            assert labels["version"] == "2.4.1"  # the Dockerfile's, from the build arg (not "dev")
+            assert labels["org.opencontainers.image.revision"] == other["sha"]
+            assert labels["org.opencontainers.image.version"] == f"main-{other['short']}"
+            assert labels["org.opencontainers.image.source"] == "https://gitlab.example.com/group/other-registry"
+    assert sorted(other["harbor"]["team/web"]) == sorted(
+        ["latest", f"main-{other['short']}", f"main-{other['short']}-amd64", f"main-{other['short']}-arm64"]
+    )
+    assert {"team/web/cache-amd64", "team/web/cache-arm64"} <= set(other["harbor"])
+    assert other["gitlab"] == {}  # the GitLab registry has nothing of it
+    assert other["leaked"] == []
+
+
+@pytest.mark.xdist_group("buildlab")
+def test_only_the_pipelines_that_should_push_do(lab: Any) -> None:
+    """Defect 4: the tag pipeline pushed its git tag beside the commit's (and no latest); the merge
+    request pipeline and push: false built both arches, checked them, and pushed nothing at all,
+    not even the layer cache."""
+    consumers = lab[0]["consumers"]
+    tag = consumers["sources-tag"]
+    assert tag["passed"]
+    short = tag["short"]
+    assert tag["repositories"]["group/sources-tag"] == sorted([short, f"{short}-amd64", f"{short}-arm64", "v2.0.0"])
+    for kind, why in [
+        ("merge-request", "pushing is off in merge-requests pipelines (input push-merge-requests)"),
+        ("push-false", "the push input is false"),
+    ]:
+        run = consumers[f"sources-{kind}"]
+        builds = set(BUILDS.values()) if kind == "merge-request" else {BUILDS["amd64"]}  # push: false, amd64 only
+        assert run["passed"] and set(run["jobs"]) == builds, kind  # no manifest job
+        assert run["repositories"] == {}, kind
+        for job in builds:
+            assert run["said"][job][-1].endswith(f"; pushed nothing: {why}"), (kind, run["said"][job])
+
+
+@pytest.mark.xdist_group("buildlab")
+def test_an_arm64_build_allowed_to_fail_publishes_no_index(lab: Any) -> None:
+    """Defect 3: arm64 fails (allowed), the manifest job still runs, fails naming the missing slot,
+    and the pipeline is red; only amd64's own tag exists, no index."""
+    team = lab[0]["consumers"]["team-overrides"]
+    jobs = team["jobs"]
+    assert {j: (r["exitCode"] == 0, r["allowedToFail"]) for j, r in jobs.items()} == {
+        BUILDS["amd64"]: (True, False), BUILDS["arm64"]: (False, True), runner.MANIFEST_JOB: (False, False),
+    }  # fmt: skip
+    assert not team["passed"]
+    assert team["said"][runner.MANIFEST_JOB] == [
+        "multiarch: no arm64 image: multiarch-build-arm64 pushed none in this pipeline (it failed, was allowed to "
+        "fail, or a rule left it out), and the arches input needs every one of: amd64 arm64; nothing is published"
+    ]
+    short = team["short"]
+    assert team["repositories"]["group/team"] == [f"{short}-amd64"]
+
+
+@pytest.mark.xdist_group("buildlab")
+def test_a_cache_the_job_may_not_write_is_a_warning(lab: Any) -> None:
+    """Defect 13: the cache push refused, each build warns, builds again without it, and pushes."""
+    cache = lab[0]["consumers"]["cache-refused"]
+    assert cache["passed"] and cache["deployed"]["platforms"] == ["linux/amd64"]  # arches: [amd64]
+    for a, job in [("amd64", BUILDS["amd64"])]:
+        warned = [line for line in cache["said"][job] if "warning" in line]
+        assert (
+            warned
+            and warned[0].startswith("multiarch: warning: pushing the layer cache to ")
+            and f"-{a} failed" in warned[0]
+        )
 
 
 @pytest.mark.xdist_group("buildlab")

@@ -16,7 +16,8 @@ import yaml
 from components import arch, computeclass, karpenter, runner, settings, zones
 from components.catalog import aws, gcp, prices
 from policy import policies
-from tests.components.test_ci_component import PROBE, consumer, project, stack_component
+from tests.components.cistacks import stack_component
+from tests.components.test_ci_component import consumer, project
 from tests.conftest import ROOT
 from tests.policy.test_policies import args, violations
 from tests.program.test_config_corpus import _variant
@@ -110,7 +111,7 @@ def test_the_termination_grace_period_follows_the_longest_build_timeout(edits: d
     # The timeouts are the builds' own: the CI jobs' `timeout` and the PipelineRun's timeouts.pipeline.
     s = planned.settings
     _, jobs = yaml.safe_load_all(planned.recording.outputs["gitlabCiTemplate"])
-    assert jobs[runner.BUILD_JOB]["timeout"] == s.gitlab_runner.job_timeout
+    assert jobs["$[[ inputs.name ]]-build-arm64"]["timeout"] == s.gitlab_runner.job_timeout
     run = yaml.safe_load(planned.recording.outputs["examplePipelineRun"])
     assert run["spec"]["timeouts"]["pipeline"] == s.pipelines.run_timeout
 
@@ -280,12 +281,13 @@ def test_tekton_tasks_select_their_arch_class(classes: plan.Planned) -> None:
 
 def test_ci_jobs_select_their_arch_class_and_the_runner_allows_exactly_those(tmp_path: Path) -> None:
     text, s = stack_component("gke-computeclass-dev")
-    ran = project(tmp_path, text, consumer(gitlabci.include(), probe=PROBE)).run("probe")
-    assert ran.exit_code == 0, ran.output
-    given = {}
-    for a in ("amd64", "arm64"):
-        job = gitlabci.JobRun(f"probe: [{a}]", ran.exit_code, ran.output)
-        given[a] = dict(line.split("=", 1) for line in job.lines())
+    expanded = project(tmp_path, text, consumer(gitlabci.include())).preview()
+    given = {
+        a: {
+            k: str(v) for k, v in expanded[runner.build_job(a)]["variables"].items() if k.startswith("KUBERNETES_NODE_")
+        }
+        for a in ("amd64", "arm64")
+    }
     assert given["arm64"]["KUBERNETES_NODE_SELECTOR_CLASS"] == "cloud.google.com/compute-class=multiarch-arm64"
     assert given["amd64"]["KUBERNETES_NODE_SELECTOR_CLASS"] == "cloud.google.com/compute-class=multiarch-x86"
     # The runner's config.toml, as the stack deploys it: its overwrite regex accepts the arch label and

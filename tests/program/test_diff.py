@@ -103,15 +103,20 @@ def test_raising_max_size_is_a_single_in_place_update(tmp_path: Path) -> None:
     assert doc["cost"]["delta"]["atMax"] > 0 and doc["cost"]["delta"]["atMin"] == 0
 
 
-def test_changing_an_instance_type_replaces_that_node_group_only(tmp_path: Path) -> None:
+def test_changing_an_instance_type_replaces_that_node_group_and_updates_the_runner_limits(tmp_path: Path) -> None:
     code, out, _ = run_diff("dev", changed(tmp_path, "dev", pool(1, instanceType="m6g.4xlarge")))
     assert code == diff.EXIT_SAFE  # no controller lives on the arm64 pool (it idles at zero)
     rows = re.findall(r"^  (\w+) +(\S+) (\S+)", out, re.M)
-    assert [r for r in rows if r[0] != "context"] == [("replace", NODE_GROUP, "build-multiarch-pools-arm64")]
+    # The node group is replaced; the runner's config.toml follows the pools' largest nodes (the
+    # most a job may request), an update of its Helm release.
+    assert [r for r in rows if r[0] != "context"] == [
+        ("replace", NODE_GROUP, "build-multiarch-pools-arm64"),
+        ("update", "kubernetes:helm.sh/v3:Release", "gitlab-runner"),
+    ]
     assert 'instanceTypes: ["m6g.2xlarge"] → ["m6g.4xlarge"]' in out
     assert "forces replacement: instanceTypes: an EKS managed node group cannot change this in place [TF-AWS]" in out
     assert "up to 5 node(s) of pool arm64 are drained, and builds running on pool arm64 are interrupted" in out
-    assert "Summary: 1 to replace, 0 to update, 0 to create, 0 to delete" in out
+    assert "Summary: 1 to replace, 1 to update, 0 to create, 0 to delete" in out
 
 
 def test_renaming_the_storage_class_replaces_the_class_and_leaves_the_file_system(tmp_path: Path) -> None:
@@ -471,8 +476,8 @@ def test_the_terraform_report_counts_a_replacement_as_a_delete_and_a_create(tmp_
 
     code, _, _ = run_diff("dev", changed(tmp_path, "dev", both), "--terraform-report", str(report))
     assert code == diff.EXIT_SAFE
-    assert json.loads(report.read_text()) == {
-        "create": 1, "update": 1, "delete": 1, "costComplete": True, "costIncomplete": ""
+    assert json.loads(report.read_text()) == {  # the node group's maxSize, and the runner's config.toml
+        "create": 1, "update": 2, "delete": 1, "costComplete": True, "costIncomplete": ""
     }  # fmt: skip
 
 

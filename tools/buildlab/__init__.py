@@ -16,6 +16,8 @@ v2) on 127.0.0.1:
   it, its jobs run unchanged by gitlab-ci-local's shell executor (`tools/gitlabci.py`), each on
   the node the stack's runner routes it to: its `KUBERNETES_NODE_SELECTOR_ARCH` if the runner's
   `node_selector_overwrite_allowed` accepts it, else the runner's `node_selector` (`job_node`).
+  Build jobs run at once; a job that needs them, once each ran (or failed as allowed), as GitLab
+  runs a pipeline (`component_jobs`, which runs any consumer project's component jobs).
 
 A node of this machine's arch is this machine; a node of the other arch is this machine's kernel
 with qemu registered as the binfmt DaemonSet registers it (handler, magic, mask and flags from
@@ -41,12 +43,14 @@ The pieces, each a module of this package. Pure: `lab` (this machine's arch and 
 the sample, LabError), `tekton` (Tekton's substitutions, parameters, DAG and task nodes),
 `routing` (how the runner routes a job), `manifests` (the checks of a pushed index and its
 images), `report` (timings and the report). Shelling out: `machine` (tools, binfmt, the nodes,
-base images, the sample project), `registry` (the lab registry, its client, a pushed tag
-verified), `paths` (the Tekton path and the GitLab path run) and `command` (the run, the command
-line).
+base images, the sample project), `registry` (the lab registries, one behind a login; their
+client; a pushed tag verified), `paths` (what the lab takes from a plan; the Tekton path run),
+`gitlab` (the GitLab path run) and `command` (the run, the command line; `consumers`: more to run
+on the set-up machine, which the tests use for their consumer projects).
 """
 
-from tools.buildlab.command import DEFAULT_STACKS, choose, lab_run, main
+from tools.buildlab.command import DEFAULT_STACKS, LabContext, choose, lab_run, main
+from tools.buildlab.gitlab import component_jobs, expand, passed
 from tools.buildlab.lab import FOREIGN, HOST_ARCH, LabError
 from tools.buildlab.machine import BINFMT, missing_tools
 from tools.buildlab.registry import CERTS_D, REGISTRY_PIDS
@@ -60,15 +64,19 @@ __all__ = [
     "FOREIGN",
     "HOST_ARCH",
     "REGISTRY_PIDS",
+    "LabContext",
     "LabError",
     "Workspace",
     "choose",
+    "component_jobs",
     "dag",
+    "expand",
     "expand_args",
     "job_node",
     "lab_run",
     "main",
     "missing_tools",
+    "passed",
     "runner_config",
     "substitute",
     "task_nodes",

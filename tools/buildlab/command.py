@@ -3,25 +3,31 @@
 One lab run (`lab_run`, documented in `tools/buildlab/__init__.py`): the stacks planned and the
 build paths each has chosen (`choose`), the machine set up, those paths run and proven, the
 machine left as found, the summary written; and the command line of `python -m tools.buildlab`.
+A caller may run more on the same machine while it is set up (`consumers`: the tests' consumer
+projects), with a second registry, one behind a login.
 """
 
 from __future__ import annotations
 
 import argparse
+import contextlib
 import datetime
 import json
 import platform
+import secrets
 import subprocess
 import sys
 import tempfile
 from collections.abc import Callable, Sequence
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 from tools import plan, stackfile
+from tools.buildlab.gitlab import gitlab_path
 from tools.buildlab.lab import FOREIGN, HOST_ARCH, LabError
 from tools.buildlab.machine import Env, base_images, binfmt_ready, missing_tools, qemu_registered, sample_project
-from tools.buildlab.paths import StackPaths, gitlab_path, stack_paths, tekton_path
+from tools.buildlab.paths import GitLabStack, StackPaths, stack_paths, tekton_path
 from tools.buildlab.registry import registry
 from tools.buildlab.report import report
 
@@ -50,7 +56,26 @@ def path_names(p: StackPaths) -> list[str]:
     return [name for name, on in (("tekton", p.pipeline is not None), ("gitlab", p.gitlab is not None)) if on]
 
 
-def lab_run(stacks: Sequence[str], out: Path, say: Callable[[str], None]) -> dict[str, Any]:
+@dataclass
+class LabContext:
+    """The set-up machine, for what a caller runs on it: the nodes and the lab registry (`env`), the
+    two-arch base image, each stack's GitLab side, and a second registry behind a login."""
+
+    env: Env
+    lab: Path
+    base: str
+    stacks: dict[str, GitLabStack]
+    login_registry: str
+    login: tuple[str, str]
+    log: list[str]
+
+
+def lab_run(
+    stacks: Sequence[str],
+    out: Path,
+    say: Callable[[str], None],
+    consumers: Callable[[LabContext], dict[str, Any]] | None = None,
+) -> dict[str, Any]:
     paths = choose(stacks)
     missing = missing_tools()
     if missing:
@@ -77,15 +102,21 @@ def lab_run(stacks: Sequence[str], out: Path, say: Callable[[str], None]) -> dic
 
     with tempfile.TemporaryDirectory(prefix="multiarch-buildlab-") as tmp:
         lab = Path(tmp)
-        with qemu_registered(FOREIGN, log, probe), registry(lab, log) as reg:
-            env = Env(lab, reg)
-            repo = sample_project(lab, base_images(env))
-            # GitLab first: its cold jobs, each alone, give native against emulated; then the Tekton
-            # path, with the same layer cache.
+        login = ("lab-robot", secrets.token_urlsafe(18))
+        with contextlib.ExitStack() as stack:
+            stack.enter_context(qemu_registered(FOREIGN, log, probe))
+            env = Env(lab, stack.enter_context(registry(lab, log)))
+            base = base_images(env)
+            repo = sample_project(lab, base)
+            # GitLab first: its cold jobs, each alone, give native against emulated; then the Tekton path.
             gitlab = [p.gitlab for p in paths if p.gitlab is not None]
             summary["gitlab"] = gitlab_path(env, lab, repo, gitlab, log) if gitlab else {}
             tekton = [p for p in paths if p.pipeline is not None]
             summary["tekton"] = tekton_path(env, tekton, repo, log) if tekton else {}
+            if consumers is not None:
+                other = stack.enter_context(registry(lab, log, login))
+                context = LabContext(env, lab, base, {g.stack: g for g in gitlab}, other, login, log)
+                summary["consumers"] = consumers(context)
             summary["steps"] = env.runs
         summary["binfmtReadiness"] = readiness
         summary["log"] = log

@@ -15,8 +15,10 @@ FOREIGN = "amd64" if HOST_ARCH == "arm64" else "arm64"  # the arch this machine 
 
 # The sample: an expensive layer, then the source file a change touches. The layer is CPU work, the
 # same on every arch and timed (`time`: native against emulated), then a fixed wait standing in for
-# what makes real layers expensive (downloads, compiles) at no CPU cost to this 2-core machine.
-WAIT_SECONDS = 5
+# what makes real layers expensive (downloads, compiles) at no CPU cost to this 2-core machine. 8 s:
+# a warm build still makes its registry round trips (the cache lookups and pushes of each step, the
+# OCI label steps included), which a loaded machine stretches; a real expensive layer is minutes.
+WAIT_SECONDS = 8
 CONTAINERFILE = f"""\
 FROM {{base}}
 RUN time sh -c 'seq 1 3000000 | gzip -9 | wc -c > /work.size' && uname -m > /arch && sleep {WAIT_SECONDS}

@@ -21,7 +21,7 @@ import tomli_w
 from components import binfmt
 from tools import gitlabci, stackfile
 from tools.buildlab.lab import CONTAINERFILE, FOREIGN, HOST_ARCH, STEP_IMAGE_ENV, LabError
-from tools.buildlab.registry import Registry
+from tools.buildlab.registry import Registry, certificate
 
 TOOLS = {
     "buildah": "buildah",
@@ -35,7 +35,7 @@ BINFMT = Path(binfmt.HOST_BINFMT)
 # What a base image and a node's userland hold: busybox and these applets.
 APPLETS = (
     "sh", "uname", "gzip", "head", "seq", "ls", "cat", "echo", "mkdir", "rm", "wc", "dd", "sha256sum", "true",
-    "tr", "sed", "grep", "basename", "touch", "printf", "tail", "env", "sleep", "time",
+    "tr", "sed", "grep", "basename", "touch", "printf", "tail", "env", "sleep", "time", "mktemp", "tee",
 )  # fmt: skip
 
 
@@ -100,11 +100,14 @@ class Env:
     runs: list[dict[str, Any]] = field(default_factory=list)
     _count: int = 0
 
-    def node(self, node_arch: str, name: str, extra: Mapping[str, str] | None = None) -> dict[str, str]:
+    def node(
+        self, node_arch: str, name: str, extra: Mapping[str, str] | None = None, persist: bool = False
+    ) -> dict[str, str]:
         """The environment of a step or job on a fresh node of `node_arch`: storage of its own (nodes
-        are ephemeral), and on the foreign arch that arch's userland first on PATH."""
+        are ephemeral), and on the foreign arch that arch's userland first on PATH. `persist`: the
+        node named `name` again, its storage as the last job left it (a runner's persistent volume)."""
         self._count += 1
-        home = self.lab / "nodes" / f"{self._count:03d}-{name}"
+        home = self.lab / "nodes" / (f"persistent-{name}" if persist else f"{self._count:03d}-{name}")
         (home / "home").mkdir(parents=True, exist_ok=True)
         storage = home / "storage.conf"
         storage.write_text(
@@ -112,7 +115,8 @@ class Env:
                 {"storage": {"driver": "vfs", "graphroot": str(home / "storage"), "runroot": str(home / "run")}}
             )
         )
-        (home / "auth.json").write_text("{}\n")  # the node's registry logins (buildah wants the file)
+        if not (home / "auth.json").exists():
+            (home / "auth.json").write_text("{}\n")  # the node's registry logins (buildah wants the file)
         env = {k: v for k, v in os.environ.items() if not k.startswith(("CONTAINERS_", "BUILDAH_", "STORAGE_"))}
         path = env.get("PATH", "")
         if node_arch != HOST_ARCH:
@@ -127,8 +131,10 @@ class Env:
             **(extra or {}),
         }
 
-    def client(self) -> Registry:
-        return Registry(self.registry, self.lab / "registry.crt")
+    def client(self, address: str | None = None, login: tuple[str, str] | None = None) -> Registry:
+        """The lab registry's client (or another lab registry's, with its login)."""
+        address = address or self.registry
+        return Registry(address, certificate(self.lab, address), login)
 
     def run(self, name: str, argv: Sequence[str], env: Mapping[str, str], cwd: Path | None = None) -> float:
         start = time.monotonic()
