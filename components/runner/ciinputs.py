@@ -5,9 +5,9 @@ GitLab checks a `regex` against the raw input, before variables are expanded (so
 `$CI_REGISTRY_IMAGE` is what it sees): the patterns here accept `$`, `{` and `}`, and refuse what no
 expansion can repair (a `:` tag inside `image`, a space, a `/` in a tag). The component's first
 script step checks the expanded values again (`ciscripts.CHECK`), before anything is built.
-`options` on an `array` input checks every element (GitLab 19.0 and later; gitlab-ci-local 4.75.1
-too). A `regex` applies to strings only, so the lists (`extra-tags`, `build-args`...) are checked by
-that first step.
+GitLab accepts `options` and `regex` on string and number inputs only (its `BaseInput`: "Options
+can only be used with string and number inputs"), and refuses the whole include otherwise: the
+lists (`arches`, `extra-tags`, `build-args`...) are checked element by element by that first step.
 """
 
 from __future__ import annotations
@@ -46,16 +46,13 @@ def _boolean(default: bool, description: str) -> dict[str, Any]:
     return {"type": "boolean", "default": default, "description": description}
 
 
-def _array(default: list[Any], description: str, options: Sequence[str] | None = None) -> dict[str, Any]:
-    spec: dict[str, Any] = {"type": "array", "default": default, "description": description}
-    if options is not None:
-        spec["options"] = list(options)
-    return spec
+def _array(default: list[Any], description: str) -> dict[str, Any]:
+    return {"type": "array", "default": default, "description": description}
 
 
 def component_inputs(arches: Sequence[arch.Arch], tags: Sequence[str]) -> dict[str, dict[str, Any]]:
-    """Every input, typed and documented; the stack gives the defaults of `arches` and `tags`, and
-    `arches`' options (its build pools' architectures)."""
+    """Every input, typed and documented; the stack gives the defaults of `arches` (its build pools'
+    architectures, which the first step also checks each element against) and `tags`."""
     push = {
         f"push-{source}": _boolean(PUSH_DEFAULTS[source], f"Push in {label} (with push: true).")
         for source, label in (
@@ -75,7 +72,8 @@ def component_inputs(arches: Sequence[arch.Arch], tags: Sequence[str]) -> dict[s
         "stage": _string(".post", "The stage of the jobs: one of yours (.post: after all of them, in every pipeline)."),
         "tags": _array(list(tags), "Runner tags: the tags of the stack's multi-arch runner."),
         "arches": _array(
-            list(arches), "Architectures to build, one native job each; every one is in the published index.", arches
+            list(arches),
+            f"Architectures to build (some of: {', '.join(arches)}), one native job each; every one is in the index.",
         ),
         "image": _string(
             "$CI_REGISTRY_IMAGE",
