@@ -13,9 +13,7 @@ from __future__ import annotations
 
 import hashlib
 import json
-import os
 import re
-import tempfile
 from collections.abc import Iterable
 from dataclasses import dataclass
 from functools import cache
@@ -27,7 +25,7 @@ import kubernetes_validate
 import referencing
 import yaml
 
-from tools import cel
+from tools import cel, contentcache
 from tools.recording import Registered, redact
 
 SCHEMA_POLICY = "kubernetes-schema"
@@ -96,7 +94,6 @@ def json_schema(s: dict[str, Any], partial: bool = False) -> dict[str, Any]:
 
 # Converted schemas, cached as JSON under build/cache and keyed by the CRDs' bytes and this module's
 # conversion: 1.4 MB of YAML parsed and converted on every plan cost 0.2 s; the JSON, 5 ms.
-CACHE = CRDS.parent.parent / "build" / "cache"
 CACHE_FORMAT = "1"  # bump when json_schema changes what it writes
 
 
@@ -124,19 +121,11 @@ def _converted() -> dict[str, Any]:
     digest = hashlib.sha256(CACHE_FORMAT.encode())
     for name, text in files:
         digest.update(name.encode() + b"\0" + text)
-    path = CACHE / f"crd-schemas-{digest.hexdigest()[:16]}.json"
-    try:
-        return json.loads(path.read_text())  # type: ignore[no-any-return]
-    except (OSError, ValueError):
-        pass
-    converted = _convert(files)
-    try:  # best effort, atomically: parallel test workers may write it at once
-        CACHE.mkdir(parents=True, exist_ok=True)
-        with tempfile.NamedTemporaryFile("w", dir=CACHE, delete=False, suffix=".tmp") as tmp:
-            json.dump(converted, tmp)
-        os.replace(tmp.name, path)
-    except OSError:
-        pass
+    name = f"crd-schemas-{digest.hexdigest()[:16]}.json"
+    converted = contentcache.read(name)
+    if converted is None:
+        converted = _convert(files)
+        contentcache.write(name, converted)
     return converted
 
 

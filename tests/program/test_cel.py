@@ -96,3 +96,28 @@ def test_a_rule_cel_python_cannot_compile_is_counted_not_guessed() -> None:
     schema = {"x-kubernetes-validations": [{"rule": "self.?foo.orValue('') == ''", "message": "m"}]}
     assert cel.evaluate(schema, {"foo": "x"}, tally) == []
     assert tally.evaluated == 0 and tally.skipped == {"not compilable by cel-python": 1}
+
+
+def test_a_check_is_cached_by_content_and_gives_the_same_answer(
+    objects: dict[str, list[dict[str, Any]]], tmp_path: Any, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The second check of an object is read from build/cache (no rule is evaluated), with the same
+    messages and tally; a changed object is its own entry."""
+    from tools import contentcache
+
+    monkeypatch.setattr(contentcache, "CACHE", tmp_path)
+    pool = one(objects, "NodePool")
+    pool["spec"]["template"]["spec"]["requirements"].append(
+        {"key": "karpenter.k8s.aws/nitro-sandbox", "operator": "In", "values": ["true"]}
+    )
+    first, second = cel.Tally(), cel.Tally()
+    answer = cel.check(pool, first)
+    entries = lambda: sorted(p.name for p in tmp_path.glob("cel-*.json") if not p.name.startswith("cel-kinds-"))  # noqa: E731
+    assert answer and len(entries()) == 1
+    monkeypatch.setattr(cel, "evaluate", lambda *a: pytest.fail("evaluated again"))
+    assert cel.check(pool, second) == answer and second == first and first.evaluated > 0
+    pool["spec"]["template"]["spec"]["requirements"].pop()
+    monkeypatch.undo()
+    monkeypatch.setattr(contentcache, "CACHE", tmp_path)
+    assert cel.check(pool) == []
+    assert len(entries()) == 2

@@ -11,7 +11,7 @@ import kubernetes_validate
 import pytest
 import yaml
 
-from tools import plan, schemas
+from tools import contentcache, plan, schemas
 
 Mutate = Callable[[dict[str, Any]], None]
 
@@ -114,7 +114,7 @@ def test_the_converted_schemas_are_cached_by_content(tmp_path: Path, monkeypatch
     source = (schemas.CRDS / "machineautoscalers.yaml").read_text()
     (crds / "machineautoscalers.yaml").write_text(source)
     monkeypatch.setattr(schemas, "CRDS", crds)
-    monkeypatch.setattr(schemas, "CACHE", tmp_path / "cache")
+    monkeypatch.setattr(contentcache, "CACHE", tmp_path / "cache")
     key = ("autoscaling.openshift.io/v1beta1", "MachineAutoscaler")
     for fn in (schemas._converted, schemas.crd_schemas):
         fn.cache_clear()
