@@ -112,7 +112,10 @@ def test_a_check_is_cached_by_content_and_gives_the_same_answer(
     )
     first, second = cel.Tally(), cel.Tally()
     answer = cel.check(pool, first)
-    entries = lambda: sorted(p.name for p in tmp_path.glob("cel-*.json") if not p.name.startswith("cel-kinds-"))  # noqa: E731
+
+    def entries() -> list[str]:
+        return sorted(p.name for p in tmp_path.glob("cel-*.json") if not p.name.startswith("cel-kinds-"))
+
     assert answer and len(entries()) == 1
     monkeypatch.setattr(cel, "evaluate", lambda *a: pytest.fail("evaluated again"))
     assert cel.check(pool, second) == answer and second == first and first.evaluated > 0
