@@ -185,9 +185,16 @@ class Project:
         for key in unset:
             argv += ["--unset-variable", key]
         env = {**os.environ, "PATH": f"{NODE.parent}{os.pathsep}{os.environ.get('PATH', '')}"}
-        return subprocess.run(
-            argv, cwd=self.root, capture_output=True, text=True, timeout=timeout, env=env, check=False
-        )
+        # Into files, not pipes: gitlab-ci-local exits with process.exit(), which drops what a full
+        # pipe has not taken yet (a --preview of two includes came back cut at 64 KiB when several
+        # ran at once); Node writes to a file synchronously.
+        with tempfile.TemporaryFile("w+") as out, tempfile.TemporaryFile("w+") as err:
+            proc = subprocess.run(
+                argv, cwd=self.root, stdout=out, stderr=err, text=True, timeout=timeout, env=env, check=False
+            )
+            out.seek(0)
+            err.seek(0)
+            return subprocess.CompletedProcess(argv, proc.returncode, out.read(), err.read())
 
     def _checked(self, *args: str, variables: Mapping[str, str] | None = None, unset: Sequence[str] = ()) -> str:
         proc = self.cli(*args, variables=variables, unset=unset)

@@ -366,3 +366,16 @@ def test_the_manifest_job_refuses_an_index_without_every_arch(team: gitlabci.Pro
         "fail, or a rule left it out), and the arches input needs every one of: amd64 arm64; nothing is published"
     )
     assert not LOGGED_IN.search(ran.output)
+
+
+def test_a_long_preview_comes_back_whole_when_several_run_at_once(where: Path) -> None:
+    """gitlab-ci-local exits with process.exit(): into a pipe, a preview over 64 KiB came back cut
+    (two-images lost its worker's jobs, half the time with four at once); tools.gitlabci reads files."""
+    import concurrent.futures
+
+    projects = [consumer("two-images", where / f"at-once-{i}") for i in range(4)]
+    with concurrent.futures.ThreadPoolExecutor(len(projects)) as pool:
+        previews = list(pool.map(lambda p: p.preview(), projects))
+    for preview in previews:
+        assert {"api-manifest", "worker-manifest", "unit-tests", "deploy"} <= set(preview)
+    assert len(yaml.safe_dump(previews[0])) > 65536

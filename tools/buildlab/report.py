@@ -53,7 +53,7 @@ def report(summary: Mapping[str, Any]) -> list[str]:
         native, emulated = cold_warm[HOST_ARCH]["cpu"], cold_warm[FOREIGN]["cpu"]
         lines.append(
             f"the expensive layer's CPU work: {HOST_ARCH} (native) {native:.1f} s, {FOREIGN} (emulated) "
-            f"{emulated:.1f} s: emulated is {emulated / native:.1f}x slower (then a {WAIT_SECONDS} s wait on both)"
+            f"{emulated:.1f} s: emulated is {emulated / native:.1f}x slower (then an {WAIT_SECONDS} s wait on both)"
         )
     for a, t in cold_warm.items():
         lines.append(
