@@ -32,15 +32,21 @@ def wheel(tmp_path_factory: pytest.TempPathFactory) -> Path:
     return built
 
 
-@pytest.fixture(scope="session")
-def venv(wheel: Path, tmp_path_factory: pytest.TempPathFactory) -> Path:
-    """A fresh venv with the wheel installed by pip (its dependencies: this venv's, through a .pth)."""
-    home = tmp_path_factory.mktemp("venv")
+def _venv_on_these_deps(home: Path) -> Path:
+    """A venv without pip at `home` whose dependencies are this venv's (a .pth): its python."""
     subprocess.run([sys.executable, "-m", "venv", "--without-pip", str(home)], check=True)
     python = home / "bin" / "python"
     site = Path(subprocess.run([str(python), "-c", "import sysconfig; print(sysconfig.get_paths()['purelib'])"],
                                capture_output=True, text=True, check=True).stdout.strip())  # fmt: skip
     (site / "_deps.pth").write_text(sysconfig.get_paths()["purelib"] + "\n")
+    return python
+
+
+@pytest.fixture(scope="session")
+def venv(wheel: Path, tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """A fresh venv with the wheel installed by pip (its dependencies: this venv's, through a .pth)."""
+    home = tmp_path_factory.mktemp("venv")
+    python = _venv_on_these_deps(home)
     proc = subprocess.run(
         [sys.executable, "-m", "pip", "--python", str(python), "install", "-q", "--no-index",
          "--find-links", str(wheel.parent), f"pulumi-multiarch=={components.__version__}"],
@@ -80,11 +86,7 @@ def plugin(checkout: Path) -> Path:
     directory = checkout / "provider"
     options = yaml.safe_load((directory / "PulumiPlugin.yaml").read_text())["runtime"]["options"]
     home = directory / options["virtualenv"]
-    subprocess.run([sys.executable, "-m", "venv", "--without-pip", str(home)], check=True)
-    python = home / "bin" / "python"
-    site = Path(subprocess.run([str(python), "-c", "import sysconfig; print(sysconfig.get_paths()['purelib'])"],
-                               capture_output=True, text=True, check=True).stdout.strip())  # fmt: skip
-    (site / "_deps.pth").write_text(sysconfig.get_paths()["purelib"] + "\n")
+    python = _venv_on_these_deps(home)
     proc = subprocess.run(
         [sys.executable, "-m", "pip", "--python", str(python), "install", "-q", "--no-index", "--no-build-isolation",
          "-r", "requirements.txt"],
