@@ -599,6 +599,27 @@ def test_a_runner_config_key_shows_as_its_key() -> None:
     assert diff.Change("policy", '{"a": 1}', '{\n  "a": 1\n}').text() == "policy: the same content, reformatted"
 
 
+def test_a_config_that_starts_with_a_table_shows_its_keys_and_a_sentence_stays_a_sentence() -> None:
+    """TOML that starts with `[[runners]]` (as the chart's config does) is TOML, not failed JSON;
+    a one-line description with a colon is prose, not a YAML mapping."""
+    old = '[[runners]]\nexecutor = "kubernetes"\n\n[runners.kubernetes]\ncpu_limit = "4"\n'
+    new = old + 'cpu_request_overwrite_max_allowed = "7650m"\n'
+    assert diff.Change("values.runners.config", old, new).text() == (
+        "values.runners.config: runners[0].kubernetes.cpu_request_overwrite_max_allowed: (none) → 7650m"
+    )
+    before, after = "the layer cache (<image>/cache); empty: none", "the layer cache, -<arch> appended; empty: none"
+    assert diff.Change("description", before, after).text() == f"description: {before} → {after}"
+
+
+def test_a_script_with_a_line_inserted_shows_that_line_only() -> None:
+    old = "set -eu\ncache=(--cache-from x)\nbuildah build\nbuildah push\n"
+    new = "set -eu\nrepo=x-$ARCH\ncache=(--cache-from x)\nbuildah build\nbuildah push ref\n"
+    assert (
+        diff.Change("script", old, new).text()
+        == "script: line 2: + repo=x-$ARCH; line 5: buildah push → buildah push ref"
+    )
+
+
 def test_moving_dev_to_karpenter_replaces_nothing() -> None:
     code, out, err = run_diff("dev", "stacks/Pulumi.karpenter-dev.yaml", "--stack", "dev")
     assert code == diff.EXIT_SAFE, err

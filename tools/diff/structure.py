@@ -6,6 +6,7 @@ changed lines, each shown whole. Never cut at an identical prefix: what changed 
 
 from __future__ import annotations
 
+import difflib
 import json
 import tomllib
 from typing import Any
@@ -24,7 +25,11 @@ def _parse(value: Any) -> Any:
     if not isinstance(value, str):
         return None
     text = value.strip()
-    parsers: list[Any] = [json.loads] if text[:1] in "{[" else [tomllib.loads, yaml.safe_load]
+    # JSON by its first character; TOML and YAML only over several lines: a one-line sentence with
+    # a colon is prose, not a mapping. A TOML file may start with `[` too (`[[runners]]`).
+    parsers: list[Any] = [json.loads] if text[:1] in "{[" else []
+    if "\n" in text:
+        parsers += [tomllib.loads, yaml.safe_load]
     for parse in parsers:
         try:
             parsed = parse(text)
@@ -95,11 +100,17 @@ def _walk(old: Any, new: Any, path: str, out: list[str]) -> None:
 
 
 def _lines(old: str, new: str) -> list[str]:
-    """The lines that changed, each whole."""
+    """The lines that changed, each whole, matched as a line diff matches them (a line inserted
+    is one `+`, not every line after it changed); numbers are the new side's (`-`: the old's)."""
     a, b = old.splitlines(), new.splitlines()
-    out = [f"line {i + 1}: {x} → {y}" for i, (x, y) in enumerate(zip(a, b, strict=False)) if x != y]
-    out += [f"line {i + 1}: + {y}" for i, y in enumerate(b[len(a) :], start=len(a))]
-    out += [f"line {i + 1}: - {x}" for i, x in enumerate(a[len(b) :], start=len(b))]
+    out: list[str] = []
+    for op, i1, i2, j1, j2 in difflib.SequenceMatcher(None, a, b, autojunk=False).get_opcodes():
+        if op == "equal":
+            continue
+        paired = min(i2 - i1, j2 - j1)  # a replaced block: its lines in order, then what is left over
+        out += [f"line {j1 + k + 1}: {a[i1 + k]} → {b[j1 + k]}" for k in range(paired)]
+        out += [f"line {i + 1}: - {a[i]}" for i in range(i1 + paired, i2)]
+        out += [f"line {j + 1}: + {b[j]}" for j in range(j1 + paired, j2)]
     return out
 
 
