@@ -611,6 +611,12 @@ def test_a_config_that_starts_with_a_table_shows_its_keys_and_a_sentence_stays_a
     assert diff.Change("description", before, after).text() == f"description: {before} → {after}"
 
 
+def test_a_long_value_that_changes_at_its_end_is_shown_whole() -> None:
+    before = "registry repository of the layer cache (--cache-from/--cache-to); empty: none"
+    after = "registry repository of the layer cache (--cache-from/--cache-to), -<arch> appended; empty: none"
+    assert diff.Change("description", before, after).text() == f"description: {before} → {after}"
+
+
 def test_a_script_with_a_line_inserted_shows_that_line_only() -> None:
     old = "set -eu\ncache=(--cache-from x)\nbuildah build\nbuildah push\n"
     new = "set -eu\nrepo=x-$ARCH\ncache=(--cache-from x)\nbuildah build\nbuildah push ref\n"

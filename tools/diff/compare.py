@@ -51,15 +51,15 @@ def _same(old: Any, new: Any) -> bool:
     return bool(old == new)
 
 
-def show(value: Any, width: int = 70) -> str:
-    """A value as a reviewer reads it; secrets never shown."""
+def show(value: Any, width: int | None = 70) -> str:
+    """A value as a reviewer reads it, cut at `width` (None: whole); secrets never shown."""
     if value is ABSENT:
         return "(none)"
     if contains_secret(value):
         return "[secret]"
     text = value if isinstance(value, str) else json.dumps(value, sort_keys=True)
     text = text.replace("\n", "\\n")
-    return text if len(text) <= width else text[: width - 1] + "…"
+    return text if width is None or len(text) <= width else text[: width - 1] + "…"
 
 
 @dataclass
@@ -101,7 +101,8 @@ class Change:
                 if len(parts) == 1 and parts[0].startswith("[")
                 else f"{self.path}: " + "; ".join(parts)
             )
-        return f"{self.path}: {show(self.old)} → {show(self.new)}"
+        # Whole: two long values cut at the same width would hide what changed.
+        return f"{self.path}: {show(self.old, None)} → {show(self.new, None)}"
 
 
 @dataclass
